@@ -1,0 +1,156 @@
+// Institutions (tenants): the operator's to create and change (CLI), resolved per request from the
+// Host header. While one institution exists it answers on any host; a second may only be created once
+// every institution has a hostname, so that no request can land on the wrong tenant.
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import type { Db, Queryable } from '../db/db.js';
+import { fail, ok, type Result } from '../errors.js';
+import * as store from './store.js';
+import type { Institution } from './store.js';
+
+export interface InstitutionInput {
+  slug: string;
+  name: string;
+  hosts: string[];
+  notify: string[];
+  requireExpiry: boolean;
+  maxLifetimeDays: number | null;
+}
+
+export interface InstitutionChange {
+  name?: string;
+  addHosts?: string[];
+  removeHosts?: string[];
+  addNotify?: string[];
+  removeNotify?: string[];
+  requireExpiry?: boolean;
+  maxLifetimeDays?: number | null;
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const HOST = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+
+/** Lower case, without port or trailing dot: the form hosts are stored and looked up in. */
+export function normalizeHost(host: string): string {
+  const h = host.trim().toLowerCase();
+  const bare = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : (h.split(':')[0] ?? '');
+  return bare.replace(/\.$/, '');
+}
+
+function validate(i: InstitutionInput): Result<InstitutionInput> {
+  if (!SLUG.test(i.slug)) return fail('invalid_request', 'slug must be lower-case letters, digits and -', 'slug');
+  if (i.name.trim().length < 1 || i.name.length > 200) return fail('invalid_request', 'name must be 1-200 chars', 'name');
+  const hosts = [...new Set(i.hosts.map(normalizeHost))];
+  const badHost = hosts.find((h) => !HOST.test(h) && !/^\[[0-9a-f:.]+\]$/.test(h));
+  if (badHost !== undefined) return fail('invalid_request', `"${badHost}" is not a hostname`, 'host');
+  const notify = [...new Set(i.notify.map((e) => e.trim()))];
+  const badEmail = notify.find((e) => !EMAIL.test(e));
+  if (badEmail !== undefined) return fail('invalid_request', `"${badEmail}" is not an email address`, 'notify');
+  const max = i.maxLifetimeDays;
+  if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1826)) {
+    return fail('invalid_request', 'max lifetime must be 1-1826 days', 'maxLifetimeDays');
+  }
+  return ok({ ...i, hosts, notify, name: i.name.trim() });
+}
+
+export async function createInstitution(db: Db, clock: Clock, input: InstitutionInput): Promise<Result<Institution>> {
+  const valid = validate(input);
+  if (!valid.ok) return valid;
+  const i = valid.value;
+  return db.transaction(async (tx) => {
+    const existing = await store.listInstitutions(tx);
+    if (existing.some((e) => e.slug === i.slug)) return fail('invalid_request', `institution "${i.slug}" exists`, 'slug');
+    const hostless = existing.find((e) => e.hostnames.length === 0);
+    if (hostless || (existing.length > 0 && i.hosts.length === 0)) {
+      const who = hostless ? `"${hostless.slug}" has` : 'the new one would have';
+      return fail('invalid_request', `every institution needs a hostname once there are two: ${who} none`, 'host');
+    }
+    const id = randomUUID();
+    await store.insertInstitution(tx, { ...i, id, notifyEmails: i.notify, createdAt: clock() });
+    const taken = await store.setHosts(tx, id, i.hosts);
+    if (taken.length > 0) throw new HostTaken(taken);
+    return ok((await store.findInstitutionById(tx, id)) as Institution);
+  }).catch((error: unknown) => {
+    if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
+    throw error;
+  });
+}
+
+// Thrown inside a transaction to roll it back; turned into a failure value outside.
+class HostTaken extends Error {
+  constructor(hosts: string[]) {
+    super(`hostname already used by another institution: ${hosts.join(', ')}`);
+  }
+}
+
+export async function updateInstitution(db: Db, slug: string, change: InstitutionChange): Promise<Result<Institution>> {
+  return db.transaction(async (tx) => {
+    const current = await store.findInstitutionBySlug(tx, slug);
+    if (!current) return fail('not_found', `no institution "${slug}"`, 'slug');
+    const without = (list: string[], remove: string[] = [], norm = (s: string) => s) =>
+      list.filter((x) => !remove.map(norm).includes(x));
+    const valid = validate({
+      slug,
+      name: change.name ?? current.name,
+      hosts: [...without(current.hostnames, change.removeHosts, normalizeHost), ...(change.addHosts ?? [])],
+      notify: [...without(current.notifyEmails, change.removeNotify), ...(change.addNotify ?? [])],
+      requireExpiry: change.requireExpiry ?? current.requireExpiry,
+      maxLifetimeDays: change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
+    });
+    if (!valid.ok) return valid;
+    const next = valid.value;
+    const count = (await store.listInstitutions(tx)).length;
+    if (count > 1 && next.hosts.length === 0) {
+      return fail('invalid_request', 'an institution needs a hostname while there are several', 'host');
+    }
+    await store.updateInstitution(tx, current.id, { ...next, notifyEmails: next.notify });
+    const taken = await store.setHosts(tx, current.id, next.hosts);
+    if (taken.length > 0) throw new HostTaken(taken);
+    return ok((await store.findInstitutionById(tx, current.id)) as Institution);
+  }).catch((error: unknown) => {
+    if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
+    throw error;
+  });
+}
+
+export const listInstitutions = (q: Queryable) => store.listInstitutions(q);
+
+/** Resolves `--institution SLUG` for the CLI: optional while there is exactly one. */
+export async function pickInstitution(q: Queryable, slug: string | undefined): Promise<Result<Institution>> {
+  if (slug) {
+    const found = await store.findInstitutionBySlug(q, slug);
+    return found ? ok(found) : fail('not_found', `no institution "${slug}"`, 'institution');
+  }
+  const all = await store.listInstitutions(q);
+  if (all.length === 1) return ok(all[0] as Institution);
+  return fail('invalid_request', 'several institutions exist: name one with --institution SLUG', 'institution');
+}
+
+/**
+ * Host → institution, refreshed at most every `ttlMs` (institutions change rarely and only through the
+ * CLI; a request must not pay a query for it).
+ */
+export function institutionResolver(q: Queryable, clock: Clock, ttlMs = 1000) {
+  let cached: { at: number; all: Institution[]; byHost: Map<string, Institution> } | null = null;
+  async function load() {
+    const now = clock().getTime();
+    if (cached && now - cached.at < ttlMs) return cached;
+    const all = await store.listInstitutions(q);
+    const byHost = new Map(all.flatMap((i) => i.hostnames.map((h) => [h, i] as const)));
+    cached = { at: now, all, byHost };
+    return cached;
+  }
+  return {
+    async resolve(host: string | undefined): Promise<Institution | null> {
+      const { all, byHost } = await load();
+      if (all.length === 1) return all[0] ?? null;
+      return byHost.get(normalizeHost(host ?? '')) ?? null;
+    },
+    invalidate() {
+      cached = null;
+    },
+  };
+}
+
+export type InstitutionResolver = ReturnType<typeof institutionResolver>;

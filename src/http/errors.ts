@@ -1,0 +1,44 @@
+// How errors reach the wire: every error response is `{error, message, field?}`; a 5xx never carries
+// the underlying message. The codes themselves are catalogued in ../errors.ts.
+import { ERROR_STATUS, type ErrorCode, type Failure } from '../errors.js';
+
+export interface ErrorBody {
+  error: ErrorCode;
+  message: string;
+  field?: string;
+}
+
+/** Thrown by hooks and handlers to answer with a catalogued error. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+
+  body(): ErrorBody {
+    return this.field ? { error: this.code, message: this.message, field: this.field } : { error: this.code, message: this.message };
+  }
+}
+
+/** Turns a service's failure value into the error the route answers with. */
+export const fromFailure = (f: Failure) => new ApiError(f.code, f.message, f.field);
+
+export const invalid = (field: string, message: string) => new ApiError('invalid_request', message, field);
+export const notFound = (what = 'resource') => new ApiError('not_found', `${what} not found`);
+
+/** Errors that mean the database cannot be reached: answered 503 so that checks fail closed. */
+export function isUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
+  // 57P01 admin shutdown, 57P03 cannot connect now, 08xxx connection exceptions, 53300 too many clients.
+  if (/^(57P0[1-3]|08...|53300)$/.test(e.code ?? '')) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection (is )?closed/i.test(
+    e.message ?? '',
+  );
+}

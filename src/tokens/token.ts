@@ -1,0 +1,108 @@
+// The token format of SPEC section 1: generate, parse, checksum, hash and display tokens.
+// Pure code: the only secret that ever exists here is the one being created, and only its SHA-256
+// leaves as something to store. The checksum is public and rejects typos and garbage before any
+// database lookup; it is not a security control.
+import { createHash, randomBytes as osRandomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/** Scans text for tokens (secret scanners, log redaction); not global, so `test` keeps no state. */
+export const TOKEN_PATTERN = /\bsk-(?:[a-z0-9]+(?:-[a-z0-9]+)*-)?[0-9A-Za-z]{49}\b/;
+
+const WHOLE_TOKEN = /^sk-(?:[a-z0-9]+(?:-[a-z0-9]+)*-)?[0-9A-Za-z]{49}$/;
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const SECRET_BYTES = 32;
+const SECRET_CHARS = 43;
+const CHECKSUM_CHARS = 6;
+const SLUG_MAX = 24;
+// `sk-` + secret + checksum; a token longer than MAX_LENGTH is rejected before the regex runs so a
+// hostile multi-megabyte header costs nothing.
+const MIN_LENGTH = 3 + SECRET_CHARS + CHECKSUM_CHARS;
+const MAX_LENGTH = 128;
+
+export function isTokenShaped(s: string): boolean {
+  return s.length >= MIN_LENGTH && s.length <= MAX_LENGTH && WHOLE_TOKEN.test(s);
+}
+
+/** The name's readable part of a token, so a leaked token says what it was for; '' means none. */
+export function slugify(name: string): string {
+  const s = name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (s.length <= SLUG_MAX) return s;
+  // SPEC: cut at the last '-' within the first 24 chars if there is one, else at 24.
+  const cut = s.slice(0, SLUG_MAX).lastIndexOf('-');
+  return (cut > 0 ? s.slice(0, cut) : s.slice(0, SLUG_MAX)).replace(/-+$/, '');
+}
+
+export function encodeBase62(bytes: Uint8Array | bigint, width: number): string {
+  let n = typeof bytes === 'bigint' ? bytes : toBigInt(bytes);
+  let out = '';
+  while (n > 0n) {
+    out = ALPHABET[Number(n % 62n)] + out;
+    n /= 62n;
+  }
+  return out.padStart(width, '0');
+}
+
+function toBigInt(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  return n;
+}
+
+export function checksum(prefix: string): string {
+  return encodeBase62(BigInt(crc32(Buffer.from(prefix, 'utf8'))), CHECKSUM_CHARS);
+}
+
+export function formatToken(secretBytes: Uint8Array, slug: string): string {
+  const prefix = `sk-${slug ? `${slug}-` : ''}${encodeBase62(secretBytes, SECRET_CHARS)}`;
+  return prefix + checksum(prefix);
+}
+
+/** What creation returns (Unkey's shape): only `hash` and `display` are ever stored. */
+export interface NewToken {
+  token: string;
+  hash: string;
+  display: string;
+}
+
+export function generateToken(
+  name: string,
+  randomBytes: (n: number) => Uint8Array = osRandomBytes,
+): NewToken {
+  const secret = randomBytes(SECRET_BYTES);
+  if (secret.length !== SECRET_BYTES) throw new Error(`randomBytes returned ${secret.length} bytes`);
+  const token = formatToken(secret, slugify(name));
+  return { token, hash: hashToken(token), display: displayToken(token) };
+}
+
+export interface ParsedToken {
+  token: string;
+  slug: string | null;
+  secret: string;
+  checksum: string;
+}
+
+/** null for anything that is not one of our tokens; never throws, whatever a client sends. */
+export function parseToken(presented: string): ParsedToken | null {
+  if (typeof presented !== 'string' || !isTokenShaped(presented)) return null;
+  const end = presented.length - CHECKSUM_CHARS;
+  const sum = presented.slice(end);
+  if (checksum(presented.slice(0, end)) !== sum) return null;
+  const secretStart = end - SECRET_CHARS;
+  // The shape check guarantees that anything between `sk-` and the secret is `slug-`.
+  const slug = secretStart > 3 ? presented.slice(3, secretStart - 1) : null;
+  return { token: presented, slug, secret: presented.slice(secretStart, end), checksum: sum };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** Enough to recognise a token in a list; about 190 bits of the secret stay unknown. */
+export function displayToken(token: string): string {
+  return `${token.slice(0, 14)}... ${token.slice(-3)}`;
+}

@@ -1,0 +1,39 @@
+// Shared display pieces: times in the viewer's local time with the exact UTC value on hover, and the
+// token status as a coloured badge that always carries its text label (colour is never the only cue).
+import type { TokenState, UserRef } from './types.js';
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function Time({ iso, empty = '—' }: { iso: string | null | undefined; empty?: string }) {
+  if (!iso) return <span className="muted">{empty}</span>;
+  return (
+    <time dateTime={iso} title={`${iso} (UTC)`}>
+      {dateTime.format(new Date(iso))}
+    </time>
+  );
+}
+
+export const stateLabels: Record<TokenState, string> = {
+  active: 'Active',
+  suspended: 'Suspended',
+  revoked: 'Revoked',
+  expired: 'Expired',
+};
+
+export function StatusBadge({ state }: { state: TokenState }) {
+  return (
+    <span className={`status status-${state}`}>
+      <span className="status-dot" aria-hidden="true" />
+      {stateLabels[state]}
+    </span>
+  );
+}
+
+export function Person({ user, empty = 'System' }: { user: UserRef | null; empty?: string }) {
+  if (!user) return <span className="muted">{empty}</span>;
+  return <span title={user.email}>{user.name || user.email}</span>;
+}
+
+export function Text({ value, empty = '—' }: { value: string | null | undefined; empty?: string }) {
+  return value ? <>{value}</> : <span className="muted">{empty}</span>;
+}
