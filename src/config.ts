@@ -77,26 +77,106 @@ export const SETTINGS = {
   host: setting('HOST', '127.0.0.1', text, 'Address to listen on (0.0.0.0 for all interfaces).'),
   databaseUrl: setting('DATABASE_URL', '', url, 'PostgreSQL URL; unset means the embedded PGlite database.'),
   dataDir: setting('TOKEND_DATA_DIR', './data', text, 'Embedded database, outbox and lock live here.'),
-  adminEmail: setting('TOKEND_ADMIN_EMAIL', 'admin@localhost', text, 'First administrator, created on first start.'),
-  adminPassword: setting('TOKEND_ADMIN_PASSWORD', '', optional, 'Their password; unset: generated and printed once to the terminal.'),
-  publicUrl: setting('TOKEND_PUBLIC_URL', 'http://localhost:3000', text, 'Base URL of the page (email links; hostname of the default institution).'),
+  adminEmail: setting(
+    'TOKEND_ADMIN_EMAIL',
+    'admin@localhost',
+    text,
+    'First administrator, created on first start.',
+  ),
+  adminPassword: setting(
+    'TOKEND_ADMIN_PASSWORD',
+    '',
+    optional,
+    'Their password; unset: generated and printed once to the terminal.',
+  ),
+  publicUrl: setting(
+    'TOKEND_PUBLIC_URL',
+    'http://localhost:3000',
+    text,
+    'Base URL of the page (email links; hostname of the default institution).',
+  ),
   logLevel: setting('TOKEND_LOG_LEVEL', 'info', level, 'Log level (pino).'),
-  cacheTtlMs: setting('TOKEND_CACHE_TTL', '1s', duration, 'Lifetime of a cached token check (backstop when a notification is missed); 0 disables the cache.'),
-  usageFlushMs: setting('TOKEND_USAGE_FLUSH_INTERVAL', '1s', duration, 'How often usage (last used, daily counts, failures) is written.'),
-  reminderIntervalMs: setting('TOKEND_REMINDER_INTERVAL', '15m', duration, 'How often `serve` runs the expiry and reminder sweep; 0 turns it off.'),
-  smtpUrl: setting('TOKEND_SMTP_URL', '', url, 'SMTP server for reminder emails (smtp:// or smtps://); unset writes .eml files to TOKEND_DATA_DIR/outbox.'),
-  mailFrom: setting('TOKEND_MAIL_FROM', 'tokend <tokend@localhost>', text, 'From address of reminder emails.'),
-  redisUrl: setting('TOKEND_REDIS_URL', '', url, 'Redis for rate-limit counters shared by all instances; unset keeps them in memory.'),
+  cacheTtlMs: setting(
+    'TOKEND_CACHE_TTL',
+    '1s',
+    duration,
+    'Lifetime of a cached token check (backstop when a notification is missed); 0 disables the cache.',
+  ),
+  usageFlushMs: setting(
+    'TOKEND_USAGE_FLUSH_INTERVAL',
+    '1s',
+    duration,
+    'How often usage (last used, daily counts, failures) is written.',
+  ),
+  reminderIntervalMs: setting(
+    'TOKEND_REMINDER_INTERVAL',
+    '15m',
+    duration,
+    'How often `serve` runs the expiry and reminder sweep; 0 turns it off.',
+  ),
+  smtpUrl: setting(
+    'TOKEND_SMTP_URL',
+    '',
+    url,
+    'SMTP server for reminder emails (smtp:// or smtps://); unset writes .eml files to TOKEND_DATA_DIR/outbox.',
+  ),
+  mailFrom: setting(
+    'TOKEND_MAIL_FROM',
+    'tokend <tokend@localhost>',
+    text,
+    'From address of reminder emails.',
+  ),
+  redisUrl: setting(
+    'TOKEND_REDIS_URL',
+    '',
+    url,
+    'Redis for rate-limit counters shared by all instances; unset keeps them in memory.',
+  ),
   tlsCert: setting('TOKEND_TLS_CERT', '', optional, 'PEM certificate file: tokend serves HTTPS itself.'),
   tlsKey: setting('TOKEND_TLS_KEY', '', optional, 'PEM private key file for TOKEND_TLS_CERT.'),
-  trustProxy: setting('TOKEND_TRUST_PROXY', '', addressList, 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-Proto/-For/-Host are honoured.'),
-  allowLoopbackHttp: setting('TOKEND_ALLOW_LOOPBACK_HTTP', 'true', boolean, 'Allow plain HTTP from a direct loopback connection (local development).'),
-  sessionIdleMs: setting('TOKEND_SESSION_IDLE', '8h', duration, 'A session ends after this long without a request.'),
-  sessionMaxMs: setting('TOKEND_SESSION_MAX', '24h', duration, 'A session ends this long after login, whatever its use.'),
-  authFailureLimit: setting('TOKEND_AUTH_FAILURE_LIMIT', '30', integer(1, 1_000_000), 'Failed token checks allowed per client address per window.'),
-  loginFailureLimit: setting('TOKEND_LOGIN_FAILURE_LIMIT', '10', integer(1, 1_000_000), 'Failed logins allowed per client address per window.'),
+  trustProxy: setting(
+    'TOKEND_TRUST_PROXY',
+    '',
+    addressList,
+    'Comma-separated proxy addresses/CIDRs whose X-Forwarded-Proto/-For/-Host are honoured.',
+  ),
+  allowLoopbackHttp: setting(
+    'TOKEND_ALLOW_LOOPBACK_HTTP',
+    'true',
+    boolean,
+    'Allow plain HTTP from a direct loopback connection (local development).',
+  ),
+  sessionIdleMs: setting(
+    'TOKEND_SESSION_IDLE',
+    '8h',
+    duration,
+    'A session ends after this long without a request.',
+  ),
+  sessionMaxMs: setting(
+    'TOKEND_SESSION_MAX',
+    '24h',
+    duration,
+    'A session ends this long after login, whatever its use.',
+  ),
+  authFailureLimit: setting(
+    'TOKEND_AUTH_FAILURE_LIMIT',
+    '30',
+    integer(1, 1_000_000),
+    'Failed token checks allowed per client address per window.',
+  ),
+  loginFailureLimit: setting(
+    'TOKEND_LOGIN_FAILURE_LIMIT',
+    '10',
+    integer(1, 1_000_000),
+    'Failed logins allowed per client address per window.',
+  ),
   failureWindowMs: setting('TOKEND_FAILURE_WINDOW', '1m', duration, 'Window of the failure rate limits.'),
-  maxFileBytes: setting('TOKEND_MAX_FILE_SIZE', '10485760', integer(1, 1 << 30), 'Largest file upload, in bytes.'),
+  maxFileBytes: setting(
+    'TOKEND_MAX_FILE_SIZE',
+    '10485760',
+    integer(1, 1 << 30),
+    'Largest file upload, in bytes.',
+  ),
 } as const;
 
 export type Config = { [K in keyof typeof SETTINGS]: ReturnType<(typeof SETTINGS)[K]['parse']> };
@@ -115,7 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       problems.push(`${s.env}=${JSON.stringify(raw)}: ${(error as Error).message}`);
     }
   }
-  if (!config.tlsCert !== !config.tlsKey) problems.push('TOKEND_TLS_CERT and TOKEND_TLS_KEY must be set together');
+  if (!config.tlsCert !== !config.tlsKey)
+    problems.push('TOKEND_TLS_CERT and TOKEND_TLS_KEY must be set together');
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   return config as Config;
 }

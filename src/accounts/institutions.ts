@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
-import * as store from './store.js';
 import type { Institution } from './store.js';
+import * as store from './store.js';
 
 export interface InstitutionInput {
   slug: string;
@@ -39,14 +39,17 @@ export function normalizeHost(host: string): string {
 }
 
 function validate(i: InstitutionInput): Result<InstitutionInput> {
-  if (!SLUG.test(i.slug)) return fail('invalid_request', 'slug must be lower-case letters, digits and -', 'slug');
-  if (i.name.trim().length < 1 || i.name.length > 200) return fail('invalid_request', 'name must be 1-200 chars', 'name');
+  if (!SLUG.test(i.slug))
+    return fail('invalid_request', 'slug must be lower-case letters, digits and -', 'slug');
+  if (i.name.trim().length < 1 || i.name.length > 200)
+    return fail('invalid_request', 'name must be 1-200 chars', 'name');
   const hosts = [...new Set(i.hosts.map(normalizeHost))];
   const badHost = hosts.find((h) => !HOST.test(h) && !/^\[[0-9a-f:.]+\]$/.test(h));
   if (badHost !== undefined) return fail('invalid_request', `"${badHost}" is not a hostname`, 'host');
   const notify = [...new Set(i.notify.map((e) => e.trim()))];
   const badEmail = notify.find((e) => !EMAIL.test(e));
-  if (badEmail !== undefined) return fail('invalid_request', `"${badEmail}" is not an email address`, 'notify');
+  if (badEmail !== undefined)
+    return fail('invalid_request', `"${badEmail}" is not an email address`, 'notify');
   const max = i.maxLifetimeDays;
   if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1826)) {
     return fail('invalid_request', 'max lifetime must be 1-1826 days', 'maxLifetimeDays');
@@ -54,27 +57,38 @@ function validate(i: InstitutionInput): Result<InstitutionInput> {
   return ok({ ...i, hosts, notify, name: i.name.trim() });
 }
 
-export async function createInstitution(db: Db, clock: Clock, input: InstitutionInput): Promise<Result<Institution>> {
+export async function createInstitution(
+  db: Db,
+  clock: Clock,
+  input: InstitutionInput,
+): Promise<Result<Institution>> {
   const valid = validate(input);
   if (!valid.ok) return valid;
   const i = valid.value;
-  return db.transaction(async (tx) => {
-    const existing = await store.listInstitutions(tx);
-    if (existing.some((e) => e.slug === i.slug)) return fail('invalid_request', `institution "${i.slug}" exists`, 'slug');
-    const hostless = existing.find((e) => e.hostnames.length === 0);
-    if (hostless || (existing.length > 0 && i.hosts.length === 0)) {
-      const who = hostless ? `"${hostless.slug}" has` : 'the new one would have';
-      return fail('invalid_request', `every institution needs a hostname once there are two: ${who} none`, 'host');
-    }
-    const id = randomUUID();
-    await store.insertInstitution(tx, { ...i, id, notifyEmails: i.notify, createdAt: clock() });
-    const taken = await store.setHosts(tx, id, i.hosts);
-    if (taken.length > 0) throw new HostTaken(taken);
-    return ok((await store.findInstitutionById(tx, id)) as Institution);
-  }).catch((error: unknown) => {
-    if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
-    throw error;
-  });
+  return db
+    .transaction(async (tx) => {
+      const existing = await store.listInstitutions(tx);
+      if (existing.some((e) => e.slug === i.slug))
+        return fail('invalid_request', `institution "${i.slug}" exists`, 'slug');
+      const hostless = existing.find((e) => e.hostnames.length === 0);
+      if (hostless || (existing.length > 0 && i.hosts.length === 0)) {
+        const who = hostless ? `"${hostless.slug}" has` : 'the new one would have';
+        return fail(
+          'invalid_request',
+          `every institution needs a hostname once there are two: ${who} none`,
+          'host',
+        );
+      }
+      const id = randomUUID();
+      await store.insertInstitution(tx, { ...i, id, notifyEmails: i.notify, createdAt: clock() });
+      const taken = await store.setHosts(tx, id, i.hosts);
+      if (taken.length > 0) throw new HostTaken(taken);
+      return ok((await store.findInstitutionById(tx, id)) as Institution);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
+      throw error;
+    });
 }
 
 // Thrown inside a transaction to roll it back; turned into a failure value outside.
@@ -84,34 +98,41 @@ class HostTaken extends Error {
   }
 }
 
-export async function updateInstitution(db: Db, slug: string, change: InstitutionChange): Promise<Result<Institution>> {
-  return db.transaction(async (tx) => {
-    const current = await store.findInstitutionBySlug(tx, slug);
-    if (!current) return fail('not_found', `no institution "${slug}"`, 'slug');
-    const without = (list: string[], remove: string[] = [], norm = (s: string) => s) =>
-      list.filter((x) => !remove.map(norm).includes(x));
-    const valid = validate({
-      slug,
-      name: change.name ?? current.name,
-      hosts: [...without(current.hostnames, change.removeHosts, normalizeHost), ...(change.addHosts ?? [])],
-      notify: [...without(current.notifyEmails, change.removeNotify), ...(change.addNotify ?? [])],
-      requireExpiry: change.requireExpiry ?? current.requireExpiry,
-      maxLifetimeDays: change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
+export async function updateInstitution(
+  db: Db,
+  slug: string,
+  change: InstitutionChange,
+): Promise<Result<Institution>> {
+  return db
+    .transaction(async (tx) => {
+      const current = await store.findInstitutionBySlug(tx, slug);
+      if (!current) return fail('not_found', `no institution "${slug}"`, 'slug');
+      const without = (list: string[], remove: string[] = [], norm = (s: string) => s) =>
+        list.filter((x) => !remove.map(norm).includes(x));
+      const valid = validate({
+        slug,
+        name: change.name ?? current.name,
+        hosts: [...without(current.hostnames, change.removeHosts, normalizeHost), ...(change.addHosts ?? [])],
+        notify: [...without(current.notifyEmails, change.removeNotify), ...(change.addNotify ?? [])],
+        requireExpiry: change.requireExpiry ?? current.requireExpiry,
+        maxLifetimeDays:
+          change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
+      });
+      if (!valid.ok) return valid;
+      const next = valid.value;
+      const count = (await store.listInstitutions(tx)).length;
+      if (count > 1 && next.hosts.length === 0) {
+        return fail('invalid_request', 'an institution needs a hostname while there are several', 'host');
+      }
+      await store.updateInstitution(tx, current.id, { ...next, notifyEmails: next.notify });
+      const taken = await store.setHosts(tx, current.id, next.hosts);
+      if (taken.length > 0) throw new HostTaken(taken);
+      return ok((await store.findInstitutionById(tx, current.id)) as Institution);
+    })
+    .catch((error: unknown) => {
+      if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
+      throw error;
     });
-    if (!valid.ok) return valid;
-    const next = valid.value;
-    const count = (await store.listInstitutions(tx)).length;
-    if (count > 1 && next.hosts.length === 0) {
-      return fail('invalid_request', 'an institution needs a hostname while there are several', 'host');
-    }
-    await store.updateInstitution(tx, current.id, { ...next, notifyEmails: next.notify });
-    const taken = await store.setHosts(tx, current.id, next.hosts);
-    if (taken.length > 0) throw new HostTaken(taken);
-    return ok((await store.findInstitutionById(tx, current.id)) as Institution);
-  }).catch((error: unknown) => {
-    if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
-    throw error;
-  });
 }
 
 export const listInstitutions = (q: Queryable) => store.listInstitutions(q);
@@ -124,7 +145,11 @@ export async function pickInstitution(q: Queryable, slug: string | undefined): P
   }
   const all = await store.listInstitutions(q);
   if (all.length === 1) return ok(all[0] as Institution);
-  return fail('invalid_request', 'several institutions exist: name one with --institution SLUG', 'institution');
+  return fail(
+    'invalid_request',
+    'several institutions exist: name one with --institution SLUG',
+    'institution',
+  );
 }
 
 /**

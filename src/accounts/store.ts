@@ -62,7 +62,9 @@ function toUser(r: Row, prefix = ''): User {
 }
 
 export async function listInstitutions(q: Queryable): Promise<Institution[]> {
-  return (await q.query(`SELECT ${INSTITUTION_COLUMNS} FROM institutions i ORDER BY i.slug`)).map(toInstitution);
+  return (await q.query(`SELECT ${INSTITUTION_COLUMNS} FROM institutions i ORDER BY i.slug`)).map(
+    toInstitution,
+  );
 }
 
 export async function findInstitutionBySlug(q: Queryable, slug: string): Promise<Institution | null> {
@@ -114,9 +116,10 @@ export async function setHosts(q: Queryable, institutionId: string, hostnames: s
 }
 
 export async function countUsers(q: Queryable, institutionId: string): Promise<number> {
-  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM users WHERE institution_id = $1', [
-    institutionId,
-  ]);
+  const [row] = await q.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM users WHERE institution_id = $1',
+    [institutionId],
+  );
   return row?.n ?? 0;
 }
 
@@ -129,7 +132,11 @@ export async function insertUser(q: Queryable, u: User): Promise<boolean> {
   return rows.length === 1;
 }
 
-export async function findUserByEmail(q: Queryable, institutionId: string, email: string): Promise<User | null> {
+export async function findUserByEmail(
+  q: Queryable,
+  institutionId: string,
+  email: string,
+): Promise<User | null> {
   const [row] = await q.query('SELECT * FROM users WHERE institution_id = $1 AND lower(email) = lower($2)', [
     institutionId,
     email,
@@ -163,13 +170,23 @@ export async function findSession(q: Queryable, idHash: string): Promise<Session
 }
 
 export async function touchSession(q: Queryable, idHash: string, at: Date): Promise<void> {
-  await q.query('UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id_hash = $1', [idHash, at]);
+  await q.query('UPDATE sessions SET last_seen_at = GREATEST(last_seen_at, $2) WHERE id_hash = $1', [
+    idHash,
+    at,
+  ]);
 }
 
 export async function deleteSession(q: Queryable, idHash: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
 }
 
-export async function deleteExpiredSessions(q: Queryable, idleBefore: Date, createdBefore: Date): Promise<void> {
-  await q.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [idleBefore, createdBefore]);
+export async function deleteExpiredSessions(
+  q: Queryable,
+  idleBefore: Date,
+  createdBefore: Date,
+): Promise<void> {
+  await q.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [
+    idleBefore,
+    createdBefore,
+  ]);
 }

@@ -15,13 +15,16 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly field?: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.status = ERROR_STATUS[code];
   }
 
   body(): ErrorBody {
-    return this.field ? { error: this.code, message: this.message, field: this.field } : { error: this.code, message: this.message };
+    return this.field
+      ? { error: this.code, message: this.message, field: this.field }
+      : { error: this.code, message: this.message };
   }
 }
 
@@ -35,7 +38,10 @@ export const notFound = (what = 'resource') => new ApiError('not_found', `${what
 export function isUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | null;
   if (!e) return false;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
+  if (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')
+  )
+    return true;
   // 57P01 admin shutdown, 57P03 cannot connect now, 08xxx connection exceptions, 53300 too many clients.
   if (/^(57P0[1-3]|08...|53300)$/.test(e.code ?? '')) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection (is )?closed/i.test(

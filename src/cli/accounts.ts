@@ -1,0 +1,133 @@
+// `tokend institutions ...` and `tokend users ...`: tenants and their staff are the operator's.
+import type { Command } from 'commander';
+import { createInstitution, listInstitutions, updateInstitution } from '../accounts/institutions.js';
+import { generatePassword } from '../accounts/passwords.js';
+import type { Institution } from '../accounts/store.js';
+import { createUser, userView } from '../accounts/users.js';
+import { CliFailure, collect, institutionFor, print, readStdin, unwrap, withContext } from './context.js';
+
+const days = (v: string) => {
+  if (!/^\d+$/.test(v)) throw new CliFailure(`--max-lifetime-days must be a whole number, not "${v}"`, 2);
+  return Number(v);
+};
+
+export const institutionView = (i: Institution) => ({
+  id: i.id,
+  slug: i.slug,
+  name: i.name,
+  hostnames: i.hostnames,
+  notify: i.notifyEmails,
+  requireExpiry: i.requireExpiry,
+  maxLifetimeDays: i.maxLifetimeDays,
+  createdAt: i.createdAt.toISOString(),
+});
+
+const describe = (i: Institution) =>
+  `${i.slug}  ${i.name}\n  hosts:   ${i.hostnames.join(', ') || '(any: the only institution)'}\n  notify:  ${i.notifyEmails.join(', ') || '-'}\n  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}`;
+
+export function registerAccountCommands(program: Command): void {
+  const institutions = program.command('institutions').description('create, change and list institutions');
+  institutions
+    .command('create')
+    .description('create an institution')
+    .requiredOption('--slug <slug>', 'short name (a-z, 0-9, -)')
+    .requiredOption('--name <name>', 'display name')
+    .option('--host <hostname>', 'hostname it answers on (repeatable)', collect, [])
+    .option('--notify <email>', 'address for expiry reminders (repeatable)', collect, [])
+    .option('--require-expiry', 'tokens must have an expiry')
+    .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
+    .option('--json', 'print JSON')
+    .action(async (o) =>
+      withContext(async (ctx) => {
+        const i = unwrap(
+          await createInstitution(ctx.db, ctx.clock, {
+            slug: o.slug,
+            name: o.name,
+            hosts: o.host,
+            notify: o.notify,
+            requireExpiry: Boolean(o.requireExpiry),
+            maxLifetimeDays: o.maxLifetimeDays ?? null,
+          }),
+        );
+        print(o.json, institutionView(i), () => describe(i));
+      }),
+    );
+
+  institutions
+    .command('update <slug>')
+    .description('change an institution')
+    .option('--name <name>', 'new display name')
+    .option('--add-host <hostname>', 'add a hostname (repeatable)', collect)
+    .option('--remove-host <hostname>', 'remove a hostname (repeatable)', collect)
+    .option('--add-notify <email>', 'add a reminder address (repeatable)', collect)
+    .option('--remove-notify <email>', 'remove a reminder address (repeatable)', collect)
+    .option('--require-expiry', 'tokens must have an expiry')
+    .option('--no-require-expiry', 'tokens may have no expiry')
+    .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
+    .option('--no-max-lifetime', 'remove the lifetime limit')
+    .option('--json', 'print JSON')
+    .action(async (slug: string, o) =>
+      withContext(async (ctx) => {
+        const i = unwrap(
+          await updateInstitution(ctx.db, slug, {
+            name: o.name,
+            addHosts: o.addHost,
+            removeHosts: o.removeHost,
+            addNotify: o.addNotify,
+            removeNotify: o.removeNotify,
+            requireExpiry: o.requireExpiry,
+            maxLifetimeDays: o.maxLifetime === false ? null : o.maxLifetimeDays,
+          }),
+        );
+        ctx.institutions.invalidate();
+        print(o.json, institutionView(i), () => describe(i));
+      }),
+    );
+
+  institutions
+    .command('list')
+    .description('list institutions')
+    .option('--json', 'print JSON')
+    .action(async (o) =>
+      withContext(async (ctx) => {
+        const all = await listInstitutions(ctx.db);
+        print(o.json, all.map(institutionView), () => all.map(describe).join('\n'));
+      }),
+    );
+
+  const users = program.command('users').description('create staff and administrators');
+  users
+    .command('create')
+    .description('create a user; without --password-stdin a password is generated and printed once')
+    .requiredOption('--email <email>', 'login email')
+    .requiredOption('--name <name>', 'display name')
+    .requiredOption('--role <role>', 'admin or staff')
+    .option('--feature <feature>', 'feature granted to staff (repeatable)', collect, [])
+    .option('--institution <slug>', 'institution (optional while there is one)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const given = o.passwordStdin ? await readStdin() : null;
+      const password = given ?? generatePassword();
+      await withContext(async (ctx) => {
+        const institution = await institutionFor(ctx, o.institution);
+        const user = unwrap(
+          await createUser(ctx.db, ctx.clock, {
+            institutionId: institution.id,
+            email: o.email,
+            name: o.name,
+            role: o.role,
+            features: o.feature,
+            password,
+          }),
+        );
+        const view = { ...userView(user), institution: { slug: institution.slug, name: institution.name } };
+        print(
+          o.json,
+          given ? view : { ...view, password },
+          () =>
+            `created ${user.role} ${user.email} in ${institution.slug}${given ? '' : `\npassword (shown once): ${password}`}`,
+        );
+      });
+    });
+}

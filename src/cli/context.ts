@@ -1,0 +1,87 @@
+// What every CLI command shares: config, the database (locked for this process when embedded), the
+// services, and how results are printed — exactly the API's JSON with --json, readable text otherwise;
+// logs go to stderr. Expected failures print `error: ...` and exit 1 (2 for bad input).
+
+import { pickInstitution } from '../accounts/institutions.js';
+import type { Institution, User } from '../accounts/store.js';
+import { findUserByEmail } from '../accounts/store.js';
+import { systemClock } from '../clock.js';
+import { type Config, loadConfig } from '../config.js';
+import type { Failure, Result } from '../errors.js';
+import { createLogger } from '../log.js';
+import { buildServices, type Services } from '../services.js';
+import { openDatabase } from '../setup.js';
+
+export class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface Ctx extends Services {
+  config: Config;
+  logger: ReturnType<typeof createLogger>;
+}
+
+/** Opens everything, runs `fn`, and always closes (flushing usage, releasing the data folder). */
+export async function withContext<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr as never);
+  const opened = await openDatabase(config, systemClock, 'cli');
+  if (opened.generatedPassword) {
+    process.stderr.write(
+      `created the administrator ${config.adminEmail}; password (shown once): ${opened.generatedPassword}\n`,
+    );
+  }
+  const services = buildServices(config, opened.db, systemClock);
+  try {
+    return await fn({ ...services, config, logger });
+  } finally {
+    await services.usage.stop();
+    await opened.close();
+  }
+}
+
+export function unwrap<T>(result: Result<T>): T {
+  if (!result.ok) throw failureToCli(result);
+  return result.value;
+}
+
+export function failureToCli(f: Failure): CliFailure {
+  return new CliFailure(
+    f.field ? `${f.message} (${f.field})` : f.message,
+    f.code === 'invalid_request' ? 2 : 1,
+  );
+}
+
+export async function institutionFor(ctx: Ctx, slug: string | undefined): Promise<Institution> {
+  return unwrap(await pickInstitution(ctx.db, slug));
+}
+
+export async function userFor(ctx: Ctx, institution: Institution, email: string): Promise<User> {
+  const user = await findUserByEmail(ctx.db, institution.id, email);
+  if (!user) throw new CliFailure(`no user ${email} in institution "${institution.slug}" (--by)`, 2);
+  return user;
+}
+
+/** Prints `value` as JSON when asked, otherwise the human text. */
+export function print(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (chunk) => {
+      data += chunk;
+    });
+    process.stdin.on('end', () => resolve(data.replace(/\r?\n$/, '')));
+    process.stdin.on('error', reject);
+  });
+}

@@ -1,0 +1,110 @@
+// `tokend tokens ...`: the management API's operations without HTTP, acting as the user named by --by.
+import type { Command } from 'commander';
+import type { Transition } from '../tokens/lifecycle.js';
+import type { TokenView } from '../tokens/service.js';
+import { collect, institutionFor, print, unwrap, userFor, withContext } from './context.js';
+
+const date = (iso: string | null) => iso ?? '-';
+
+export function describeToken(t: TokenView): string {
+  return [
+    `${t.display}  ${t.name}`,
+    `  id:          ${t.id}`,
+    `  state:       ${t.state}${t.stateReason ? ` (${t.stateReason})` : ''}${t.stateChangedAt ? ` since ${t.stateChangedAt}` : ''}`,
+    `  issued for:  ${t.issuedFor || '-'}`,
+    `  created:     ${t.createdAt} by ${t.createdBy?.email ?? '-'}`,
+    `  expires:     ${date(t.expiresAt)}`,
+    `  last used:   ${date(t.lastUsedAt)}${t.lastUsedIp ? ` from ${t.lastUsedIp} via ${t.lastUsedCarrier}` : ''}`,
+  ].join('\n');
+}
+
+const expiryOptions = (c: Command) =>
+  c
+    .option('--expires-in-days <n>', 'expire after 30, 90 or 365 days', (v) => Number(v))
+    .option('--expires-at <time>', 'expire at an ISO-8601 time (1 minute to 5 years ahead)');
+
+export function registerTokenCommands(program: Command): void {
+  const tokens = program.command('tokens').description('create, list and change API tokens');
+  const inst = (c: Command) =>
+    c
+      .option('--institution <slug>', 'institution (optional while there is one)')
+      .option('--json', 'print the API JSON');
+
+  expiryOptions(inst(tokens.command('create').description('create a token; prints its secret once')))
+    .requiredOption('--name <name>', 'what the token is for (1-200 chars)')
+    .option('--description <text>', 'longer description')
+    .option('--issued-for <system>', 'the app or system that will use it')
+    .requiredOption('--by <email>', 'the user creating it')
+    .action(async (o) =>
+      withContext(async (ctx) => {
+        const institution = await institutionFor(ctx, o.institution);
+        const user = await userFor(ctx, institution, o.by);
+        const created = unwrap(
+          await ctx.tokens.create(
+            institution,
+            { userId: user.id, ip: null },
+            {
+              name: o.name,
+              description: o.description,
+              issuedFor: o.issuedFor,
+              expiresInDays: o.expiresInDays,
+              expiresAt: o.expiresAt,
+            },
+          ),
+        );
+        print(
+          o.json,
+          created,
+          () => `${describeToken(created.token)}\n\nsecret (shown once, store it now):\n${created.secret}`,
+        );
+      }),
+    );
+
+  inst(tokens.command('list').description('list tokens, newest first'))
+    .option('--state <state>', 'active, suspended, revoked or expired (repeatable)', collect)
+    .option('--q <text>', 'search name, description and issued for')
+    .option('--issued-for <system>', 'only tokens issued for this system')
+    .option('--sort <field>', 'createdAt or expiresAt')
+    .option('--order <order>', 'desc or asc')
+    .option('--limit <n>', '1-100', (v) => Number(v))
+    .option('--cursor <cursor>', 'the nextCursor of the previous page')
+    .action(async (o) =>
+      withContext(async (ctx) => {
+        const institution = await institutionFor(ctx, o.institution);
+        const page = unwrap(await ctx.tokens.list(institution, { ...o, states: o.state }));
+        print(o.json, page, () =>
+          [
+            ...page.items.map((t) => `${t.id}  ${t.state.padEnd(9)}  ${t.display}  ${t.name}`),
+            page.items.length === 0 ? 'no tokens' : '',
+            page.nextCursor ? `more: --cursor ${page.nextCursor}` : '',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        );
+      }),
+    );
+
+  inst(tokens.command('show <id>').description('show one token')).action(async (id: string, o) =>
+    withContext(async (ctx) => {
+      const institution = await institutionFor(ctx, o.institution);
+      const token = unwrap(await ctx.tokens.get(institution, id));
+      print(o.json, token, () => describeToken(token));
+    }),
+  );
+
+  for (const t of ['suspend', 'reactivate', 'revoke'] as const satisfies readonly Transition[]) {
+    inst(tokens.command(`${t} <id>`).description(`${t} a token`))
+      .requiredOption('--by <email>', 'the user making the change')
+      .option('--reason <text>', 'why (kept in the audit history)')
+      .action(async (id: string, o) =>
+        withContext(async (ctx) => {
+          const institution = await institutionFor(ctx, o.institution);
+          const user = await userFor(ctx, institution, o.by);
+          const token = unwrap(
+            await ctx.tokens.transition(institution, id, t, { userId: user.id, ip: null }, o.reason),
+          );
+          print(o.json, token, () => describeToken(token));
+        }),
+      );
+  }
+}

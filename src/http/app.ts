@@ -1,0 +1,174 @@
+// buildApp(deps): the HTTP face of tokend as one Fastify instance. It owns transport rules (HTTPS,
+// institution by Host, security headers), the single error handler, and registers each route module
+// by name. It starts no timers and opens no sockets: main.ts owns the process.
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Session } from '../accounts/sessions.js';
+import type { Institution } from '../accounts/store.js';
+import type { Config } from '../config.js';
+import type { Services } from '../services.js';
+import { ApiError, isUnavailable } from './errors.js';
+import { Metrics } from './metrics.js';
+import type { FailureLimiter } from './rate-limit.js';
+import { apiTokenRoutes } from './routes/api-tokens.js';
+import { fileRoutes } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/session.js';
+import { tokenRoutes } from './routes/token.js';
+import { webRoutes } from './routes/web.js';
+import { isSecure } from './transport.js';
+
+export interface AppDeps {
+  config: Config;
+  services: Services;
+  logger: Logger;
+  limiter: FailureLimiter;
+  /** Extra readiness checks (the NOTIFY listener): name → ok. */
+  readiness?: () => Record<string, boolean>;
+  https?: { cert: string; key: string };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    institution: Institution;
+  }
+}
+
+// Paths that need no institution and no HTTPS: probes, metrics, the API description and the page.
+const OPEN_PATHS = /^\/(healthz|readyz|metrics|apis\/v1\/(openapi\.json|docs)(\/.*)?)?$/;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, services } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
+    bodyLimit: 64 * 1024,
+    ...(deps.https ? { https: deps.https } : {}),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+  const metrics = new Metrics();
+  app.decorateRequest('institution', null as unknown as Institution);
+  app.decorateRequest('session', null as unknown as Session);
+
+  await app.register(helmet, {
+    referrerPolicy: { policy: 'no-referrer' },
+    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: config.maxFileBytes, files: 1, fields: 5 } });
+  await registerDocs(app);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, body === '' ? {} : JSON.parse(body as string));
+    } catch {
+      done(new ApiError('invalid_request', 'body is not valid JSON', 'body'), undefined);
+    }
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const path = request.url.split('?')[0] ?? '';
+    if (!path.startsWith('/apis/') || OPEN_PATHS.test(path)) return;
+    if (!isSecure(request, config.allowLoopbackHttp)) throw new ApiError('https_required', 'use HTTPS');
+    const institution = await services.institutions.resolve(request.host);
+    if (!institution) throw new ApiError('unknown_institution', 'no institution answers on this host');
+    request.institution = institution;
+  });
+  // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works.
+  app.addHook('preValidation', async (request) => {
+    if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.observe(request.routeOptions.url ?? 'unmatched', reply.statusCode);
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const apiError = toApiError(error);
+    if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.headers(apiError.headers);
+    return reply.status(apiError.status).send(apiError.body());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/apis/') || request.method !== 'GET') {
+      return reply.status(404).send({ error: 'not_found', message: 'no such route' });
+    }
+    return reply.callNotFound();
+  });
+
+  const routeDeps = { ...deps, metrics };
+  await app.register(healthRoutes(routeDeps));
+  await app.register(sessionRoutes(routeDeps));
+  await app.register(apiTokenRoutes(routeDeps));
+  await app.register(tokenRoutes(routeDeps));
+  await app.register(fileRoutes(routeDeps));
+  await app.register(webRoutes());
+  return app;
+}
+
+export type RouteDeps = AppDeps & { metrics: Metrics };
+
+function toApiError(error: FastifyError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) {
+    const v = error.validation[0];
+    const params = (v?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+    const path = (v?.instancePath ?? '').split('/').filter(Boolean)[0];
+    const field =
+      params.missingProperty ?? params.additionalProperty ?? path ?? error.validationContext ?? 'body';
+    const message = params.additionalProperty
+      ? `unknown field ${field}`
+      : `${field} ${v?.message ?? 'is invalid'}`;
+    return new ApiError('invalid_request', message, field);
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new ApiError('payload_too_large', 'body too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new ApiError('unsupported_media_type', 'unsupported content type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('invalid_request', 'body is not valid JSON', 'body');
+  }
+  if (isUnavailable(error))
+    return new ApiError('unavailable', 'the database is unavailable; try again shortly');
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ApiError('invalid_request', 'the request is not valid');
+  }
+  return new ApiError('internal', 'internal error');
+}
+
+async function registerDocs(app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'tokend',
+        version: '1',
+        description: 'API tokens: management (session) and use (token).',
+      },
+      components: {
+        securitySchemes: {
+          ffAuth: { type: 'apiKey', in: 'header', name: 'FF_AUTH' },
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'tokend_session' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/apis/v1/docs' });
+  app.get('/apis/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}

@@ -1,0 +1,215 @@
+// The management API end to end on a real database: create (with slug), list, detail, lifecycle with
+// audit events, tenant isolation, and that no secret is stored anywhere.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createEnv, databaseKinds, type Env, said } from '../test-support/harness.js';
+
+for (const kind of databaseKinds()) {
+  describe(`management API (${kind})`, () => {
+    let env: Env;
+    before(async () => {
+      env = await createEnv(kind);
+    });
+    after(() => env.close());
+
+    test('create shows the secret once with its slug; list and detail show only the display form', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const res = await admin.request({ method: 'POST', url: '/apis/v1/api-tokens', payload: { name: 'HubSpot integration', expiresInDays: 30 } });
+      assert.equal(res.statusCode, 201, said(res));
+      assert.equal(res.headers['cache-control'], 'no-store');
+      const { token, secret } = res.json();
+      assert.match(secret, /^sk-hubspot-integration-[0-9A-Za-z]{49}$/);
+      assert.equal(token.display, `${secret.slice(0, 14)}... ${secret.slice(-3)}`);
+      assert.equal(token.state, 'active');
+      assert.deepEqual(token.permissions, ['core.core.files_download']);
+      assert.equal(token.createdBy.email, admin.user.email);
+      assert.equal(new Date(token.expiresAt).getTime() - new Date(token.createdAt).getTime(), 30 * 86_400_000);
+      const list = await admin.request({ method: 'GET', url: '/apis/v1/api-tokens' });
+      assert.equal(list.statusCode, 200, said(list));
+      assert.ok(!list.body.includes(secret.slice(20)), 'the list never shows the secret');
+      assert.equal(list.json().items[0].id, token.id);
+      const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
+      assert.equal(detail.statusCode, 200, said(detail));
+      assert.ok(!detail.body.includes(secret.slice(20)));
+      assert.ok(!('hash' in detail.json()) && !('tokenHash' in detail.json()));
+    });
+
+    test('a name without ASCII letters gives a token without a slug', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const { secret } = await admin.createToken({ name: '集成' });
+      assert.match(secret, /^sk-[0-9A-Za-z]{49}$/);
+    });
+
+    test('the database holds no secret anywhere', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const { secret } = await admin.createToken({ name: 'Needle', description: 'find me' });
+      const tables = await env.db.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+      );
+      for (const { table_name } of tables) {
+        const rows = await env.db.query<{ hit: number }>(
+          `SELECT count(*)::int AS hit FROM ${table_name} x WHERE x::text LIKE $1`,
+          [`%${secret.slice(3 + 7)}%`],
+        );
+        assert.equal(rows[0]?.hit, 0, `${table_name} contains the secret`);
+      }
+    });
+
+    test('suspend, reactivate, revoke follow the lifecycle and each writes an event with actor and reason', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const { token } = await admin.createToken();
+      const post = (action: string, reason?: string) =>
+        admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/${action}`, payload: reason ? { reason } : {} });
+      const revokeActive = await post('revoke');
+      assert.equal(revokeActive.statusCode, 409, said(revokeActive));
+      assert.equal(revokeActive.json().error, 'invalid_transition');
+      const suspended = await post('suspend', 'investigating');
+      assert.equal(suspended.statusCode, 200, said(suspended));
+      assert.equal(suspended.json().state, 'suspended');
+      assert.equal(suspended.json().stateReason, 'investigating');
+      assert.equal(suspended.json().stateChangedBy.id, admin.user.id);
+      assert.equal((await post('reactivate')).json().state, 'active');
+      await post('suspend');
+      const revoked = await post('revoke', 'leaked');
+      assert.equal(revoked.json().state, 'revoked', said(revoked));
+      assert.equal((await post('reactivate')).statusCode, 409);
+      const events = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` });
+      const items = events.json().items as { type: string; actor: { id: string } | null; details: { reason?: string } }[];
+      assert.deepEqual(
+        items.map((e) => e.type),
+        ['token.revoked', 'token.suspended', 'token.reactivated', 'token.suspended', 'token.created'],
+      );
+      assert.equal(items[0]?.details.reason, 'leaked');
+      assert.ok(items.every((e) => e.actor?.id === admin.user.id));
+    });
+
+    test('a bodyless POST works for actions (curl -X POST)', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const { token } = await admin.createToken();
+      const res = await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
+      assert.equal(res.statusCode, 200, said(res));
+    });
+
+    test('a token past its expiry shows expired, with the time it happened, and cannot be changed', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const expiresAt = new Date(env.clock().getTime() + 61_000).toISOString();
+      const { token } = await admin.createToken({ expiresAt });
+      env.clock.advance(62_000);
+      const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
+      assert.equal(detail.json().state, 'expired', said(detail));
+      assert.equal(detail.json().stateChangedAt, expiresAt);
+      const suspend = await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
+      assert.equal(suspend.statusCode, 409, said(suspend));
+      const filtered = await admin.request({ method: 'GET', url: '/apis/v1/api-tokens?state=expired' });
+      assert.deepEqual(filtered.json().items.map((t: { id: string }) => t.id), [token.id]);
+    });
+
+    test('list filters, searches, sorts and pages with a cursor bound to its query', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const made = [];
+      for (let i = 0; i < 5; i++) {
+        env.clock.advance(1);
+        made.push(
+          await admin.createToken({
+            name: `Job ${i}`,
+            issuedFor: i % 2 ? 'CRM' : 'Reports',
+            ...(i === 4 ? {} : { expiresInDays: [30, 90, 365, 30][i] }),
+          }),
+        );
+      }
+      await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${made[1]?.token.id}/suspend` });
+      const get = async (query: string) => {
+        const res = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens?${query}` });
+        assert.equal(res.statusCode, 200, said(res));
+        return res.json() as { items: { name: string }[]; nextCursor: string | null };
+      };
+      assert.deepEqual((await get('')).items.map((t) => t.name), ['Job 4', 'Job 3', 'Job 2', 'Job 1', 'Job 0']);
+      assert.deepEqual((await get('order=asc&limit=2')).items.map((t) => t.name), ['Job 0', 'Job 1']);
+      assert.deepEqual((await get('state=suspended')).items.map((t) => t.name), ['Job 1']);
+      assert.deepEqual((await get('state=suspended&state=active&issuedFor=crm')).items.map((t) => t.name), ['Job 3', 'Job 1']);
+      assert.deepEqual((await get('q=JOB%202')).items.map((t) => t.name), ['Job 2']);
+      assert.deepEqual((await get('sort=expiresAt&order=asc')).items.map((t) => t.name), ['Job 0', 'Job 3', 'Job 1', 'Job 2', 'Job 4']);
+      assert.deepEqual((await get('sort=expiresAt')).items.map((t) => t.name), ['Job 2', 'Job 1', 'Job 3', 'Job 0', 'Job 4']);
+      const pages: string[] = [];
+      let cursor: string | null = '';
+      while (cursor !== null) {
+        const page: { items: { name: string }[]; nextCursor: string | null } = await get(`sort=expiresAt&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        pages.push(...page.items.map((t) => t.name));
+        cursor = page.nextCursor;
+      }
+      assert.deepEqual(pages, ['Job 2', 'Job 1', 'Job 3', 'Job 0', 'Job 4']);
+      const first = await get('limit=2');
+      const misuse = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens?limit=2&sort=expiresAt&cursor=${first.nextCursor}` });
+      assert.equal(misuse.statusCode, 400, said(misuse));
+      assert.equal(misuse.json().field, 'cursor');
+    });
+
+    test('tenants are isolated: another institution gets 404 for ids and its tokens are invalid here', async () => {
+      const a = await env.tenant();
+      const b = await env.tenant();
+      const adminA = await a.adminAgent();
+      const adminB = await b.adminAgent();
+      const { token, secret } = await adminA.createToken();
+      const peek = await adminB.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
+      assert.equal(peek.statusCode, 404, said(peek));
+      const suspend = await adminB.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
+      assert.equal(suspend.statusCode, 404, said(suspend));
+      const use = await b.request({ method: 'GET', url: '/apis/v1/token', headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(use.statusCode, 401, said(use));
+      assert.equal(use.json().error, 'invalid_token');
+      const cookieOnOtherHost = await b.request({ method: 'GET', url: '/apis/v1/api-tokens', headers: { cookie: adminA.cookie } });
+      assert.equal(cookieOnOtherHost.statusCode, 401, said(cookieOnOtherHost));
+      const unknownHost = await env.app.inject({ method: 'GET', url: '/apis/v1/session', headers: { host: 'nobody.example.test' } });
+      assert.equal(unknownHost.statusCode, 404);
+      assert.equal(unknownHost.json().error, 'unknown_institution');
+    });
+
+    test('staff need the feature; CSRF guards changes; tokens never reach staff routes', async () => {
+      const t = await env.tenant();
+      const staff = await t.user('staff');
+      const denied = await staff.request({ method: 'GET', url: '/apis/v1/api-tokens' });
+      assert.equal(denied.statusCode, 403, said(denied));
+      assert.equal(denied.json().error, 'insufficient_permission');
+      const granted = await t.user('staff', ['core.institutions.settings_api_tokens_change']);
+      assert.equal((await granted.request({ method: 'GET', url: '/apis/v1/api-tokens' })).statusCode, 200);
+      const noCsrf = await t.request({ method: 'POST', url: '/apis/v1/api-tokens', headers: { cookie: granted.cookie }, payload: { name: 'x' } });
+      assert.equal(noCsrf.statusCode, 403, said(noCsrf));
+      assert.equal(noCsrf.json().error, 'csrf');
+      const { secret } = await granted.createToken();
+      const withToken = await t.request({ method: 'GET', url: '/apis/v1/api-tokens', headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(withToken.statusCode, 403, said(withToken));
+      const anonymous = await t.request({ method: 'GET', url: '/apis/v1/api-tokens' });
+      assert.equal(anonymous.statusCode, 401);
+      assert.equal(anonymous.json().error, 'unauthenticated');
+    });
+
+    test('20 concurrent transitions end in a serially reachable state with one event per applied change', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const { token } = await admin.createToken();
+      const actions = Array.from({ length: 20 }, (_, i) => ['suspend', 'revoke', 'reactivate'][i % 3] as string);
+      const results = await Promise.all(
+        actions.map((a) => admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/${a}` })),
+      );
+      assert.ok(results.every((r) => r.statusCode === 200 || r.statusCode === 409), results.map(said).join('\n'));
+      const applied = results.map((r, i) => (r.statusCode === 200 ? actions[i] : null)).filter(Boolean);
+      const events = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events?` });
+      const types = (events.json().items as { type: string }[]).map((e) => e.type).filter((t) => t !== 'token.created');
+      assert.equal(types.length, applied.length);
+      // Replaying the events oldest first must be a valid serial history ending in the final state.
+      let state = 'active';
+      const next: Record<string, [string, string]> = {
+        'token.suspended': ['active', 'suspended'],
+        'token.reactivated': ['suspended', 'active'],
+        'token.revoked': ['suspended', 'revoked'],
+      };
+      for (const type of types.reverse()) {
+        const [from, to] = next[type] as [string, string];
+        assert.equal(state, from, `${type} applied from ${state}`);
+        state = to;
+      }
+      const final = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
+      assert.equal(final.json().state, state);
+    });
+  });
+}

@@ -1,0 +1,150 @@
+// The management API (SPEC section 5): staff with the tokens feature list, create, inspect and change
+// tokens of their own institution. Each handler parses, calls one service function, maps the result.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TOKENS_FEATURE } from '../../accounts/users.js';
+import type { Result } from '../../errors.js';
+import type { Transition } from '../../tokens/lifecycle.js';
+import type { RouteDeps } from '../app.js';
+import { fromFailure } from '../errors.js';
+import { EventSchema, ExpiryFields, errors, IdParams, SESSION_SECURITY, TokenSchema } from '../schemas.js';
+import { requireSession } from '../session-auth.js';
+
+const StateName = Type.Union(['active', 'suspended', 'revoked', 'expired'].map((s) => Type.Literal(s)));
+const ListQuery = Type.Object(
+  {
+    state: Type.Optional(Type.Union([StateName, Type.Array(StateName, { maxItems: 4 })])),
+    q: Type.Optional(Type.String({ maxLength: 200 })),
+    issuedFor: Type.Optional(Type.String({ maxLength: 200 })),
+    sort: Type.Optional(Type.Union([Type.Literal('createdAt'), Type.Literal('expiresAt')])),
+    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+    cursor: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+const CreateBody = Type.Object(
+  {
+    name: Type.String({ maxLength: 200 }),
+    description: Type.Optional(Type.String({ maxLength: 2000 })),
+    issuedFor: Type.Optional(Type.String({ maxLength: 200 })),
+    ...ExpiryFields,
+  },
+  { additionalProperties: false },
+);
+const ReasonBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { additionalProperties: false },
+);
+const Page = <T extends typeof TokenSchema | typeof EventSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+const WithSecret = Type.Object({ token: TokenSchema, secret: Type.String() });
+
+export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  const { tokens } = deps.services;
+  const actor = (request: FastifyRequest) => ({ userId: request.session.user.id, ip: request.ip });
+  const answer = <T>(result: Result<T>, reply?: FastifyReply, status = 200): T => {
+    if (!result.ok) throw fromFailure(result);
+    if (reply) void reply.status(status);
+    return result.value;
+  };
+  const base = { tags: ['api-tokens'], security: SESSION_SECURITY };
+  // Authentication runs before validation: an anonymous caller learns nothing about the schema.
+  app.addHook('preValidation', async (request) => {
+    request.session = await requireSession(deps, request, TOKENS_FEATURE);
+  });
+
+  app.get(
+    '/apis/v1/api-tokens',
+    {
+      schema: {
+        ...base,
+        querystring: ListQuery,
+        response: { 200: Page(TokenSchema), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const query = request.query as { state?: string | string[]; limit?: string } & Record<string, string>;
+      const states = query.state === undefined ? [] : ([] as string[]).concat(query.state);
+      const limit = query.limit === undefined ? undefined : Number(query.limit);
+      return answer(await tokens.list(request.institution, { ...query, states, limit }));
+    },
+  );
+
+  app.post(
+    '/apis/v1/api-tokens',
+    { schema: { ...base, body: CreateBody, response: { 201: WithSecret, ...errors(400, 401, 403) } } },
+    async (request, reply) => {
+      const who = actor(request);
+      void reply.header('cache-control', 'no-store');
+      return answer(
+        await tokens.create(request.institution, who, request.body as typeof CreateBody.static),
+        reply,
+        201,
+      );
+    },
+  );
+
+  const idSchema = { ...base, params: IdParams };
+  app.get<{ Params: { id: string } }>(
+    '/apis/v1/api-tokens/:id',
+    { schema: { ...idSchema, response: { 200: TokenSchema, ...errors(400, 401, 403, 404) } } },
+    async (request) => {
+      return answer(await tokens.get(request.institution, request.params.id));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { cursor?: string } }>(
+    '/apis/v1/api-tokens/:id/events',
+    {
+      schema: {
+        ...idSchema,
+        querystring: Type.Object(
+          { cursor: Type.Optional(Type.String({ maxLength: 300 })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(EventSchema), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      return answer(await tokens.events(request.institution, request.params.id, request.query.cursor));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/apis/v1/api-tokens/:id/usage',
+    {
+      schema: {
+        ...idSchema,
+        response: {
+          200: Type.Object({
+            items: Type.Array(Type.Object({ date: Type.String(), count: Type.Integer() })),
+          }),
+          ...errors(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      return answer(await tokens.usage(request.institution, request.params.id));
+    },
+  );
+
+  for (const t of ['suspend', 'reactivate', 'revoke'] as const satisfies readonly Transition[]) {
+    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
+      `/apis/v1/api-tokens/:id/${t}`,
+      {
+        schema: {
+          ...idSchema,
+          body: ReasonBody,
+          response: { 200: TokenSchema, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request) => {
+        const who = actor(request);
+        return answer(
+          await tokens.transition(request.institution, request.params.id, t, who, request.body.reason),
+        );
+      },
+    );
+  }
+};

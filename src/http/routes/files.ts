@@ -1,0 +1,147 @@
+// Files: staff upload and list them (session); integrations download them with a token holding
+// core.core.files_download. Bytes come from the database, so any instance serves any file.
+import { randomUUID } from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TOKENS_FEATURE } from '../../accounts/users.js';
+import { findFile, insertFile, listFiles } from '../../files/store.js';
+import type { RouteDeps } from '../app.js';
+import { ApiError } from '../errors.js';
+import { errors, IdParams, SESSION_SECURITY, TOKEN_SECURITY } from '../schemas.js';
+import { requireSession } from '../session-auth.js';
+import { authenticate } from '../token-auth.js';
+import { corsHeaders } from './token.js';
+
+export const FILES_DOWNLOAD = 'core.core.files_download';
+
+const FileSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  size: Type.Integer(),
+  contentType: Type.String(),
+  createdAt: Type.String(),
+});
+
+const meta = (f: { id: string; name: string; size: number; contentType: string; createdAt: Date }) => ({
+  ...f,
+  createdAt: f.createdAt.toISOString(),
+});
+
+export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  const { db, clock } = deps.services;
+  const staff = {
+    preValidation: async (request: FastifyRequest) => {
+      request.session = await requireSession(deps, request, TOKENS_FEATURE);
+    },
+  };
+
+  app.post(
+    '/apis/v1/files',
+    {
+      ...staff,
+      schema: {
+        tags: ['files'],
+        security: SESSION_SECURITY,
+        consumes: ['multipart/form-data'],
+        response: { 201: FileSchema, ...errors(400, 401, 403, 413, 415) },
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart())
+        throw new ApiError('unsupported_media_type', 'send multipart/form-data with a field "file"');
+      const part = await request.file();
+      if (part?.fieldname !== 'file')
+        throw new ApiError('invalid_request', 'the form needs a field "file"', 'file');
+      const bytes = await part.toBuffer();
+      const name = part.filename.replace(/[\\/\r\n"]/g, '_').slice(0, 255) || 'file';
+      const file = {
+        id: randomUUID(),
+        name,
+        size: bytes.length,
+        contentType: part.mimetype.slice(0, 255),
+        createdAt: clock(),
+      };
+      await insertFile(db, {
+        ...file,
+        institutionId: request.institution.id,
+        bytes,
+        createdBy: request.session.user.id,
+      });
+      return reply.status(201).send(meta(file));
+    },
+  );
+
+  app.get<{ Querystring: { cursor?: string } }>(
+    '/apis/v1/files',
+    {
+      ...staff,
+      schema: {
+        tags: ['files'],
+        security: SESSION_SECURITY,
+        querystring: Type.Object(
+          { cursor: Type.Optional(Type.String({ maxLength: 300 })) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            items: Type.Array(FileSchema),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      const after = decodeFileCursor(request.query.cursor);
+      const rows = await listFiles(db, request.institution.id, 51, after);
+      const items = rows.slice(0, 50);
+      const last = items[items.length - 1];
+      const nextCursor =
+        rows.length > 50 && last
+          ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
+          : null;
+      return { items: items.map(meta), nextCursor };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/apis/v1/files/:id/download',
+    {
+      onRequest: async (_request, reply) => corsHeaders(reply),
+      preValidation: async (request, reply) => {
+        await authenticate(deps, request, reply, FILES_DOWNLOAD);
+      },
+      schema: {
+        tags: ['files'],
+        security: TOKEN_SECURITY,
+        params: IdParams,
+        querystring: Type.Object(
+          { token: Type.Optional(Type.String({ maxLength: 8192 })) },
+          { additionalProperties: false },
+        ),
+        produces: ['application/octet-stream'],
+        response: { ...errors(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const file = await findFile(db, request.institution.id, request.params.id);
+      if (!file) throw new ApiError('not_found', 'file not found');
+      void reply.header('content-type', file.contentType);
+      void reply.header(
+        'content-disposition',
+        `attachment; filename="${file.name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      );
+      void reply.header('x-content-type-options', 'nosniff');
+      return reply.send(Buffer.from(file.bytes));
+    },
+  );
+};
+
+function decodeFileCursor(cursor: string | undefined): { at: string; id: string } | null {
+  if (cursor === undefined) return null;
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
+    throw new ApiError('invalid_request', 'cursor is not valid', 'cursor');
+  }
+  return { at, id };
+}

@@ -1,0 +1,94 @@
+// Routes an integration calls with its token: its own view (`GET /apis/v1/token`) and forward auth
+// for a gateway (`GET /apis/v1/auth`). CORS for token routes lives here too: any origin, no
+// credentials, preflight answered without authentication.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { findToken } from '../../tokens/store.js';
+import type { RouteDeps } from '../app.js';
+import { ApiError } from '../errors.js';
+import { errors, TOKEN_SECURITY } from '../schemas.js';
+import { authenticate } from '../token-auth.js';
+
+export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/:id/download'];
+
+export function corsHeaders(reply: FastifyReply): void {
+  void reply.header('access-control-allow-origin', '*');
+  void reply.header('access-control-expose-headers', 'FF-Auth-Token-Valid-Until');
+}
+
+const TokenQuery = Type.Object(
+  { token: Type.Optional(Type.String({ maxLength: 8192 })) },
+  { additionalProperties: false },
+);
+
+export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  for (const url of TOKEN_ROUTES) {
+    app.options(url, { schema: { hide: true } }, async (_request, reply) => {
+      corsHeaders(reply);
+      void reply.header('access-control-allow-methods', 'GET, OPTIONS');
+      void reply.header('access-control-allow-headers', 'FF_AUTH, FF-Auth, Authorization');
+      void reply.header('access-control-max-age', '600');
+      return reply.status(204).send();
+    });
+  }
+
+  app.get(
+    '/apis/v1/token',
+    {
+      schema: {
+        tags: ['token'],
+        security: TOKEN_SECURITY,
+        querystring: TokenQuery,
+        response: {
+          200: Type.Object({
+            id: Type.String(),
+            name: Type.String(),
+            display: Type.String(),
+            state: Type.String(),
+            permissions: Type.Array(Type.String()),
+            expiresAt: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors(400, 401, 429, 503),
+        },
+      },
+      onRequest: async (_request, reply) => corsHeaders(reply),
+    },
+    async (request, reply) => {
+      const verified = await authenticate(deps, request, reply, null);
+      const token = await findToken(deps.services.db, verified.institutionId, verified.id);
+      if (!token) throw new ApiError('invalid_token', 'the token is not valid');
+      return {
+        id: token.id,
+        name: token.name,
+        display: token.display,
+        state: 'active',
+        permissions: token.permissions,
+        expiresAt: token.expiresAt?.toISOString() ?? null,
+      };
+    },
+  );
+
+  app.get(
+    '/apis/v1/auth',
+    {
+      schema: {
+        tags: ['token'],
+        description:
+          'Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz). Name a required permission in X-Tokend-Permission.',
+        security: TOKEN_SECURITY,
+        querystring: TokenQuery,
+        response: { 200: Type.Null(), ...errors(400, 401, 403, 429, 503) },
+      },
+      onRequest: async (_request, reply) => corsHeaders(reply),
+    },
+    async (request, reply) => {
+      const wanted = request.headers['x-tokend-permission'];
+      const permission = (Array.isArray(wanted) ? wanted[0] : wanted)?.trim() || null;
+      const verified = await authenticate(deps, request, reply, permission, true);
+      void reply.header('x-tokend-token-id', verified.id);
+      void reply.header('x-tokend-institution', request.institution.slug);
+      void reply.header('x-tokend-permissions', verified.permissions.join(' '));
+      return reply.status(200).send();
+    },
+  );
+};

@@ -1,0 +1,117 @@
+// Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, verify,
+// then record usage or failure in memory (flushed later). Failed checks count against the client's
+// address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
+// echo what was presented.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { VerifiedToken } from '../tokens/verifier.js';
+import type { RouteDeps } from './app.js';
+import { ApiError } from './errors.js';
+
+export type Carrier = 'FF_AUTH' | 'FF-Auth' | 'Authorization' | 'query';
+
+export interface Presented {
+  token: string;
+  carrier: Carrier;
+}
+
+const header = (request: FastifyRequest, name: string) => {
+  const v = request.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+function queryToken(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  const q = url.indexOf('?');
+  return q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('token') ?? undefined);
+}
+
+/** The credentials a request carries; forward auth also reads the original URI a gateway passes on. */
+export function readCarriers(request: FastifyRequest, forwarded = false): Presented[] {
+  const found: Presented[] = [];
+  const add = (token: string | undefined, carrier: Carrier) => {
+    if (token !== undefined) found.push({ token: token.trim(), carrier });
+  };
+  // Node keeps `FF_AUTH` as `ff_auth`; `FF-Auth` is the alias for proxies that drop underscores.
+  add(header(request, 'ff_auth'), 'FF_AUTH');
+  add(header(request, 'ff-auth'), 'FF-Auth');
+  const authorization = header(request, 'authorization');
+  const bearer = authorization ? /^Bearer[ \t]+(.*)$/i.exec(authorization) : null;
+  add(bearer?.[1], 'Authorization');
+  add(queryToken(request.url), 'query');
+  if (forwarded)
+    add(queryToken(header(request, 'x-original-uri') ?? header(request, 'x-forwarded-uri')), 'query');
+  return found;
+}
+
+export function hasCarrier(request: FastifyRequest): boolean {
+  return readCarriers(request).length > 0;
+}
+
+/** Authenticates the request's token for `permission`; throws the catalogued error otherwise. */
+export async function authenticate(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  permission: string | null,
+  forwarded = false,
+): Promise<VerifiedToken> {
+  const { services, limiter, metrics } = deps;
+  const presented = readCarriers(request, forwarded);
+  const distinct = new Set(presented.map((p) => p.token));
+  if (distinct.size > 1)
+    throw new ApiError('ambiguous_credentials', 'the request carries two different tokens');
+  const first = presented[0];
+  if (!first)
+    throw new ApiError('missing_token', 'send a token in FF_AUTH, Authorization: Bearer or ?token=');
+  const ip = request.ip;
+  const now = services.clock();
+  const result = await services.verifier.verify(first.token, request.institution.id, permission);
+  metrics.tokenCheck(result.ok ? 'ok' : result.reason);
+  if (result.ok) {
+    services.usage.recordUse({
+      tokenId: result.token.id,
+      at: now,
+      ip,
+      userAgent: (header(request, 'user-agent') ?? '').slice(0, 500),
+      carrier: first.carrier,
+    });
+    if (result.token.validUntil)
+      void reply.header('ff-auth-token-valid-until', result.token.validUntil.toISOString());
+    return result.token;
+  }
+  const known = result.token && result.token.institutionId === request.institution.id ? result.token : null;
+  // Known tokens' failures become audit events; another institution's token is reported to its owner.
+  if (result.token && result.reason !== 'insufficient_permission') {
+    services.usage.recordFailure({
+      tokenId: result.token.id,
+      institutionId: result.token.institutionId,
+      failure: known ? result.reason : 'wrong_institution',
+      at: now,
+      ip,
+    });
+  }
+  if (result.reason === 'token_expired' && known && known.state !== 'expired') {
+    await services.tokens.recordExpiry([known.id]);
+  }
+  if (result.reason === 'insufficient_permission') {
+    throw new ApiError('insufficient_permission', 'this token lacks the permission for this route');
+  }
+  await limiter.fail(`token:${ip}`);
+  const retryAfter = await limiter.retryAfter(`token:${ip}`);
+  if (retryAfter > 0) {
+    throw new ApiError('rate_limited', 'too many failed attempts; try later', undefined, {
+      'retry-after': String(retryAfter),
+    });
+  }
+  throw new ApiError(result.reason, MESSAGES[result.reason], undefined, {
+    'www-authenticate': `Bearer error="invalid_token"`,
+  });
+}
+
+const MESSAGES = {
+  invalid_token: 'the token is not valid',
+  token_suspended: 'the token is suspended',
+  token_revoked: 'the token is revoked',
+  token_expired: 'the token has expired',
+  token_rotated: 'this secret was replaced by a rotation; use the new one',
+} as const;

@@ -1,0 +1,77 @@
+// Composition root: config → database → services → HTTP server (+ usage flush, reminder loop); a
+// graceful stop on SIGTERM/SIGINT drains requests, flushes usage and closes the database.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.js';
+import { type Config, loadConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { memoryLimiter } from './http/rate-limit.js';
+import { createLogger } from './log.js';
+import { buildServices } from './services.js';
+import { openDatabase } from './setup.js';
+
+export interface Running {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(
+  config: Config,
+  options: { clock?: Clock; logger?: Logger } = {},
+): Promise<Running> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const opened = await openDatabase(config, clock, 'server');
+  if (opened.generatedPassword) {
+    // Shown once on the terminal, never through the logger.
+    process.stderr.write(
+      `\n  tokend created the administrator ${config.adminEmail} with the password:\n\n    ${opened.generatedPassword}\n\n  It is not shown again. Set TOKEND_ADMIN_PASSWORD to choose one.\n\n`,
+    );
+  }
+  const services = buildServices(config, opened.db, clock, (err) =>
+    logger.warn({ err }, 'usage flush failed'),
+  );
+  const limiter = memoryLimiter(config.authFailureLimit, config.failureWindowMs);
+  const https =
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert, 'utf8'), key: readFileSync(config.tlsKey, 'utf8') }
+      : undefined;
+  const app = await buildApp({ config, services, logger, limiter, ...(https ? { https } : {}) });
+  await app.listen({ port: config.port, host: config.host });
+  services.usage.start(config.usageFlushMs);
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${https ? 'https' : 'http'}://${host}:${address.port}`;
+  logger.info({ url, database: opened.db.kind }, 'tokend listening');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      await app.close();
+      await services.usage.stop().catch((err: unknown) => logger.error({ err }, 'final usage flush failed'));
+      await limiter.close();
+      await opened.close();
+    })();
+    return stopping;
+  };
+  return { url, stop };
+}
+
+/** Runs the server until SIGTERM or SIGINT. */
+export async function serve(config: Config = loadConfig()): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const running = await startServer(config, { logger });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'tokend stopping');
+      running.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,24 @@
+// Builds the services every entry point shares (server, CLI, tests) from config, database and clock.
+// Wiring is explicit: nothing here reads the environment or starts timers.
+import { institutionResolver } from './accounts/institutions.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Db } from './db/db.js';
+import { TokenService } from './tokens/service.js';
+import { UsageRecorder } from './tokens/usage.js';
+import { TokenVerifier } from './tokens/verifier.js';
+
+export function buildServices(
+  config: Pick<Config, 'cacheTtlMs'>,
+  db: Db,
+  clock: Clock,
+  onError?: (e: unknown) => void,
+) {
+  const verifier = new TokenVerifier(db, clock, { ttlMs: config.cacheTtlMs });
+  const tokens = new TokenService(db, clock, (id) => verifier.invalidate(id));
+  const usage = new UsageRecorder(db, onError);
+  const institutions = institutionResolver(db, clock, Math.max(config.cacheTtlMs, 1000));
+  return { db, clock, verifier, tokens, usage, institutions };
+}
+
+export type Services = ReturnType<typeof buildServices>;

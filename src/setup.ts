@@ -1,0 +1,83 @@
+// Opening the database as every entry point does: the lock on the embedded folder, migrations, and on
+// first start the institution `default` and its administrator — all under one advisory lock, so that
+// instances starting together on an empty PostgreSQL end with one schema, one institution, one admin.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { normalizeHost } from './accounts/institutions.js';
+import { generatePassword, hashPassword } from './accounts/passwords.js';
+import * as accounts from './accounts/store.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import { lockDataDir } from './data-lock.js';
+import { type Db, LOCKS, openDb } from './db/db.js';
+import { migrate } from './db/migrate.js';
+
+export interface Opened {
+  db: Db;
+  /** Set when this start created the administrator with a generated password: show it once. */
+  generatedPassword: string | null;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'adminEmail' | 'adminPassword' | 'publicUrl'>,
+  clock: Clock,
+  role: 'server' | 'cli',
+): Promise<Opened> {
+  const release = config.databaseUrl ? () => {} : lockDataDir(config.dataDir, role);
+  try {
+    const db = await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pgdata'),
+    });
+    await migrate(db);
+    const generatedPassword = await db.withAdvisoryLock(LOCKS.migrate, () => firstStart(db, config, clock));
+    return {
+      db,
+      generatedPassword,
+      close: async () => {
+        await db.close();
+        release();
+      },
+    };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+async function firstStart(
+  db: Db,
+  config: Pick<Config, 'adminEmail' | 'adminPassword' | 'publicUrl'>,
+  clock: Clock,
+) {
+  if ((await accounts.listInstitutions(db)).length > 0) return null;
+  const password = config.adminPassword ?? generatePassword();
+  const passwordHash = await hashPassword(password);
+  const host = normalizeHost(new URL(config.publicUrl).host);
+  const now = clock();
+  const institutionId = randomUUID();
+  await db.transaction(async (tx) => {
+    await accounts.insertInstitution(tx, {
+      id: institutionId,
+      slug: 'default',
+      name: 'Default',
+      notifyEmails: [],
+      requireExpiry: false,
+      maxLifetimeDays: null,
+      createdAt: now,
+    });
+    await accounts.setHosts(tx, institutionId, host ? [host] : []);
+    await accounts.insertUser(tx, {
+      id: randomUUID(),
+      institutionId,
+      email: config.adminEmail,
+      name: 'Administrator',
+      role: 'admin',
+      features: [],
+      passwordHash,
+      createdAt: now,
+    });
+  });
+  return config.adminPassword ? null : password;
+}

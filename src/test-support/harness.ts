@@ -1,0 +1,195 @@
+// Test harness: a real database per test file (PGlite always; PostgreSQL too when TEST_DATABASE_URL is
+// set), the real app through app.inject, and a tenant factory so that each test makes its own data.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import pino, { type Logger } from 'pino';
+import { createInstitution } from '../accounts/institutions.js';
+import type { Institution, User } from '../accounts/store.js';
+import { createUser, TOKENS_FEATURE } from '../accounts/users.js';
+import { type Config, loadConfig } from '../config.js';
+import { type Db, openPglite, openPostgres } from '../db/db.js';
+import { migrate } from '../db/migrate.js';
+import { buildApp } from '../http/app.js';
+import { type FailureLimiter, memoryLimiter } from '../http/rate-limit.js';
+import { buildServices, type Services } from '../services.js';
+
+export type DbKind = 'pglite' | 'postgres';
+
+export function databaseKinds(): DbKind[] {
+  return process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+let template: Promise<Blob> | null = null;
+
+/** A fresh, migrated database: PGlite copied from a migrated template, or a new PostgreSQL database. */
+export async function freshDb(kind: DbKind): Promise<Db> {
+  if (kind === 'pglite') {
+    template ??= (async () => {
+      const db = await openPglite();
+      await migrate(db);
+      const dump = await db.pglite.dumpDataDir('none');
+      await db.close();
+      return dump;
+    })();
+    return openPglite(undefined, await template);
+  }
+  const adminUrl = process.env.TEST_DATABASE_URL as string;
+  const name = `tokend_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = openPostgres(url.toString());
+  await migrate(db);
+  const close = db.close;
+  return Object.assign(db, {
+    close: async () => {
+      await close();
+      const c = new pg.Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+    url: url.toString(),
+  });
+}
+
+/** A clock that follows real time plus an offset tests can move forward. */
+export function offsetClock() {
+  let offset = 0;
+  const clock = () => new Date(Date.now() + offset);
+  clock.advance = (ms: number) => {
+    offset += ms;
+  };
+  return clock;
+}
+
+export const PASSWORD = 'correct horse battery staple';
+
+export interface Env {
+  kind: DbKind;
+  db: Db;
+  clock: ReturnType<typeof offsetClock>;
+  config: Config;
+  services: Services;
+  app: FastifyInstance;
+  limiter: FailureLimiter;
+  tenant(options?: { requireExpiry?: boolean; maxLifetimeDays?: number }): Promise<Tenant>;
+  close(): Promise<void>;
+}
+
+export interface Tenant {
+  institution: Institution;
+  host: string;
+  admin: User;
+  /** Creates a user; returns it with a logged-in agent. */
+  user(role: 'admin' | 'staff', features?: string[]): Promise<Agent>;
+  adminAgent(): Promise<Agent>;
+  /** A request to this tenant's host with no credentials. */
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+}
+
+export interface Agent {
+  user: User;
+  cookie: string;
+  csrf: string;
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  createToken(
+    body?: Record<string, unknown>,
+  ): Promise<{ token: Record<string, unknown> & { id: string; display: string }; secret: string }>;
+}
+
+export async function createEnv(
+  kind: DbKind,
+  overrides: Partial<Config> = {},
+  options: { logger?: Logger } = {},
+): Promise<Env> {
+  const db = await freshDb(kind);
+  const clock = offsetClock();
+  const config = { ...loadConfig({}), ...overrides };
+  const services = buildServices(config, db, clock);
+  const limiter = memoryLimiter(config.authFailureLimit, config.failureWindowMs);
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const app = await buildApp({ config, services, logger, limiter });
+  await app.ready();
+
+  async function tenant(policy: { requireExpiry?: boolean; maxLifetimeDays?: number } = {}): Promise<Tenant> {
+    const slug = `t-${randomBytes(5).toString('hex')}`;
+    const host = `${slug}.example.test`;
+    const created = await createInstitution(db, clock, {
+      slug,
+      name: `Tenant ${slug}`,
+      hosts: [host],
+      notify: [],
+      requireExpiry: policy.requireExpiry ?? false,
+      maxLifetimeDays: policy.maxLifetimeDays ?? null,
+    });
+    if (!created.ok) throw new Error(created.message);
+    services.institutions.invalidate();
+    const institution = created.value;
+    const request = (o: InjectOptions) => app.inject({ ...o, headers: { host, ...(o.headers ?? {}) } });
+    async function user(role: 'admin' | 'staff', features: string[] = []): Promise<Agent> {
+      const email = `${role}-${randomBytes(4).toString('hex')}@${host}`;
+      const made = await createUser(db, clock, {
+        institutionId: institution.id,
+        email,
+        name: `${role} user`,
+        role,
+        features,
+        password: PASSWORD,
+      });
+      if (!made.ok) throw new Error(made.message);
+      const login = await request({
+        method: 'POST',
+        url: '/apis/v1/session',
+        payload: { email, password: PASSWORD },
+      });
+      if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
+      const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+      const csrf = (login.json() as { csrfToken: string }).csrfToken;
+      const agentRequest = (o: InjectOptions) =>
+        request({ ...o, headers: { cookie, 'x-csrf-token': csrf, ...(o.headers ?? {}) } });
+      return {
+        user: made.value,
+        cookie,
+        csrf,
+        request: agentRequest,
+        async createToken(body = {}) {
+          const res = await agentRequest({
+            method: 'POST',
+            url: '/apis/v1/api-tokens',
+            payload: { name: 'Test token', ...body },
+          });
+          if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+          return res.json();
+        },
+      };
+    }
+    const first = await user('admin');
+    return { institution, host, admin: first.user, user, adminAgent: async () => first, request };
+  }
+
+  return {
+    kind,
+    db,
+    clock,
+    config,
+    services,
+    app,
+    limiter,
+    tenant,
+    close: async () => {
+      await app.close();
+      await services.usage.stop().catch(() => {});
+      await db.close();
+    },
+  };
+}
+
+export { TOKENS_FEATURE };
+
+/** The response body, for assertion messages: a failing assertion shows what the server said. */
+export const said = (res: LightMyRequestResponse) => `${res.statusCode} ${res.body}`;
