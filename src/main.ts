@@ -32,7 +32,7 @@ export async function startServer(
   const services = buildServices(config, opened.db, clock, (err) =>
     logger.warn({ err }, 'usage flush failed'),
   );
-  const limiter = memoryLimiter(config.authFailureLimit, config.failureWindowMs);
+  const limiter = memoryLimiter(config.failureWindowMs);
   const https =
     config.tlsCert && config.tlsKey
       ? { cert: readFileSync(config.tlsCert, 'utf8'), key: readFileSync(config.tlsKey, 'utf8') }

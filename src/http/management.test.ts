@@ -15,7 +15,11 @@ for (const kind of databaseKinds()) {
     test('create shows the secret once with its slug; list and detail show only the display form', async () => {
       const t = await env.tenant();
       const admin = await t.adminAgent();
-      const res = await admin.request({ method: 'POST', url: '/apis/v1/api-tokens', payload: { name: 'HubSpot integration', expiresInDays: 30 } });
+      const res = await admin.request({
+        method: 'POST',
+        url: '/apis/v1/api-tokens',
+        payload: { name: 'HubSpot integration', expiresInDays: 30 },
+      });
       assert.equal(res.statusCode, 201, said(res));
       assert.equal(res.headers['cache-control'], 'no-store');
       const { token, secret } = res.json();
@@ -24,7 +28,10 @@ for (const kind of databaseKinds()) {
       assert.equal(token.state, 'active');
       assert.deepEqual(token.permissions, ['core.core.files_download']);
       assert.equal(token.createdBy.email, admin.user.email);
-      assert.equal(new Date(token.expiresAt).getTime() - new Date(token.createdAt).getTime(), 30 * 86_400_000);
+      assert.equal(
+        new Date(token.expiresAt).getTime() - new Date(token.createdAt).getTime(),
+        30 * 86_400_000,
+      );
       const list = await admin.request({ method: 'GET', url: '/apis/v1/api-tokens' });
       assert.equal(list.statusCode, 200, said(list));
       assert.ok(!list.body.includes(secret.slice(20)), 'the list never shows the secret');
@@ -60,7 +67,11 @@ for (const kind of databaseKinds()) {
       const admin = await (await env.tenant()).adminAgent();
       const { token } = await admin.createToken();
       const post = (action: string, reason?: string) =>
-        admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/${action}`, payload: reason ? { reason } : {} });
+        admin.request({
+          method: 'POST',
+          url: `/apis/v1/api-tokens/${token.id}/${action}`,
+          payload: reason ? { reason } : {},
+        });
       const revokeActive = await post('revoke');
       assert.equal(revokeActive.statusCode, 409, said(revokeActive));
       assert.equal(revokeActive.json().error, 'invalid_transition');
@@ -75,7 +86,11 @@ for (const kind of databaseKinds()) {
       assert.equal(revoked.json().state, 'revoked', said(revoked));
       assert.equal((await post('reactivate')).statusCode, 409);
       const events = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` });
-      const items = events.json().items as { type: string; actor: { id: string } | null; details: { reason?: string } }[];
+      const items = events.json().items as {
+        type: string;
+        actor: { id: string } | null;
+        details: { reason?: string };
+      }[];
       assert.deepEqual(
         items.map((e) => e.type),
         ['token.revoked', 'token.suspended', 'token.reactivated', 'token.suspended', 'token.created'],
@@ -102,7 +117,10 @@ for (const kind of databaseKinds()) {
       const suspend = await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
       assert.equal(suspend.statusCode, 409, said(suspend));
       const filtered = await admin.request({ method: 'GET', url: '/apis/v1/api-tokens?state=expired' });
-      assert.deepEqual(filtered.json().items.map((t: { id: string }) => t.id), [token.id]);
+      assert.deepEqual(
+        filtered.json().items.map((t: { id: string }) => t.id),
+        [token.id],
+      );
     });
 
     test('list filters, searches, sorts and pages with a cursor bound to its query', async () => {
@@ -124,23 +142,49 @@ for (const kind of databaseKinds()) {
         assert.equal(res.statusCode, 200, said(res));
         return res.json() as { items: { name: string }[]; nextCursor: string | null };
       };
-      assert.deepEqual((await get('')).items.map((t) => t.name), ['Job 4', 'Job 3', 'Job 2', 'Job 1', 'Job 0']);
-      assert.deepEqual((await get('order=asc&limit=2')).items.map((t) => t.name), ['Job 0', 'Job 1']);
-      assert.deepEqual((await get('state=suspended')).items.map((t) => t.name), ['Job 1']);
-      assert.deepEqual((await get('state=suspended&state=active&issuedFor=crm')).items.map((t) => t.name), ['Job 3', 'Job 1']);
-      assert.deepEqual((await get('q=JOB%202')).items.map((t) => t.name), ['Job 2']);
-      assert.deepEqual((await get('sort=expiresAt&order=asc')).items.map((t) => t.name), ['Job 0', 'Job 3', 'Job 1', 'Job 2', 'Job 4']);
-      assert.deepEqual((await get('sort=expiresAt')).items.map((t) => t.name), ['Job 2', 'Job 1', 'Job 3', 'Job 0', 'Job 4']);
+      assert.deepEqual(
+        (await get('')).items.map((t) => t.name),
+        ['Job 4', 'Job 3', 'Job 2', 'Job 1', 'Job 0'],
+      );
+      assert.deepEqual(
+        (await get('order=asc&limit=2')).items.map((t) => t.name),
+        ['Job 0', 'Job 1'],
+      );
+      assert.deepEqual(
+        (await get('state=suspended')).items.map((t) => t.name),
+        ['Job 1'],
+      );
+      assert.deepEqual(
+        (await get('state=suspended&state=active&issuedFor=crm')).items.map((t) => t.name),
+        ['Job 3', 'Job 1'],
+      );
+      assert.deepEqual(
+        (await get('q=JOB%202')).items.map((t) => t.name),
+        ['Job 2'],
+      );
+      assert.deepEqual(
+        (await get('sort=expiresAt&order=asc')).items.map((t) => t.name),
+        ['Job 0', 'Job 3', 'Job 1', 'Job 2', 'Job 4'],
+      );
+      assert.deepEqual(
+        (await get('sort=expiresAt')).items.map((t) => t.name),
+        ['Job 2', 'Job 1', 'Job 3', 'Job 0', 'Job 4'],
+      );
       const pages: string[] = [];
       let cursor: string | null = '';
       while (cursor !== null) {
-        const page: { items: { name: string }[]; nextCursor: string | null } = await get(`sort=expiresAt&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: { items: { name: string }[]; nextCursor: string | null } = await get(
+          `sort=expiresAt&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         pages.push(...page.items.map((t) => t.name));
         cursor = page.nextCursor;
       }
       assert.deepEqual(pages, ['Job 2', 'Job 1', 'Job 3', 'Job 0', 'Job 4']);
       const first = await get('limit=2');
-      const misuse = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens?limit=2&sort=expiresAt&cursor=${first.nextCursor}` });
+      const misuse = await admin.request({
+        method: 'GET',
+        url: `/apis/v1/api-tokens?limit=2&sort=expiresAt&cursor=${first.nextCursor}`,
+      });
       assert.equal(misuse.statusCode, 400, said(misuse));
       assert.equal(misuse.json().field, 'cursor');
     });
@@ -153,14 +197,29 @@ for (const kind of databaseKinds()) {
       const { token, secret } = await adminA.createToken();
       const peek = await adminB.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
       assert.equal(peek.statusCode, 404, said(peek));
-      const suspend = await adminB.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
+      const suspend = await adminB.request({
+        method: 'POST',
+        url: `/apis/v1/api-tokens/${token.id}/suspend`,
+      });
       assert.equal(suspend.statusCode, 404, said(suspend));
-      const use = await b.request({ method: 'GET', url: '/apis/v1/token', headers: { authorization: `Bearer ${secret}` } });
+      const use = await b.request({
+        method: 'GET',
+        url: '/apis/v1/token',
+        headers: { authorization: `Bearer ${secret}` },
+      });
       assert.equal(use.statusCode, 401, said(use));
       assert.equal(use.json().error, 'invalid_token');
-      const cookieOnOtherHost = await b.request({ method: 'GET', url: '/apis/v1/api-tokens', headers: { cookie: adminA.cookie } });
+      const cookieOnOtherHost = await b.request({
+        method: 'GET',
+        url: '/apis/v1/api-tokens',
+        headers: { cookie: adminA.cookie },
+      });
       assert.equal(cookieOnOtherHost.statusCode, 401, said(cookieOnOtherHost));
-      const unknownHost = await env.app.inject({ method: 'GET', url: '/apis/v1/session', headers: { host: 'nobody.example.test' } });
+      const unknownHost = await env.app.inject({
+        method: 'GET',
+        url: '/apis/v1/session',
+        headers: { host: 'nobody.example.test' },
+      });
       assert.equal(unknownHost.statusCode, 404);
       assert.equal(unknownHost.json().error, 'unknown_institution');
     });
@@ -173,11 +232,20 @@ for (const kind of databaseKinds()) {
       assert.equal(denied.json().error, 'insufficient_permission');
       const granted = await t.user('staff', ['core.institutions.settings_api_tokens_change']);
       assert.equal((await granted.request({ method: 'GET', url: '/apis/v1/api-tokens' })).statusCode, 200);
-      const noCsrf = await t.request({ method: 'POST', url: '/apis/v1/api-tokens', headers: { cookie: granted.cookie }, payload: { name: 'x' } });
+      const noCsrf = await t.request({
+        method: 'POST',
+        url: '/apis/v1/api-tokens',
+        headers: { cookie: granted.cookie },
+        payload: { name: 'x' },
+      });
       assert.equal(noCsrf.statusCode, 403, said(noCsrf));
       assert.equal(noCsrf.json().error, 'csrf');
       const { secret } = await granted.createToken();
-      const withToken = await t.request({ method: 'GET', url: '/apis/v1/api-tokens', headers: { authorization: `Bearer ${secret}` } });
+      const withToken = await t.request({
+        method: 'GET',
+        url: '/apis/v1/api-tokens',
+        headers: { authorization: `Bearer ${secret}` },
+      });
       assert.equal(withToken.statusCode, 403, said(withToken));
       const anonymous = await t.request({ method: 'GET', url: '/apis/v1/api-tokens' });
       assert.equal(anonymous.statusCode, 401);
@@ -187,14 +255,22 @@ for (const kind of databaseKinds()) {
     test('20 concurrent transitions end in a serially reachable state with one event per applied change', async () => {
       const admin = await (await env.tenant()).adminAgent();
       const { token } = await admin.createToken();
-      const actions = Array.from({ length: 20 }, (_, i) => ['suspend', 'revoke', 'reactivate'][i % 3] as string);
+      const actions = Array.from(
+        { length: 20 },
+        (_, i) => ['suspend', 'revoke', 'reactivate'][i % 3] as string,
+      );
       const results = await Promise.all(
         actions.map((a) => admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/${a}` })),
       );
-      assert.ok(results.every((r) => r.statusCode === 200 || r.statusCode === 409), results.map(said).join('\n'));
+      assert.ok(
+        results.every((r) => r.statusCode === 200 || r.statusCode === 409),
+        results.map(said).join('\n'),
+      );
       const applied = results.map((r, i) => (r.statusCode === 200 ? actions[i] : null)).filter(Boolean);
       const events = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events?` });
-      const types = (events.json().items as { type: string }[]).map((e) => e.type).filter((t) => t !== 'token.created');
+      const types = (events.json().items as { type: string }[])
+        .map((e) => e.type)
+        .filter((t) => t !== 'token.created');
       assert.equal(types.length, applied.length);
       // Replaying the events oldest first must be a valid serial history ending in the final state.
       let state = 'active';

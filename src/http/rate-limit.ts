@@ -2,21 +2,21 @@
 // working from a limited address. Fixed windows; in memory for one instance, in Redis when several
 // instances must share the counters.
 export interface FailureLimiter {
-  /** Seconds until the key may fail again, or 0 when it is not limited. */
-  retryAfter(key: string): Promise<number>;
+  /** Seconds until the key may fail again, or 0 while it has failed fewer than `limit` times. */
+  retryAfter(key: string, limit: number): Promise<number>;
   /** Counts one failure. */
   fail(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export function memoryLimiter(limit: number, windowMs: number, now: () => number = Date.now): FailureLimiter {
+export function memoryLimiter(windowMs: number, now: () => number = Date.now): FailureLimiter {
   const windows = new Map<string, { start: number; count: number }>();
   const current = (key: string) => {
     const w = windows.get(key);
     return w && now() - w.start < windowMs ? w : null;
   };
   return {
-    async retryAfter(key) {
+    async retryAfter(key, limit) {
       const w = current(key);
       return w && w.count >= limit ? Math.max(1, Math.ceil((w.start + windowMs - now()) / 1000)) : 0;
     },

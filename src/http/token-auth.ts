@@ -97,7 +97,7 @@ export async function authenticate(
     throw new ApiError('insufficient_permission', 'this token lacks the permission for this route');
   }
   await limiter.fail(`token:${ip}`);
-  const retryAfter = await limiter.retryAfter(`token:${ip}`);
+  const retryAfter = await limiter.retryAfter(`token:${ip}`, deps.config.authFailureLimit);
   if (retryAfter > 0) {
     throw new ApiError('rate_limited', 'too many failed attempts; try later', undefined, {
       'retry-after': String(retryAfter),

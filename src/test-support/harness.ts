@@ -111,7 +111,7 @@ export async function createEnv(
   const clock = offsetClock();
   const config = { ...loadConfig({}), ...overrides };
   const services = buildServices(config, db, clock);
-  const limiter = memoryLimiter(config.authFailureLimit, config.failureWindowMs);
+  const limiter = memoryLimiter(config.failureWindowMs);
   const logger = options.logger ?? pino({ level: 'silent' });
   const app = await buildApp({ config, services, logger, limiter });
   await app.ready();

@@ -36,6 +36,9 @@ export interface ListInput {
   cursor?: string | undefined;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const badId = (id: string) => (UUID.test(id) ? null : fail('invalid_request', 'id is not a token id', 'id'));
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** The API's Token: the state in effect at `now`; never the secret or its hash. */
@@ -119,6 +122,8 @@ export class TokenService {
   }
 
   async get(inst: Institution, id: string): Promise<Result<TokenView>> {
+    const bad = badId(id);
+    if (bad) return bad;
     const token = await store.findToken(this.db, inst.id, id);
     return token ? ok(tokenView(token, this.clock())) : fail('not_found', 'token not found');
   }
@@ -161,6 +166,8 @@ export class TokenService {
     actor: Actor,
     reason?: string,
   ): Promise<Result<TokenView>> {
+    const bad = badId(id);
+    if (bad) return bad;
     const why = checkText(reason, 'reason', 500);
     if (!why.ok) return why;
     const rule = TRANSITIONS[t];
@@ -191,6 +198,8 @@ export class TokenService {
   }
 
   async events(inst: Institution, id: string, cursor: string | undefined, limit = 50) {
+    const bad = badId(id);
+    if (bad) return bad;
     const token = await store.findToken(this.db, inst.id, id);
     if (!token) return fail('not_found', 'token not found');
     let before: { at: string; seq: string } | null = null;
@@ -211,6 +220,8 @@ export class TokenService {
   }
 
   async usage(inst: Institution, id: string): Promise<Result<{ items: { date: string; count: number }[] }>> {
+    const bad = badId(id);
+    if (bad) return bad;
     const token = await store.findToken(this.db, inst.id, id);
     if (!token) return fail('not_found', 'token not found');
     const since = new Date(this.clock().getTime() - 89 * 86_400_000).toISOString().slice(0, 10);

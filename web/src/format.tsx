@@ -2,13 +2,16 @@
 // token status as a coloured badge that always carries its text label (colour is never the only cue).
 import type { TokenState, UserRef } from './types.js';
 
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const day = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
 
 export function Time({ iso, empty = '—' }: { iso: string | null | undefined; empty?: string }) {
   if (!iso) return <span className="muted">{empty}</span>;
   return (
     <time dateTime={iso} title={`${iso} (UTC)`}>
-      {dateTime.format(new Date(iso))}
+      {/* Two unbreakable parts: in a narrow column the time wraps below the date, not mid-date. */}
+      <span className="nowrap">{day.format(new Date(iso))},</span>{' '}
+      <span className="nowrap">{clock.format(new Date(iso))}</span>
     </time>
   );
 }
@@ -35,5 +38,5 @@ export function Person({ user, empty = 'System' }: { user: UserRef | null; empty
 }
 
 export function Text({ value, empty = '—' }: { value: string | null | undefined; empty?: string }) {
-  return value ? <>{value}</> : <span className="muted">{empty}</span>;
+  return value ? value : <span className="muted">{empty}</span>;
 }

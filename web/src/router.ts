@@ -10,8 +10,9 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   window.dispatchEvent(new Event(CHANGE));
 }
 
+const read = () => ({ path: window.location.pathname, search: new URLSearchParams(window.location.search) });
+
 export function useLocation(): { path: string; search: URLSearchParams } {
-  const read = () => ({ path: window.location.pathname, search: new URLSearchParams(window.location.search) });
   const [location, setLocation] = useState(read);
   useEffect(() => {
     const update = () => setLocation(read());

@@ -49,7 +49,7 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
     },
     async (request, reply) => {
       const key = `login:${request.ip}`;
-      const wait = await limiter.retryAfter(key);
+      const wait = await limiter.retryAfter(key, config.loginFailureLimit);
       if (wait > 0)
         throw new ApiError('rate_limited', 'too many failed logins; try later', undefined, {
           'retry-after': String(wait),

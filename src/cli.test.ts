@@ -1,0 +1,191 @@
+// The `tokend` command as a shell user runs it: JSON output that is exactly the API's, exit codes,
+// institutions and users, and the embedded database refusing a second process.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { loadConfig } from './config.js';
+import { startServer } from './main.js';
+import { tokend } from './test-support/cli.js';
+
+describe('tokend CLI on the embedded database', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokend-cli-'));
+  const env = {
+    TOKEND_DATA_DIR: dir,
+    TOKEND_ADMIN_EMAIL: 'admin@example.test',
+    TOKEND_ADMIN_PASSWORD: 'admin-password-123',
+  };
+  const run = (...args: string[]) => tokend(args, env);
+
+  before(async () => {
+    const first = await run('migrate');
+    assert.equal(first.code, 0, first.stderr);
+  });
+
+  test('tokens create --json prints {token, secret}; show, list, suspend and revoke follow', async () => {
+    const created = await run(
+      'tokens',
+      'create',
+      '--name',
+      'HubSpot integration',
+      '--expires-in-days',
+      '30',
+      '--by',
+      'admin@example.test',
+      '--json',
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const { token, secret } = JSON.parse(created.stdout);
+    assert.match(secret, /^sk-hubspot-integration-/);
+    assert.equal(token.createdBy.email, 'admin@example.test');
+    const shown = await run('tokens', 'show', token.id, '--json');
+    assert.deepEqual(JSON.parse(shown.stdout), token);
+    const listed = await run('tokens', 'list', '--json');
+    assert.ok(JSON.parse(listed.stdout).items.some((t: { id: string }) => t.id === token.id));
+    const revokeActive = await run('tokens', 'revoke', token.id, '--by', 'admin@example.test');
+    assert.equal(revokeActive.code, 1);
+    assert.match(revokeActive.stderr, /cannot revoke a token that is active/);
+    const suspended = await run(
+      'tokens',
+      'suspend',
+      token.id,
+      '--by',
+      'admin@example.test',
+      '--reason',
+      'rotating keys',
+      '--json',
+    );
+    assert.equal(JSON.parse(suspended.stdout).stateReason, 'rotating keys');
+    const human = await run('tokens', 'revoke', token.id, '--by', 'admin@example.test');
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /state:\s+revoked/);
+    assert.ok(!human.stdout.includes(secret));
+  });
+
+  test('bad input exits 2 with a message naming what is wrong', async () => {
+    const bad = await run(
+      'tokens',
+      'create',
+      '--name',
+      'x',
+      '--expires-in-days',
+      '31',
+      '--by',
+      'admin@example.test',
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /expiresInDays must be 30, 90 or 365/);
+    const nobody = await run('tokens', 'create', '--name', 'x', '--by', 'ghost@example.test');
+    assert.equal(nobody.code, 2);
+    assert.match(nobody.stderr, /no user ghost@example.test/);
+    const badId = await run('tokens', 'show', 'not-an-id');
+    assert.equal(badId.code, 2, badId.stderr);
+    const missing = await run('tokens', 'create', '--by', 'admin@example.test');
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /--name/);
+  });
+
+  test('institutions: a second needs every institution to have a hostname; users take --institution', async () => {
+    const list = JSON.parse((await run('institutions', 'list', '--json')).stdout);
+    assert.equal(list.length, 1);
+    assert.deepEqual(list[0].hostnames, ['localhost']);
+    const hostless = await run('institutions', 'create', '--slug', 'acme', '--name', 'Acme');
+    assert.equal(hostless.code, 2);
+    const acme = await run(
+      'institutions',
+      'create',
+      '--slug',
+      'acme',
+      '--name',
+      'Acme',
+      '--host',
+      'Acme.Example.test:8443',
+      '--notify',
+      'ops@acme.test',
+      '--require-expiry',
+      '--json',
+    );
+    assert.equal(acme.code, 0, acme.stderr);
+    assert.deepEqual(JSON.parse(acme.stdout).hostnames, ['acme.example.test']);
+    const updated = await run(
+      'institutions',
+      'update',
+      'acme',
+      '--add-host',
+      'api.acme.test',
+      '--max-lifetime-days',
+      '90',
+      '--json',
+    );
+    assert.deepEqual(JSON.parse(updated.stdout).hostnames, ['acme.example.test', 'api.acme.test']);
+    const ambiguous = await run('tokens', 'list');
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /--institution/);
+    const user = await tokend(
+      [
+        'users',
+        'create',
+        '--email',
+        'ops@acme.test',
+        '--name',
+        'Ops',
+        '--role',
+        'staff',
+        '--feature',
+        'core.institutions.settings_api_tokens_change',
+        '--institution',
+        'acme',
+        '--password-stdin',
+        '--json',
+      ],
+      env,
+      'a long enough password\n',
+    );
+    assert.equal(user.code, 0, user.stderr);
+    assert.equal(JSON.parse(user.stdout).institution.slug, 'acme');
+    const noExpiry = await run(
+      'tokens',
+      'create',
+      '--institution',
+      'acme',
+      '--name',
+      'x',
+      '--by',
+      'ops@acme.test',
+    );
+    assert.equal(noExpiry.code, 2);
+    assert.match(noExpiry.stderr, /requires tokens to expire/);
+    const tooLong = await run(
+      'tokens',
+      'create',
+      '--institution',
+      'acme',
+      '--name',
+      'x',
+      '--expires-in-days',
+      '365',
+      '--by',
+      'ops@acme.test',
+    );
+    assert.match(tooLong.stderr, /at most 90 days/);
+  });
+
+  test('a command refuses while a server holds the folder, and clears a stale lock', async () => {
+    const config = { ...loadConfig({ ...env, PORT: '0' }) };
+    const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+    try {
+      const refused = await run('tokens', 'list', '--institution', 'default');
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /stop the server or use the page\/API/);
+    } finally {
+      await server.stop();
+    }
+    writeFileSync(join(dir, 'tokend.lock'), JSON.stringify({ pid: 999_999, role: 'server', since: 'then' }));
+    const cleared = await run('tokens', 'list', '--institution', 'default');
+    assert.equal(cleared.code, 0, cleared.stderr);
+  });
+
+  after(() => {});
+});

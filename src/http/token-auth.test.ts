@@ -1,0 +1,223 @@
+// Token authentication as an integration sees it: every carrier, FF-Auth-Token-Valid-Until, file
+// downloads, forward auth, the reduced self view, CORS, and each refusal of SPEC section 4.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { createEnv, databaseKinds, type Env, said, type Tenant } from '../test-support/harness.js';
+
+for (const kind of databaseKinds()) {
+  describe(`token authentication (${kind})`, () => {
+    let env: Env;
+    before(async () => {
+      env = await createEnv(kind, { authFailureLimit: 1000 });
+    });
+    after(() => env.close());
+
+    async function upload(t: Tenant, content: string) {
+      const admin = await t.adminAgent();
+      const boundary = '----tokendtest';
+      const payload = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="report.csv"\r\nContent-Type: text/csv\r\n\r\n${content}\r\n--${boundary}--\r\n`;
+      const res = await admin.request({
+        method: 'POST',
+        url: '/apis/v1/files',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        payload,
+      });
+      assert.equal(res.statusCode, 201, said(res));
+      return res.json() as { id: string; name: string; size: number };
+    }
+
+    test('a token downloads a file through each carrier and gets FF-Auth-Token-Valid-Until', async () => {
+      const t = await env.tenant();
+      const file = await upload(t, 'a,b\n1,2\n');
+      assert.equal(file.size, 8);
+      const { secret, token } = await (await t.adminAgent()).createToken({ name: 'CRM', expiresInDays: 30 });
+      const carriers = [
+        { headers: { FF_AUTH: secret } },
+        { headers: { 'FF-Auth': secret } },
+        { headers: { authorization: `Bearer ${secret}` } },
+        { query: `?token=${secret}` },
+      ];
+      for (const c of carriers) {
+        const res = await t.request({
+          method: 'GET',
+          url: `/apis/v1/files/${file.id}/download${c.query ?? ''}`,
+          headers: c.headers ?? {},
+        });
+        assert.equal(res.statusCode, 200, said(res));
+        assert.equal(res.body, 'a,b\n1,2\n');
+        assert.equal(res.headers['ff-auth-token-valid-until'], token.expiresAt);
+        assert.equal(res.headers['access-control-allow-origin'], '*');
+      }
+      const list = await (await t.adminAgent()).request({ method: 'GET', url: '/apis/v1/files' });
+      assert.deepEqual(
+        list.json().items.map((f: { id: string }) => f.id),
+        [file.id],
+      );
+    });
+
+    test('forward auth answers 200 with the token headers, 403 for a permission it lacks', async () => {
+      const t = await env.tenant();
+      const { secret, token } = await (await t.adminAgent()).createToken();
+      const ok = await t.request({
+        method: 'GET',
+        url: '/apis/v1/auth',
+        headers: { FF_AUTH: secret, 'x-tokend-permission': 'core.core.files_download' },
+      });
+      assert.equal(ok.statusCode, 200, said(ok));
+      assert.equal(ok.headers['x-tokend-token-id'], token.id);
+      assert.equal(ok.headers['x-tokend-institution'], t.institution.slug);
+      assert.equal(ok.headers['x-tokend-permissions'], 'core.core.files_download');
+      const lacking = await t.request({
+        method: 'GET',
+        url: '/apis/v1/auth',
+        headers: { FF_AUTH: secret, 'x-tokend-permission': 'core.contacts.read' },
+      });
+      assert.equal(lacking.statusCode, 403, said(lacking));
+      const forwardedQuery = await t.request({
+        method: 'GET',
+        url: '/apis/v1/auth',
+        headers: { 'x-original-uri': `/apis/v1/contacts?token=${secret}` },
+      });
+      assert.equal(forwardedQuery.statusCode, 200, said(forwardedQuery));
+    });
+
+    test('GET /apis/v1/token shows the reduced view, no staff data', async () => {
+      const t = await env.tenant();
+      const { secret, token } = await (await t.adminAgent()).createToken({ name: 'Reporting job' });
+      const res = await t.request({
+        method: 'GET',
+        url: '/apis/v1/token',
+        headers: { authorization: `Bearer ${secret}` },
+      });
+      assert.equal(res.statusCode, 200, said(res));
+      assert.deepEqual(res.json(), {
+        id: token.id,
+        name: 'Reporting job',
+        display: token.display,
+        state: 'active',
+        permissions: ['core.core.files_download'],
+        expiresAt: null,
+      });
+      assert.equal(res.headers['ff-auth-token-valid-until'], undefined);
+    });
+
+    test('refusals: missing, ambiguous, malformed, bad checksum, unknown, suspended, revoked, expired', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const { secret, token } = await admin.createToken({
+        expiresAt: new Date(env.clock().getTime() + 120_000).toISOString(),
+      });
+      const other = (await admin.createToken()).secret;
+      const call = (headers: Record<string, string>, url = '/apis/v1/token') =>
+        t.request({ method: 'GET', url, headers });
+      const expect = async (headers: Record<string, string>, status: number, error: string) => {
+        const res = await call(headers);
+        assert.equal(res.statusCode, status, said(res));
+        assert.equal(res.json().error, error);
+        assert.ok(!res.body.includes(secret.slice(10)), 'the error never echoes the token');
+      };
+      await expect({}, 401, 'missing_token');
+      await expect({ FF_AUTH: secret, authorization: `Bearer ${other}` }, 400, 'ambiguous_credentials');
+      const same = await call({ FF_AUTH: secret, authorization: `Bearer ${secret}` });
+      assert.equal(same.statusCode, 200, `the same token in two carriers is not ambiguous: ${said(same)}`);
+      await expect({ FF_AUTH: 'sk-nope' }, 401, 'invalid_token');
+      const flipped = `${secret.slice(0, -1)}${secret.endsWith('a') ? 'b' : 'a'}`;
+      await expect({ FF_AUTH: flipped }, 401, 'invalid_token');
+      const ghost = await (await (await env.tenant()).adminAgent()).createToken();
+      await expect({ FF_AUTH: ghost.secret }, 401, 'invalid_token');
+      const act = (a: string) =>
+        admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/${a}` });
+      await act('suspend');
+      await expect({ FF_AUTH: secret }, 401, 'token_suspended');
+      await act('reactivate');
+      assert.equal((await call({ FF_AUTH: secret })).statusCode, 200);
+      env.clock.advance(121_000);
+      await expect({ FF_AUTH: secret }, 401, 'token_expired');
+      const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
+      assert.equal(detail.json().state, 'expired');
+      const rows = await env.db.query<{ state: string }>('SELECT state FROM api_tokens WHERE id = $1', [
+        token.id,
+      ]);
+      assert.equal(rows[0]?.state, 'expired', 'expiry is recorded by the request that found it');
+      const revokable = await admin.createToken();
+      await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${revokable.token.id}/suspend` });
+      await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${revokable.token.id}/revoke` });
+      const revoked = await call({ FF_AUTH: revokable.secret });
+      assert.equal(revoked.json().error, 'token_revoked', said(revoked));
+    });
+
+    test('usage is recorded without a write per request and shows on the token', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const { secret, token } = await admin.createToken();
+      for (let i = 0; i < 3; i++) {
+        await t.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { FF_AUTH: secret, 'user-agent': 'crm-connector/1.0' },
+        });
+      }
+      const before = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
+      assert.equal(before.json().lastUsedAt, null, 'not written on the request path');
+      await env.services.usage.flush();
+      const detail = (await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` })).json();
+      assert.ok(detail.lastUsedAt);
+      assert.equal(detail.lastUsedIp, '127.0.0.1');
+      assert.equal(detail.lastUsedUserAgent, 'crm-connector/1.0');
+      assert.equal(detail.lastUsedCarrier, 'FF_AUTH');
+      const usage = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/usage` });
+      assert.deepEqual(usage.json().items, [{ date: env.clock().toISOString().slice(0, 10), count: 3 }]);
+    });
+
+    test('failures of known tokens become aggregated token.auth_failed events', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const { secret, token } = await admin.createToken();
+      await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
+      for (let i = 0; i < 4; i++)
+        await t.request({ method: 'GET', url: '/apis/v1/token', headers: { FF_AUTH: secret } });
+      await env.services.usage.flush();
+      const events = (
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
+      ).json();
+      const failed = events.items.find((e: { type: string }) => e.type === 'token.auth_failed');
+      assert.deepEqual(failed?.details, { failure: 'token_suspended', count: 4 });
+    });
+
+    test('CORS preflight is answered without authentication on token routes only', async () => {
+      const t = await env.tenant();
+      const res = await t.request({
+        method: 'OPTIONS',
+        url: '/apis/v1/token',
+        headers: {
+          origin: 'https://app.example',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'ff_auth',
+        },
+      });
+      assert.equal(res.statusCode, 204, said(res));
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+      assert.match(String(res.headers['access-control-allow-headers']), /FF_AUTH/);
+      assert.equal(res.headers['access-control-allow-credentials'], undefined);
+      const staff = await t.request({
+        method: 'GET',
+        url: '/apis/v1/api-tokens',
+        headers: { origin: 'https://app.example' },
+      });
+      assert.equal(staff.headers['access-control-allow-origin'], undefined);
+    });
+
+    test('a token without the files permission route is refused from staff data; unknown file is 404', async () => {
+      const t = await env.tenant();
+      const { secret } = await (await t.adminAgent()).createToken();
+      const res = await t.request({
+        method: 'GET',
+        url: '/apis/v1/files/00000000-0000-4000-8000-000000000000/download',
+        headers: { FF_AUTH: secret },
+      });
+      assert.equal(res.statusCode, 404, said(res));
+      const files = await t.request({ method: 'GET', url: '/apis/v1/files', headers: { FF_AUTH: secret } });
+      assert.equal(files.statusCode, 403, said(files));
+    });
+  });
+}

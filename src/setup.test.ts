@@ -1,0 +1,88 @@
+// Starting tokend: first start creates one institution and one administrator, also when two instances
+// start together on an empty PostgreSQL; probes, metrics and the OpenAPI document answer.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import pg from 'pg';
+import pino from 'pino';
+import { loadConfig } from './config.js';
+import { startServer } from './main.js';
+import { tokend } from './test-support/cli.js';
+
+describe('first start on the embedded database', () => {
+  test('serves probes, metrics, the OpenAPI document, and the admin can log in', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokend-start-'));
+    const config = loadConfig({
+      TOKEND_DATA_DIR: dir,
+      PORT: '0',
+      TOKEND_ADMIN_PASSWORD: 'first-admin-password',
+    });
+    const server = await startServer(config, { logger: pino({ level: 'silent' }) });
+    try {
+      assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
+      const ready = await fetch(`${server.url}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.equal((await ready.json()).checks.database, true);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      assert.match(metrics, /tokend_http_requests_total/);
+      const openapi = await (await fetch(`${server.url}/apis/v1/openapi.json`)).json();
+      assert.ok(openapi.paths['/apis/v1/api-tokens']);
+      assert.ok(openapi.paths['/apis/v1/files/{id}/download']);
+      assert.deepEqual(Object.keys(openapi.components.securitySchemes).sort(), [
+        'bearer',
+        'ffAuth',
+        'session',
+      ]);
+      const docs = await fetch(`${server.url}/apis/v1/docs/`);
+      assert.equal(docs.status, 200);
+      const login = await fetch(`${server.url}/apis/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'admin@localhost', password: 'first-admin-password' }),
+      });
+      assert.equal(login.status, 200, await login.clone().text());
+      const body = await login.json();
+      assert.equal(body.user.role, 'admin');
+      assert.equal(body.user.institution.slug, 'default');
+      assert.match(login.headers.get('set-cookie') ?? '', /HttpOnly; SameSite=Strict/);
+      assert.equal(login.headers.get('referrer-policy'), 'no-referrer');
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+const url = process.env.TEST_DATABASE_URL;
+describe('two instances starting together on an empty PostgreSQL', {
+  skip: !url && 'TEST_DATABASE_URL not set',
+}, () => {
+  test('end with one schema, one default institution and one administrator', async () => {
+    const name = `tokend_boot_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    const target = new URL(url as string);
+    target.pathname = `/${name}`;
+    try {
+      const env = { DATABASE_URL: target.toString(), TOKEND_ADMIN_PASSWORD: 'first-admin-password' };
+      const [a, b] = await Promise.all([tokend(['migrate'], env), tokend(['migrate'], env)]);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      const db = new pg.Client({ connectionString: target.toString() });
+      await db.connect();
+      const counts = await db.query(
+        'SELECT (SELECT count(*)::int FROM institutions) AS i, (SELECT count(*)::int FROM users) AS u, (SELECT count(*)::int FROM schema_migrations) AS m',
+      );
+      await db.end();
+      assert.equal(counts.rows[0].i, 1);
+      assert.equal(counts.rows[0].u, 1);
+      assert.ok(counts.rows[0].m >= 1);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    }
+  });
+});

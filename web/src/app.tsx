@@ -1,0 +1,109 @@
+// The page's root: restores the session (and its CSRF token) from GET /apis/v1/session on load, shows
+// the login page without one, and returns there with a message whenever the API says the session lapsed.
+import { useEffect, useRef, useState } from 'react';
+import { ApiError, api, setCsrfToken, setSessionLostHandler } from './api.js';
+import { Layout, NoPermission, SettingsOverview } from './layout.js';
+import { LoginPage } from './login-page.js';
+import { navigate, paths, useLocation } from './router.js';
+import { TokenDetailPage } from './tokens/token-detail-page.js';
+import { TokenListPage } from './tokens/token-list-page.js';
+import { canManageTokens, type Session, type User } from './types.js';
+
+type State =
+  | { kind: 'loading' }
+  | { kind: 'signed-out'; notice: string | null }
+  | { kind: 'unreachable'; message: string }
+  | { kind: 'signed-in'; session: Session };
+
+export function App() {
+  const [state, setState] = useState<State>({ kind: 'loading' });
+  const { path } = useLocation();
+
+  const signIn = (session: Session) => {
+    setCsrfToken(session.csrfToken);
+    setState({ kind: 'signed-in', session });
+  };
+  const signOut = (notice: string | null) => {
+    setCsrfToken(null);
+    setState({ kind: 'signed-out', notice });
+  };
+
+  const restore = () => {
+    setState({ kind: 'loading' });
+    api
+      .getSession()
+      .then(signIn)
+      .catch((error: Error) =>
+        error instanceof ApiError && error.status === 401
+          ? signOut(null)
+          : setState({ kind: 'unreachable', message: error.message }),
+      );
+  };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once, on load.
+  useEffect(() => {
+    setSessionLostHandler(() => signOut('Your session has ended. Please sign in again.'));
+    restore();
+  }, []);
+
+  if (state.kind === 'loading') return <p className="loading">Loading…</p>;
+  if (state.kind === 'unreachable') {
+    return (
+      <main className="login">
+        <div className="card login-card alert-error" role="alert">
+          <h1>tokend could not be reached</h1>
+          <p>{state.message}</p>
+          <button type="button" className="button" onClick={restore}>
+            Try again
+          </button>
+        </div>
+      </main>
+    );
+  }
+  if (state.kind === 'signed-out') return <LoginPage notice={state.notice} onLogin={signIn} />;
+  const { user } = state.session;
+  const logout = () => {
+    api.logout().then(
+      () => signOut('You have signed out.'),
+      () => signOut('You have signed out.'),
+    );
+  };
+  return (
+    <Layout user={user} path={path} onLogout={logout}>
+      <Route user={user} path={path} />
+    </Layout>
+  );
+}
+
+function Route({ user, path }: { user: User; path: string }) {
+  const allowed = canManageTokens(user);
+  const home = allowed ? paths.tokens : paths.settings;
+  useEffect(() => {
+    if (path === '/' || path === '/login') navigate(home, { replace: true });
+  }, [path, home]);
+  useFocusHeadingOnNavigation(path);
+
+  if (path === paths.settings) return <SettingsOverview user={user} />;
+  if (path === paths.tokens || path === `${paths.tokens}/`)
+    return allowed ? <TokenListPage /> : <NoPermission />;
+  const detail = path.startsWith(`${paths.tokens}/`)
+    ? decodeURIComponent(path.slice(paths.tokens.length + 1))
+    : '';
+  if (detail) return allowed ? <TokenDetailPage key={detail} id={detail} /> : <NoPermission />;
+  if (path === '/' || path === '/login') return null;
+  return (
+    <>
+      <h1 tabIndex={-1}>Page not found</h1>
+      <p>There is nothing at this address.</p>
+    </>
+  );
+}
+
+/** After an in-app navigation, move focus to the new page's heading so screen readers announce it. */
+function useFocusHeadingOnNavigation(path: string) {
+  const previous = useRef(path);
+  useEffect(() => {
+    if (previous.current === path) return;
+    previous.current = path;
+    document.querySelector<HTMLElement>('main h1')?.focus();
+  }, [path]);
+}

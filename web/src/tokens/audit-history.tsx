@@ -1,0 +1,122 @@
+// The token's audit history, newest first as the API answers it, one page at a time through
+// nextCursor. `version` changes after an action on the page, which reloads the first page.
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { ErrorMessage } from '../dialog.js';
+import { Person, Time } from '../format.js';
+import type { TokenEvent } from '../types.js';
+
+const eventLabels: Record<string, string> = {
+  'token.created': 'Created',
+  'token.suspended': 'Suspended',
+  'token.reactivated': 'Reactivated',
+  'token.revoked': 'Revoked',
+  'token.expired': 'Expired',
+  'token.rotated': 'Rotated',
+  'token.renewed': 'Renewed',
+  'token.reminder_sent': 'Expiry reminder sent',
+  'token.reminder_skipped': 'Expiry reminder skipped',
+  'token.auth_failed': 'Request refused',
+};
+
+const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+function words(key: string): string {
+  const spaced = key
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/_/g, ' ')
+    .toLowerCase();
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}
+
+function Details({ details }: { details: TokenEvent['details'] }) {
+  const entries = Object.entries(details ?? {}).filter(([, value]) => value !== null && value !== '');
+  if (entries.length === 0) return <span className="muted">—</span>;
+  return (
+    <ul className="details">
+      {entries.map(([key, value]) => (
+        <li key={key}>
+          {words(key)}:{' '}
+          {typeof value === 'string' && isoTime.test(value) ? (
+            <Time iso={value} />
+          ) : typeof value === 'object' ? (
+            JSON.stringify(value)
+          ) : (
+            String(value)
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function AuditHistory({ tokenId, version }: { tokenId: string; version: number }) {
+  const [events, setEvents] = useState<TokenEvent[]>([]);
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+
+  async function load(cursor: string | null) {
+    setLoading(true);
+    try {
+      const page = await api.listEvents(tokenId, cursor);
+      setEvents((shown) => (cursor ? [...shown, ...page.items] : page.items));
+      setNextCursor(page.nextCursor);
+      setError(null);
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : 'The history could not be loaded.');
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger for a reload.
+  useEffect(() => {
+    void load(null);
+  }, [tokenId, version]);
+
+  return (
+    <section className="card" aria-labelledby="history-title">
+      <h2 id="history-title">Audit history</h2>
+      <ErrorMessage message={error} />
+      {events.length === 0 && !loading && !error ? <p className="muted">No events recorded.</p> : null}
+      {events.length > 0 ? (
+        <div className="table-wrap">
+          <table className="history-table" aria-busy={loading}>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Event</th>
+                <th scope="col">By</th>
+                <th scope="col">IP address</th>
+                <th scope="col">Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              {events.map((event) => (
+                <tr key={event.id}>
+                  <td>
+                    <Time iso={event.at} />
+                  </td>
+                  <td>{eventLabels[event.type] ?? event.type}</td>
+                  <td>
+                    <Person user={event.actor} />
+                  </td>
+                  <td>{event.ip ?? <span className="muted">—</span>}</td>
+                  <td>
+                    <Details details={event.details} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {nextCursor ? (
+        <button type="button" className="button" disabled={loading} onClick={() => void load(nextCursor)}>
+          Show older events
+        </button>
+      ) : null}
+    </section>
+  );
+}

@@ -1,0 +1,125 @@
+// The Create token dialog: the token's details and expiry, messages beside the field at fault (from
+// the form's own checks or the API's 400 `field`), then the new secret shown once.
+import { type FormEvent, useEffect, useRef, useState } from 'react';
+import { ApiError, api } from '../api.js';
+import { Dialog, ErrorMessage } from '../dialog.js';
+import { TextField } from '../fields.js';
+import type { Token, TokenWithSecret } from '../types.js';
+import { defaultExpiry, ExpiryField, type ExpiryValue, expiryRequest } from './expiry-field.js';
+import { SecretReveal } from './secret-reveal.js';
+
+type FieldName = 'name' | 'description' | 'issuedFor' | 'expiry';
+type FieldErrors = Partial<Record<FieldName, string>>;
+
+const apiFields: Record<string, FieldName> = {
+  name: 'name',
+  description: 'description',
+  issuedFor: 'issuedFor',
+  expiresAt: 'expiry',
+  expiresInDays: 'expiry',
+};
+
+function checkDetails(name: string, description: string, issuedFor: string): FieldErrors {
+  const errors: FieldErrors = {};
+  if (!name.trim()) errors.name = 'Give the token a name, e.g. "Salesforce connector – production".';
+  else if (name.trim().length > 200) errors.name = 'Use at most 200 characters.';
+  if (description.length > 2000) errors.description = 'Use at most 2,000 characters.';
+  if (issuedFor.length > 200) errors.issuedFor = 'Use at most 200 characters.';
+  return errors;
+}
+
+interface CreateTokenDialogProps {
+  onCreated: (token: Token) => void;
+  onClose: () => void;
+}
+
+export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps) {
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [issuedFor, setIssuedFor] = useState('');
+  const [expiry, setExpiry] = useState<ExpiryValue>(defaultExpiry);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [created, setCreated] = useState<TokenWithSecret | null>(null);
+  const form = useRef<HTMLFormElement>(null);
+
+  useEffect(() => {
+    if (Object.keys(errors).length > 0)
+      form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errors]);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const found = checkDetails(name, description, issuedFor);
+    const expiryBody = expiryRequest(expiry);
+    if ('error' in expiryBody) found.expiry = expiryBody.error;
+    setFormError(null);
+    setErrors(found);
+    if (Object.keys(found).length > 0 || 'error' in expiryBody) return;
+    setBusy(true);
+    try {
+      const details = { name: name.trim(), description: description.trim(), issuedFor: issuedFor.trim() };
+      const result = await api.createToken(details, expiryBody.body);
+      setCreated(result);
+      onCreated(result.token);
+    } catch (error) {
+      const field = error instanceof ApiError && error.field ? apiFields[error.field] : undefined;
+      const message = error instanceof Error ? error.message : 'The token could not be created.';
+      if (field) setErrors({ [field]: message });
+      else setFormError(message);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (created) {
+    return (
+      <Dialog title="Token created" onClose={onClose} wide>
+        <SecretReveal secret={created.secret} tokenName={created.token.name} onDone={onClose} />
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog title="Create token" onClose={onClose} busy={busy} wide>
+      <form ref={form} onSubmit={(event) => void submit(event)} noValidate>
+        <ErrorMessage message={formError} />
+        <TextField
+          label="Name"
+          value={name}
+          onChange={setName}
+          error={errors.name}
+          required
+          maxLength={200}
+          autoFocus
+          hint="A human-readable label for the integration or system that will use the token."
+        />
+        <TextField
+          label="Description"
+          value={description}
+          onChange={setDescription}
+          error={errors.description}
+          multiline
+          maxLength={2000}
+        />
+        <TextField
+          label="Issued for"
+          value={issuedFor}
+          onChange={setIssuedFor}
+          error={errors.issuedFor}
+          maxLength={200}
+          hint="The app, service or integration this token represents."
+        />
+        <ExpiryField value={expiry} onChange={setExpiry} error={errors.expiry} />
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Creating…' : 'Create token'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,66 @@
+// Shows a freshly issued secret exactly once, after Create or Rotate. The secret lives only in the
+// state of the dialog that received it: closing the dialog unmounts it and nothing else keeps a copy.
+import { useId, useRef, useState } from 'react';
+
+interface SecretRevealProps {
+  secret: string;
+  tokenName: string;
+  onDone: () => void;
+}
+
+export function SecretReveal({ secret, tokenName, onDone }: SecretRevealProps) {
+  const id = useId();
+  const input = useRef<HTMLInputElement>(null);
+  const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle');
+
+  async function copy() {
+    try {
+      await navigator.clipboard.writeText(secret);
+      setCopyState('copied');
+    } catch {
+      // Without clipboard access, select the text so the user can copy it by hand.
+      input.current?.select();
+      setCopyState('failed');
+    }
+  }
+
+  return (
+    <div className="secret-reveal">
+      <p className="alert alert-warning" role="alert">
+        <strong>Copy this token now.</strong> It will not be shown again: tokend keeps only a hash of it.
+        Store it in a secrets manager, never in source code.
+      </p>
+      <div className="field">
+        <label htmlFor={id}>API token for {tokenName}</label>
+        <div className="secret-row">
+          <input
+            ref={input}
+            id={id}
+            className="secret"
+            readOnly
+            value={secret}
+            spellCheck={false}
+            autoComplete="off"
+            data-secret=""
+            onFocus={(event) => event.currentTarget.select()}
+          />
+          {/* biome-ignore lint/a11y/noAutofocus: focus must land in the dialog's new content. */}
+          <button type="button" className="button" autoFocus onClick={() => void copy()}>
+            Copy
+          </button>
+        </div>
+        <p className="hint" aria-live="polite">
+          {copyState === 'copied' ? 'Copied to the clipboard.' : null}
+          {copyState === 'failed'
+            ? 'Could not reach the clipboard: the token is selected, copy it by hand.'
+            : null}
+        </p>
+      </div>
+      <div className="dialog-actions">
+        <button type="button" className="button button-primary" onClick={onDone}>
+          Done, I have copied it
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,170 @@
+// One token: its metadata, the actions its state allows (nothing else is offered), the grace notice
+// after a rotation, daily usage and the audit history. After each action the page shows the token the
+// server answered with and reloads the history and usage.
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import { ErrorMessage } from '../dialog.js';
+import { Time } from '../format.js';
+import { followLink, paths } from '../router.js';
+import type { Token, UsageDay } from '../types.js';
+import { ReasonDialog, RenewDialog, RotateDialog } from './action-dialogs.js';
+import { AuditHistory } from './audit-history.js';
+import { TokenMetadata } from './token-metadata.js';
+import { UsageChart } from './usage-chart.js';
+
+type Action = 'suspend' | 'revoke' | 'rotate' | 'renew';
+
+export function TokenDetailPage({ id }: { id: string }) {
+  const [token, setToken] = useState<Token | null>(null);
+  const [usage, setUsage] = useState<UsageDay[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+  const [dialog, setDialog] = useState<Action | null>(null);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger for a reload.
+  useEffect(() => {
+    let current = true;
+    Promise.all([api.getToken(id), api.getUsage(id)])
+      .then(([loaded, daily]) => {
+        if (!current) return;
+        setToken(loaded);
+        setUsage(daily.items);
+        setError(null);
+      })
+      .catch((failure: Error) => {
+        if (current) setError(failure.message);
+      });
+    return () => {
+      current = false;
+    };
+  }, [id, version]);
+
+  const changed = (next: Token) => {
+    setToken(next);
+    setVersion((n) => n + 1);
+  };
+
+  // The heading is rendered in every state so focus placed on it survives the token's arrival.
+  const header = (
+    <>
+      <BackLink />
+      <div className="page-header">
+        <h1 tabIndex={-1}>{token?.name ?? 'API token'}</h1>
+        {token ? <TokenActions token={token} onAction={setDialog} onChanged={changed} /> : null}
+      </div>
+    </>
+  );
+  if (!token) {
+    return (
+      <>
+        {header}
+        {error ? (
+          <ErrorMessage message={`The token could not be loaded: ${error}`} />
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
+      </>
+    );
+  }
+  return (
+    <>
+      {header}
+      <ErrorMessage message={error} />
+      <GraceNotice until={token.previousSecretValidUntil} />
+      <section className="card" aria-labelledby="details-title">
+        <h2 id="details-title">Details</h2>
+        <TokenMetadata token={token} />
+      </section>
+      <section className="card" aria-labelledby="usage-title">
+        <h2 id="usage-title">Requests per day, last 90 days</h2>
+        {usage ? <UsageChart items={usage} /> : <p className="muted">Loading…</p>}
+      </section>
+      <AuditHistory tokenId={token.id} version={version} />
+      {dialog === 'suspend' || dialog === 'revoke' ? (
+        <ReasonDialog action={dialog} token={token} onChanged={changed} onClose={() => setDialog(null)} />
+      ) : null}
+      {dialog === 'rotate' ? (
+        <RotateDialog token={token} onChanged={changed} onClose={() => setDialog(null)} />
+      ) : null}
+      {dialog === 'renew' ? (
+        <RenewDialog token={token} onChanged={changed} onClose={() => setDialog(null)} />
+      ) : null}
+    </>
+  );
+}
+
+function BackLink() {
+  return (
+    <p className="breadcrumb">
+      <a href={paths.tokens} onClick={followLink}>
+        ← Manage API Tokens
+      </a>
+    </p>
+  );
+}
+
+function GraceNotice({ until }: { until: string | null }) {
+  if (!until || new Date(until).getTime() <= Date.now()) return null;
+  return (
+    <p className="alert alert-info" role="status">
+      The previous secret still works until <Time iso={until} />. Move the integration to the new secret
+      before then.
+    </p>
+  );
+}
+
+interface TokenActionsProps {
+  token: Token;
+  onAction: (action: Action) => void;
+  onChanged: (token: Token) => void;
+}
+
+function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const reactivate = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      onChanged(await api.transition(token.id, 'reactivate'));
+    } catch (failure) {
+      setError(failure instanceof Error ? failure.message : 'The token could not be reactivated.');
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (token.state === 'revoked' || token.state === 'expired') {
+    return (
+      <p className="muted actions-note">
+        This token is {token.state} and can no longer be used; it stays listed for audit.
+      </p>
+    );
+  }
+  return (
+    <div className="actions">
+      <ErrorMessage message={error} />
+      {token.state === 'active' ? (
+        <div className="button-group">
+          <button type="button" className="button" onClick={() => onAction('rotate')}>
+            Rotate
+          </button>
+          <button type="button" className="button" onClick={() => onAction('renew')}>
+            Renew
+          </button>
+          <button type="button" className="button button-warning" onClick={() => onAction('suspend')}>
+            Suspend
+          </button>
+        </div>
+      ) : (
+        <div className="button-group">
+          <button type="button" className="button" disabled={busy} onClick={() => void reactivate()}>
+            {busy ? 'Reactivating…' : 'Reactivate'}
+          </button>
+          <button type="button" className="button button-danger" onClick={() => onAction('revoke')}>
+            Revoke token
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,136 @@
+// Manage API Tokens: the list, searched, filtered, sorted and paginated by the server (SPEC section 5),
+// with Create token, an empty state that explains what tokens are for, and a message when the API fails.
+import { useState } from 'react';
+import { navigate, paths, useLocation } from '../router.js';
+import { CreateTokenDialog } from './create-token-dialog.js';
+import { type Filters, hasFilters, readFilters, TokenFilters } from './token-filters.js';
+import { type Sorting, type SortKey, TokenTable } from './token-table.js';
+import { readSorting, type TokenList, useTokenList } from './use-token-list.js';
+
+function listAddress(filters: Filters, sorting: Sorting): string {
+  const params = new URLSearchParams();
+  if (filters.q) params.set('q', filters.q);
+  if (filters.issuedFor) params.set('issuedFor', filters.issuedFor);
+  for (const state of filters.states) params.append('state', state);
+  if (sorting.sort !== 'createdAt') params.set('sort', sorting.sort);
+  if (sorting.order !== 'desc') params.set('order', sorting.order);
+  const query = params.toString();
+  return query ? `${paths.tokens}?${query}` : paths.tokens;
+}
+
+/** Clicking a column sorts by it; clicking it again flips the order. Expiry starts soonest first. */
+function nextSorting(current: Sorting, column: SortKey): Sorting {
+  if (current.sort === column) return { sort: column, order: current.order === 'desc' ? 'asc' : 'desc' };
+  return { sort: column, order: column === 'expiresAt' ? 'asc' : 'desc' };
+}
+
+export function TokenListPage() {
+  const { search } = useLocation();
+  const query = search.toString();
+  const list = useTokenList(query);
+  const [creating, setCreating] = useState(false);
+  const filters = readFilters(search);
+  const sorting = readSorting(search);
+  const show = (next: Filters, order: Sorting = sorting) =>
+    navigate(listAddress(next, order), { replace: true });
+  const noTokensAtAll = list.page?.items.length === 0 && list.pageNumber === 1 && !hasFilters(filters);
+
+  return (
+    <>
+      <div className="page-header">
+        <div>
+          <h1 tabIndex={-1}>Manage API Tokens</h1>
+          <p className="lead">
+            Dedicated credentials for integrations and services. The secret is shown once, at creation; this
+            page shows only each token's metadata and status.
+          </p>
+        </div>
+        {noTokensAtAll ? null : (
+          <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+            Create token
+          </button>
+        )}
+      </div>
+      {noTokensAtAll ? (
+        <EmptyState onCreate={() => setCreating(true)} />
+      ) : (
+        <>
+          <TokenFilters filters={filters} onChange={(next) => show(next)} />
+          <ListBody
+            list={list}
+            sorting={sorting}
+            onSort={(column) => show(filters, nextSorting(sorting, column))}
+            onClear={() => show({ q: '', issuedFor: '', states: [] })}
+          />
+        </>
+      )}
+      {creating ? <CreateTokenDialog onCreated={list.reload} onClose={() => setCreating(false)} /> : null}
+    </>
+  );
+}
+
+interface ListBodyProps {
+  list: TokenList;
+  sorting: Sorting;
+  onSort: (column: SortKey) => void;
+  onClear: () => void;
+}
+
+function ListBody({ list, sorting, onSort, onClear }: ListBodyProps) {
+  const { page, error } = list;
+  return (
+    <>
+      {error ? (
+        <div className="alert alert-error" role="alert">
+          <p>The tokens could not be loaded: {error}</p>
+          <button type="button" className="button" onClick={list.reload}>
+            Try again
+          </button>
+        </div>
+      ) : null}
+      {page === null && !error ? <p className="muted">Loading tokens…</p> : null}
+      {page?.items.length === 0 && list.pageNumber === 1 ? (
+        <div className="empty-state">
+          <p>No tokens match these filters.</p>
+          <button type="button" className="button" onClick={onClear}>
+            Clear filters
+          </button>
+        </div>
+      ) : null}
+      {page && page.items.length > 0 ? (
+        <TokenTable tokens={page.items} sorting={sorting} onSort={onSort} busy={list.busy} />
+      ) : null}
+      <nav className="pagination" aria-label="Pages of tokens">
+        <button
+          type="button"
+          className="button"
+          disabled={!list.previous}
+          onClick={list.previous ?? undefined}
+        >
+          Previous page
+        </button>
+        <span className="muted">Page {list.pageNumber}</span>
+        <button type="button" className="button" disabled={!list.next} onClick={list.next ?? undefined}>
+          Next page
+        </button>
+      </nav>
+    </>
+  );
+}
+
+function EmptyState({ onCreate }: { onCreate: () => void }) {
+  return (
+    <section className="empty-state" aria-labelledby="empty-title">
+      <h2 id="empty-title">No API tokens yet</h2>
+      <p>
+        An API token lets an integration — a CRM connector, a reporting job — call the versioned API (
+        <code>/apis/v1/…</code>) as itself rather than as a person. Issue one token per integration and
+        environment, give it a short lifetime, and suspend or revoke it here if it is no longer needed or may
+        have leaked.
+      </p>
+      <button type="button" className="button button-primary" onClick={onCreate}>
+        Create token
+      </button>
+    </section>
+  );
+}

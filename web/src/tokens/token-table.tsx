@@ -1,0 +1,90 @@
+// The token list as a real table: one row a token, with its name linking to the detail page and the
+// sortable columns (created, expires) announcing their order through aria-sort.
+import { Person, StatusBadge, Text, Time } from '../format.js';
+import { followLink, paths } from '../router.js';
+import type { Token } from '../types.js';
+
+export type SortKey = 'createdAt' | 'expiresAt';
+export interface Sorting {
+  sort: SortKey;
+  order: 'asc' | 'desc';
+}
+
+interface TokenTableProps {
+  tokens: Token[];
+  sorting: Sorting;
+  onSort: (sort: SortKey) => void;
+  busy: boolean;
+}
+
+function SortHeader(props: {
+  label: string;
+  column: SortKey;
+  sorting: Sorting;
+  onSort: (sort: SortKey) => void;
+}) {
+  const active = props.sorting.sort === props.column;
+  const ariaSort = active ? (props.sorting.order === 'asc' ? 'ascending' : 'descending') : 'none';
+  const arrow = active ? (props.sorting.order === 'asc' ? '▲' : '▼') : '↕';
+  return (
+    <th scope="col" aria-sort={ariaSort}>
+      <button type="button" className="sort-button" onClick={() => props.onSort(props.column)}>
+        {props.label} <span aria-hidden="true">{arrow}</span>
+      </button>
+    </th>
+  );
+}
+
+export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
+  return (
+    <div className="table-wrap">
+      <table className="token-table" aria-busy={busy}>
+        <caption className="visually-hidden">API tokens of this institution</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Token</th>
+            <th scope="col">Status</th>
+            <th scope="col">Issued for</th>
+            <SortHeader label="Created" column="createdAt" sorting={sorting} onSort={onSort} />
+            <SortHeader label="Expires" column="expiresAt" sorting={sorting} onSort={onSort} />
+            <th scope="col">Last used</th>
+          </tr>
+        </thead>
+        <tbody>
+          {tokens.map((token) => (
+            <tr key={token.id} data-token-id={token.id}>
+              <td>
+                <a href={paths.token(token.id)} onClick={followLink} className="token-name">
+                  {token.name}
+                </a>
+                {token.description ? <div className="description">{token.description}</div> : null}
+              </td>
+              <td>
+                <code className="display">{token.display}</code>
+              </td>
+              <td data-column="status">
+                <StatusBadge state={token.state} />
+              </td>
+              <td>
+                <Text value={token.issuedFor} />
+              </td>
+              <td>
+                <Time iso={token.createdAt} />
+                <div className="description">
+                  by <Person user={token.createdBy} empty="unknown" />
+                </div>
+              </td>
+              <td>
+                <Time iso={token.expiresAt} empty="Never" />
+              </td>
+              <td data-column="last-used">
+                <Time iso={token.lastUsedAt} empty="Never used" />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+// Fetches one page of the token list for the address's query. Pages are opaque cursors bound to their
+// query, so the stack of cursors seen is kept per query: "Previous" pops it, a new query starts over.
+import { useEffect, useState } from 'react';
+import { api } from '../api.js';
+import type { Page, Token } from '../types.js';
+import { readFilters } from './token-filters.js';
+import type { Sorting } from './token-table.js';
+
+const PAGE_SIZE = 20;
+
+export function readSorting(search: URLSearchParams): Sorting {
+  return {
+    sort: search.get('sort') === 'expiresAt' ? 'expiresAt' : 'createdAt',
+    order: search.get('order') === 'asc' ? 'asc' : 'desc',
+  };
+}
+
+export interface TokenList {
+  page: Page<Token> | null;
+  error: string | null;
+  busy: boolean;
+  pageNumber: number;
+  previous: (() => void) | null;
+  next: (() => void) | null;
+  reload: () => void;
+}
+
+export function useTokenList(query: string): TokenList {
+  const [paging, setPaging] = useState<{ query: string; cursors: (string | null)[] }>({
+    query,
+    cursors: [null],
+  });
+  const cursors = paging.query === query ? paging.cursors : [null];
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const [page, setPage] = useState<Page<Token> | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(true);
+  const [reloads, setReloads] = useState(0);
+
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `reloads` is the trigger for a refresh.
+  useEffect(() => {
+    let current = true;
+    const params = new URLSearchParams(query);
+    setBusy(true);
+    api
+      .listTokens({ ...readFilters(params), ...readSorting(params), limit: PAGE_SIZE, cursor })
+      .then((result) => {
+        if (!current) return;
+        setPage(result);
+        setError(null);
+      })
+      .catch((failure: Error) => {
+        if (current) setError(failure.message);
+      })
+      .finally(() => {
+        if (current) setBusy(false);
+      });
+    return () => {
+      current = false;
+    };
+  }, [query, cursor, reloads]);
+
+  const nextCursor = page?.nextCursor ?? null;
+  return {
+    page,
+    error,
+    busy,
+    pageNumber: cursors.length,
+    previous: cursors.length > 1 && !busy ? () => setPaging({ query, cursors: cursors.slice(0, -1) }) : null,
+    next: nextCursor && !busy ? () => setPaging({ query, cursors: [...cursors, nextCursor] }) : null,
+    reload: () => setReloads((n) => n + 1),
+  };
+}
