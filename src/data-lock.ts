@@ -21,6 +21,14 @@ function alive(pid: number): boolean {
   }
 }
 
+function readHolder(path: string): Holder | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Holder;
+  } catch {
+    return null; // unreadable or half-written: treated as stale
+  }
+}
+
 /** Takes the folder for this process; returns the release function. Throws DataDirBusy if held. */
 export function lockDataDir(dir: string, role: 'server' | 'cli'): () => void {
   mkdirSync(dir, { recursive: true });
@@ -39,12 +47,7 @@ export function lockDataDir(dir: string, role: 'server' | 'cli'): () => void {
       return release;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let current: Holder | null = null;
-      try {
-        current = JSON.parse(readFileSync(path, 'utf8')) as Holder;
-      } catch {
-        current = null;
-      }
+      const current = readHolder(path);
       if (current && current.pid !== process.pid && alive(current.pid)) {
         const what = current.role === 'server' ? 'a running tokend server' : 'another tokend command';
         throw new DataDirBusy(

@@ -56,33 +56,37 @@ describe('first start on the embedded database', () => {
 });
 
 const url = process.env.TEST_DATABASE_URL;
-describe('two instances starting together on an empty PostgreSQL', {
-  skip: !url && 'TEST_DATABASE_URL not set',
-}, () => {
-  test('end with one schema, one default institution and one administrator', async () => {
-    const name = `tokend_boot_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    const target = new URL(url as string);
-    target.pathname = `/${name}`;
-    try {
-      const env = { DATABASE_URL: target.toString(), TOKEND_ADMIN_PASSWORD: 'first-admin-password' };
-      const [a, b] = await Promise.all([tokend(['migrate'], env), tokend(['migrate'], env)]);
-      assert.equal(a.code, 0, a.stderr);
-      assert.equal(b.code, 0, b.stderr);
-      const db = new pg.Client({ connectionString: target.toString() });
-      await db.connect();
-      const counts = await db.query(
-        'SELECT (SELECT count(*)::int FROM institutions) AS i, (SELECT count(*)::int FROM users) AS u, (SELECT count(*)::int FROM schema_migrations) AS m',
-      );
-      await db.end();
-      assert.equal(counts.rows[0].i, 1);
-      assert.equal(counts.rows[0].u, 1);
-      assert.ok(counts.rows[0].m >= 1);
-    } finally {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    }
-  });
-});
+describe(
+  'two instances starting together on an empty PostgreSQL',
+  {
+    skip: !url && 'TEST_DATABASE_URL not set',
+  },
+  () => {
+    test('end with one schema, one default institution and one administrator', async () => {
+      const name = `tokend_boot_${randomBytes(5).toString('hex')}`;
+      const admin = new pg.Client({ connectionString: url });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${name}`);
+      const target = new URL(url as string);
+      target.pathname = `/${name}`;
+      try {
+        const env = { DATABASE_URL: target.toString(), TOKEND_ADMIN_PASSWORD: 'first-admin-password' };
+        const [a, b] = await Promise.all([tokend(['migrate'], env), tokend(['migrate'], env)]);
+        assert.equal(a.code, 0, a.stderr);
+        assert.equal(b.code, 0, b.stderr);
+        const db = new pg.Client({ connectionString: target.toString() });
+        await db.connect();
+        const counts = await db.query(
+          'SELECT (SELECT count(*)::int FROM institutions) AS i, (SELECT count(*)::int FROM users) AS u, (SELECT count(*)::int FROM schema_migrations) AS m',
+        );
+        await db.end();
+        assert.equal(counts.rows[0].i, 1);
+        assert.equal(counts.rows[0].u, 1);
+        assert.ok(counts.rows[0].m >= 1);
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await admin.end();
+      }
+    });
+  },
+);
