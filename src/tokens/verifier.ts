@@ -26,18 +26,26 @@ export interface VerifiedToken {
 }
 
 export type Verification =
-  | { ok: true; token: VerifiedToken }
-  | { ok: false; reason: AuthFailure; token: AuthRow | null };
+  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; token: AuthRow | null };
 
 export interface VerifierOptions {
   ttlMs: number;
+  /**
+   * Known tokens kept (about 1 KB each). An entry lives at most ttlMs, so the useful size is the number
+   * of distinct tokens seen within one lifetime; the bound keeps memory flat however many tokens exist.
+   */
   maxEntries?: number;
+  /** Unknown hashes kept, apart from known ones: a flood of made-up tokens cannot evict real entries. */
+  maxMissing?: number;
 }
 
 export class TokenVerifier {
-  private readonly cache: LRUCache<string, AuthRow | 'missing'> | null;
+  private readonly known: LRUCache<string, AuthRow> | null;
+  private readonly missing: LRUCache<string, true> | null;
   private readonly hashesById = new Map<string, Set<string>>();
-  // Bumped by every invalidation: a lookup that raced with one does not fill the cache.
+  // Concurrent misses for one hash share one query (a hot token whose entry just expired).
+  private readonly pending = new Map<string, { epoch: number; row: Promise<AuthRow | null> }>();
+  // Bumped by every invalidation: a lookup that raced with one neither fills the cache nor is shared.
   private epoch = 0;
 
   constructor(
@@ -45,16 +53,17 @@ export class TokenVerifier {
     private readonly clock: Clock,
     private readonly options: VerifierOptions,
   ) {
-    this.cache =
-      options.ttlMs > 0
-        ? new LRUCache({
-            max: options.maxEntries ?? 100_000,
-            ttl: options.ttlMs,
-            dispose: (value, hash) => {
-              if (value !== 'missing') this.hashesById.get(value.id)?.delete(hash);
-            },
-          })
-        : null;
+    const on = options.ttlMs > 0;
+    this.known = on
+      ? new LRUCache<string, AuthRow>({
+          max: options.maxEntries ?? 50_000,
+          ttl: options.ttlMs,
+          dispose: (row, hash) => this.forget(row.id, hash),
+        })
+      : null;
+    this.missing = on
+      ? new LRUCache<string, true>({ max: options.maxMissing ?? 10_000, ttl: options.ttlMs })
+      : null;
   }
 
   async verify(presented: string, institutionId: string, permission: string | null): Promise<Verification> {
@@ -63,41 +72,70 @@ export class TokenVerifier {
     const row = await this.lookup(hashToken(parsed.token));
     if (!row || row.institutionId !== institutionId)
       return { ok: false, reason: 'invalid_token', token: row };
+    // Decided at this instant from the cached facts: an entry never outlives the token's expiry.
     return decide(row, this.clock(), permission);
   }
 
   /** Drops what this instance knows of a token: after a local commit, or on a NOTIFY from another. */
   invalidate(tokenId: string): void {
     this.epoch++;
-    for (const hash of this.hashesById.get(tokenId) ?? []) this.cache?.delete(hash);
+    for (const hash of this.hashesById.get(tokenId) ?? []) this.known?.delete(hash);
     this.hashesById.delete(tokenId);
   }
 
+  /** Drops everything: notifications may have been missed (listener lost or regained). */
   clear(): void {
     this.epoch++;
-    this.cache?.clear();
+    this.known?.clear();
+    this.missing?.clear();
     this.hashesById.clear();
   }
 
+  /** Cached entries (known, unknown): for metrics and tests. */
+  get size(): { known: number; missing: number } {
+    return { known: this.known?.size ?? 0, missing: this.missing?.size ?? 0 };
+  }
+
   private async lookup(hash: string): Promise<AuthRow | null> {
-    const cached = this.cache?.get(hash);
-    if (cached !== undefined) return cached === 'missing' ? null : cached;
-    const epoch = this.epoch;
-    const row = await findAuthByHash(this.db, hash);
-    if (this.cache && epoch === this.epoch) {
-      // Jitter spreads the expiry of hot entries so they are not all refetched in the same instant.
-      const ttl = Math.max(1, Math.round(this.options.ttlMs * (0.75 + Math.random() * 0.25)));
-      if (row) {
-        this.cache.set(hash, row, { ttl });
-        const hashes = this.hashesById.get(row.id) ?? new Set<string>();
-        hashes.add(hash);
-        this.hashesById.set(row.id, hashes);
-      } else {
-        // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
-        this.cache.set(hash, 'missing', { ttl });
-      }
+    if (!this.known) return findAuthByHash(this.db, hash);
+    const cached = this.known.get(hash);
+    if (cached) return cached;
+    if (this.missing?.get(hash)) return null;
+    const shared = this.pending.get(hash);
+    if (shared && shared.epoch === this.epoch) return shared.row;
+    const entry = { epoch: this.epoch, row: findAuthByHash(this.db, hash) };
+    this.pending.set(hash, entry);
+    try {
+      const row = await entry.row;
+      if (entry.epoch === this.epoch) this.remember(hash, row);
+      return row;
+    } finally {
+      if (this.pending.get(hash) === entry) this.pending.delete(hash);
     }
-    return row;
+  }
+
+  private remember(hash: string, row: AuthRow | null): void {
+    // Jitter spreads the expiry of hot entries so they are not all refetched in the same instant.
+    const ttl = Math.max(1, Math.round(this.options.ttlMs * (0.75 + Math.random() * 0.25)));
+    if (!row) {
+      // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
+      this.missing?.set(hash, true, { ttl });
+      return;
+    }
+    this.known?.set(hash, row, { ttl });
+    let hashes = this.hashesById.get(row.id);
+    if (!hashes) {
+      hashes = new Set();
+      this.hashesById.set(row.id, hashes);
+    }
+    hashes.add(hash);
+  }
+
+  /** Keeps the id index as small as the cache: evicted and expired entries leave no trace. */
+  private forget(tokenId: string, hash: string): void {
+    const hashes = this.hashesById.get(tokenId);
+    hashes?.delete(hash);
+    if (hashes?.size === 0) this.hashesById.delete(tokenId);
   }
 }
 
