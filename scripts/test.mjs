@@ -2,7 +2,7 @@
 // time: PGlite is single-threaded and the browser tests start servers of their own. Ends with the
 // plain summary line `N passed, N failed` read from the runner's TAP report.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 function find(dir) {
@@ -16,7 +16,13 @@ function find(dir) {
 }
 
 const only = process.argv.slice(2);
-const files = only.length > 0 ? only : ['src', 'test'].flatMap((d) => find(d)).sort();
+const files =
+  only.length > 0
+    ? only
+    : ['src', 'test']
+        .filter((d) => existsSync(d))
+        .flatMap((d) => find(d))
+        .sort();
 mkdirSync('test-results', { recursive: true });
 const tap = join('test-results', 'report.tap');
 const result = spawnSync(

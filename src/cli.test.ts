@@ -64,6 +64,24 @@ describe('tokend CLI on the embedded database', () => {
     assert.ok(!human.stdout.includes(secret));
   });
 
+  test('tokens rotate and renew print the new secret once and the new expiry', async () => {
+    const by = ['--by', 'admin@example.test'];
+    const { token, secret } = JSON.parse((await run('tokens', 'create', '--name', 'Reports', ...by, '--json')).stdout);
+    const rotated = await run('tokens', 'rotate', token.id, '--grace', '1h', ...by, '--json');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const body = JSON.parse(rotated.stdout);
+    assert.match(body.secret, /^sk-reports-/);
+    assert.notEqual(body.secret, secret);
+    assert.ok(body.token.previousSecretValidUntil);
+    const badGrace = await run('tokens', 'rotate', token.id, '--grace', 'forever', ...by);
+    assert.equal(badGrace.code, 2);
+    const renewed = await run('tokens', 'renew', token.id, '--expires-in-days', '90', ...by, '--json');
+    assert.equal(renewed.code, 0, renewed.stderr);
+    assert.ok(JSON.parse(renewed.stdout).expiresAt);
+    const human = await run('tokens', 'rotate', token.id, ...by);
+    assert.match(human.stdout, /previous secret no longer works/);
+  });
+
   test('bad input exits 2 with a message naming what is wrong', async () => {
     const bad = await run(
       'tokens',

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import type { Transition } from '../tokens/lifecycle.js';
 import type { TokenView } from '../tokens/service.js';
-import { collect, institutionFor, print, unwrap, userFor, withContext } from './context.js';
+import { parseDuration } from '../config.js';
+import { CliFailure, collect, institutionFor, print, unwrap, userFor, withContext } from './context.js';
 
 const date = (iso: string | null) => iso ?? '-';
 
@@ -106,5 +107,69 @@ export function registerTokenCommands(program: Command): void {
           print(o.json, token, () => describeToken(token));
         }),
       );
+  }
+
+  expiryOptions(
+    inst(
+      tokens
+        .command('rotate <id>')
+        .description('give a token a new secret (printed once); same id and history'),
+    ),
+  )
+    .option('--grace <duration>', 'how long the previous secret keeps working (0 to 7d, e.g. 1h, 2d)', '0')
+    .option(
+      '--expected-display <display>',
+      'only if the current display form is this (guards against a concurrent rotation)',
+    )
+    .requiredOption('--by <email>', 'the user rotating it')
+    .action(async (id: string, o) =>
+      withContext(async (ctx) => {
+        const institution = await institutionFor(ctx, o.institution);
+        const user = await userFor(ctx, institution, o.by);
+        const graceSeconds = graceToSeconds(o.grace);
+        const rotated = unwrap(
+          await ctx.tokens.rotate(
+            institution,
+            id,
+            { userId: user.id, ip: null },
+            {
+              graceSeconds,
+              expectedDisplay: o.expectedDisplay,
+              expiresInDays: o.expiresInDays,
+              expiresAt: o.expiresAt,
+            },
+          ),
+        );
+        print(o.json, rotated, () => {
+          const grace = rotated.token.previousSecretValidUntil;
+          return `${describeToken(rotated.token)}\n\nprevious secret ${grace ? `works until ${grace}` : 'no longer works'}\nnew secret (shown once, store it now):\n${rotated.secret}`;
+        });
+      }),
+    );
+
+  expiryOptions(inst(tokens.command('renew <id>').description('set a new expiry without a new secret')))
+    .requiredOption('--by <email>', 'the user renewing it')
+    .action(async (id: string, o) =>
+      withContext(async (ctx) => {
+        const institution = await institutionFor(ctx, o.institution);
+        const user = await userFor(ctx, institution, o.by);
+        const token = unwrap(
+          await ctx.tokens.renew(
+            institution,
+            id,
+            { userId: user.id, ip: null },
+            { expiresInDays: o.expiresInDays, expiresAt: o.expiresAt },
+          ),
+        );
+        print(o.json, token, () => describeToken(token));
+      }),
+    );
+}
+
+function graceToSeconds(value: string): number {
+  try {
+    return Math.round(parseDuration(value) / 1000);
+  } catch {
+    throw new CliFailure(`--grace must be a duration such as 0, 1h or 2d, not "${value}"`, 2);
   }
 }

@@ -26,6 +26,13 @@ export interface CreateInput extends ExpiryChoice {
   issuedFor?: string | undefined;
 }
 
+export interface RotateInput extends ExpiryChoice {
+  graceSeconds?: number | undefined;
+  expectedDisplay?: string | undefined;
+}
+
+export const MAX_GRACE_SECONDS = 7 * 86_400;
+
 export interface ListInput {
   states?: string[];
   q?: string | undefined;
@@ -186,15 +193,9 @@ export class TokenService {
         await this.event(tx, inst.id, id, rule.event, now, actor, why.value ? { reason: why.value } : {});
       return done;
     });
-    if (applied) this.changed(id);
-    const token = await store.findToken(this.db, inst.id, id);
-    if (!token) return fail('not_found', 'token not found');
-    if (!applied) {
-      const state = effectiveState(token.state, token.expiresAt, now);
-      if (state === 'expired' && token.state !== 'expired') await this.recordExpiry([id]);
-      return fail('invalid_transition', `cannot ${t} a token that is ${state}`);
-    }
-    return ok(tokenView(token, now));
+    if (!applied) return this.refusal(inst, id, t, now);
+    this.changed(id);
+    return ok(tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now));
   }
 
   async events(inst: Institution, id: string, cursor: string | undefined, limit = 50) {
@@ -226,6 +227,99 @@ export class TokenService {
     if (!token) return fail('not_found', 'token not found');
     const since = new Date(this.clock().getTime() - 89 * 86_400_000).toISOString().slice(0, 10);
     return ok({ items: await store.usageSince(this.db, id, since) });
+  }
+
+  async rotate(
+    inst: Institution,
+    id: string,
+    actor: Actor,
+    input: RotateInput,
+  ): Promise<Result<{ token: TokenView; secret: string }>> {
+    const bad = badId(id);
+    if (bad) return bad;
+    const grace = input.graceSeconds ?? 0;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+      return fail('invalid_request', 'graceSeconds must be 0 to 604800 (7 days)', 'graceSeconds');
+    }
+    const now = this.clock();
+    const chosen =
+      input.expiresInDays === undefined && input.expiresAt === undefined
+        ? null
+        : chooseExpiry(input, inst, now);
+    if (chosen && !chosen.ok) return chosen;
+    const existing = await store.findToken(this.db, inst.id, id);
+    if (!existing) return fail('not_found', 'token not found');
+    const minted = generateToken(existing.name);
+    const rotated = await this.db.transaction(async (tx) => {
+      const done = await store.rotateSecret(tx, {
+        id,
+        institutionId: inst.id,
+        now,
+        hash: minted.hash,
+        display: minted.display,
+        graceMs: grace * 1000,
+        expectedDisplay: input.expectedDisplay ?? null,
+        expiresAt: chosen ? chosen.value : undefined,
+      });
+      if (done) {
+        await this.event(tx, inst.id, id, 'token.rotated', now, actor, {
+          graceUntil: iso(done.graceUntil),
+          display: minted.display,
+          previousDisplay: done.previousDisplay,
+          ...(chosen ? { expiresAt: iso(chosen.value) } : {}),
+        });
+      }
+      return done;
+    });
+    if (!rotated) return this.refusal(inst, id, 'rotate', now, input.expectedDisplay);
+    this.changed(id);
+    return ok({
+      token: tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now),
+      secret: minted.token,
+    });
+  }
+
+  async renew(inst: Institution, id: string, actor: Actor, input: ExpiryChoice): Promise<Result<TokenView>> {
+    const bad = badId(id);
+    if (bad) return bad;
+    if (input.expiresInDays === undefined && input.expiresAt === undefined) {
+      return fail('invalid_request', 'give expiresInDays (30, 90 or 365) or expiresAt', 'expiresAt');
+    }
+    const now = this.clock();
+    const chosen = chooseExpiry(input, inst, now);
+    if (!chosen.ok) return chosen;
+    const renewed = await this.db.transaction(async (tx) => {
+      const done = await store.renewExpiry(tx, { id, institutionId: inst.id, now, expiresAt: chosen.value });
+      if (done) {
+        await this.event(tx, inst.id, id, 'token.renewed', now, actor, {
+          oldExpiresAt: iso(done.oldExpiresAt),
+          newExpiresAt: iso(chosen.value),
+        });
+      }
+      return done;
+    });
+    if (!renewed) return this.refusal(inst, id, 'renew', now);
+    this.changed(id);
+    return ok(tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now));
+  }
+
+  /** Why a guarded change wrote nothing: gone (404), or a state or display that no longer allows it (409). */
+  private async refusal(inst: Institution, id: string, action: string, now: Date, expectedDisplay?: string) {
+    const token = await store.findToken(this.db, inst.id, id);
+    if (!token) return fail('not_found', 'token not found');
+    const state = effectiveState(token.state, token.expiresAt, now);
+    if (state === 'expired' && token.state !== 'expired') await this.recordExpiry([id]);
+    if (
+      expectedDisplay !== undefined &&
+      token.display !== expectedDisplay &&
+      (state === 'active' || state === 'suspended')
+    ) {
+      return fail(
+        'invalid_transition',
+        'the token was rotated meanwhile: its display no longer matches expectedDisplay',
+      );
+    }
+    return fail('invalid_transition', `cannot ${action} a token that is ${state}`);
   }
 
   /** Records expiry (by the system) for the given tokens, or for every token past it; returns what it recorded. */

@@ -32,6 +32,15 @@ const CreateBody = Type.Object(
   },
   { additionalProperties: false },
 );
+const RotateBody = Type.Object(
+  {
+    graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 604_800 })),
+    expectedDisplay: Type.Optional(Type.String({ maxLength: 64 })),
+    ...ExpiryFields,
+  },
+  { additionalProperties: false },
+);
+const RenewBody = Type.Object(ExpiryFields, { additionalProperties: false });
 const ReasonBody = Type.Object(
   { reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false },
@@ -147,4 +156,34 @@ export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) 
       },
     );
   }
+
+  app.post<{ Params: { id: string }; Body: typeof RotateBody.static }>(
+    '/apis/v1/api-tokens/:id/rotate',
+    {
+      schema: {
+        ...idSchema,
+        body: RotateBody,
+        response: { 200: WithSecret, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      void reply.header('cache-control', 'no-store');
+      return answer(
+        await tokens.rotate(request.institution, request.params.id, actor(request), request.body),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: typeof RenewBody.static }>(
+    '/apis/v1/api-tokens/:id/renew',
+    {
+      schema: {
+        ...idSchema,
+        body: RenewBody,
+        response: { 200: TokenSchema, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      answer(await tokens.renew(request.institution, request.params.id, actor(request), request.body)),
+  );
 };
