@@ -66,7 +66,9 @@ describe('tokend CLI on the embedded database', () => {
 
   test('tokens rotate and renew print the new secret once and the new expiry', async () => {
     const by = ['--by', 'admin@example.test'];
-    const { token, secret } = JSON.parse((await run('tokens', 'create', '--name', 'Reports', ...by, '--json')).stdout);
+    const { token, secret } = JSON.parse(
+      (await run('tokens', 'create', '--name', 'Reports', ...by, '--json')).stdout,
+    );
     const rotated = await run('tokens', 'rotate', token.id, '--grace', '1h', ...by, '--json');
     assert.equal(rotated.code, 0, rotated.stderr);
     const body = JSON.parse(rotated.stdout);
