@@ -13,6 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { buildApp } from '../http/app.js';
 import { type FailureLimiter, memoryLimiter } from '../http/rate-limit.js';
 import { buildServices, type Services } from '../services.js';
+import type { TokenView } from '../tokens/service.js';
 
 export type DbKind = 'pglite' | 'postgres';
 
@@ -97,9 +98,7 @@ export interface Agent {
   cookie: string;
   csrf: string;
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
-  createToken(
-    body?: Record<string, unknown>,
-  ): Promise<{ token: Record<string, unknown> & { id: string; display: string }; secret: string }>;
+  createToken(body?: Record<string, unknown>): Promise<{ token: TokenView; secret: string }>;
 }
 
 export async function createEnv(
