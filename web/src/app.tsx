@@ -39,7 +39,7 @@ export function App() {
           : setState({ kind: 'unreachable', message: error.message }),
       );
   };
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once, on load.
+  // Runs once, on load.
   useEffect(() => {
     setSessionLostHandler(() => signOut('Your session has ended. Please sign in again.'));
     restore();

@@ -1,7 +1,7 @@
 // A modal built on the native <dialog>: showModal() traps focus and moves it inside, Escape asks the
 // owner to close, and on unmount focus returns to whatever opened it (or to the page heading when that
 // control is gone, e.g. the empty state's button once the first token exists).
-import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { type ReactNode, useId, useLayoutEffect, useRef } from 'react';
 
 interface DialogProps {
   title: string;
@@ -15,7 +15,8 @@ interface DialogProps {
 export function Dialog({ title, onClose, busy = false, wide = false, children }: DialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const headingId = useId();
-  useEffect(() => {
+  // A layout effect: focus moves in the same commit that shows or removes the dialog, never a frame later.
+  useLayoutEffect(() => {
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const dialog = ref.current;
     if (dialog && !dialog.open) {

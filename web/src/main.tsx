@@ -1,4 +1,5 @@
-// Entry point of the admin page: mounts the app into #root. Styles are one plain stylesheet.
+// Entry point of the admin page (Settings → General settings → Manage API Tokens): mounts the app into
+// #root. Styles are one plain stylesheet; JSX is compiled by Vite as tsconfig's `jsx: react-jsx` says.
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app.js';

@@ -190,6 +190,7 @@ export function RenewDialog({ token, onChanged, onClose }: ActionDialogProps) {
           onChange={setExpiry}
           error={expiryError ?? (onExpiryField ? error?.message : undefined)}
           legend="New expiry"
+          allowNone={false}
         />
         <Actions busy={busy} label="Renew token" busyLabel="Renewing…" onCancel={onClose} />
       </form>

@@ -70,7 +70,7 @@ export function AuditHistory({ tokenId, version }: { tokenId: string; version: n
     }
   }
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger for a reload.
+  // `version` changes after an action: it is the trigger for a reload.
   useEffect(() => {
     void load(null);
   }, [tokenId, version]);

@@ -10,7 +10,7 @@ interface SecretRevealProps {
 
 export function SecretReveal({ secret, tokenName, onDone }: SecretRevealProps) {
   const id = useId();
-  const input = useRef<HTMLInputElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
   const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle');
 
   async function copy() {
@@ -33,18 +33,18 @@ export function SecretReveal({ secret, tokenName, onDone }: SecretRevealProps) {
       <div className="field">
         <label htmlFor={id}>API token for {tokenName}</label>
         <div className="secret-row">
-          <input
+          <textarea
             ref={input}
             id={id}
             className="secret"
             readOnly
+            rows={2}
             value={secret}
             spellCheck={false}
             autoComplete="off"
-            data-secret=""
             onFocus={(event) => event.currentTarget.select()}
           />
-          {/* biome-ignore lint/a11y/noAutofocus: focus must land in the dialog's new content. */}
+          {/* autoFocus: focus must land in the dialog's new content, which replaced the form. */}
           <button type="button" className="button" autoFocus onClick={() => void copy()}>
             Copy
           </button>

@@ -21,7 +21,7 @@ export function TokenDetailPage({ id }: { id: string }) {
   const [version, setVersion] = useState(0);
   const [dialog, setDialog] = useState<Action | null>(null);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `version` is the trigger for a reload.
+  // `version` changes after an action: it is the trigger for a reload.
   useEffect(() => {
     let current = true;
     Promise.all([api.getToken(id), api.getUsage(id)])

@@ -34,6 +34,9 @@ export function TokenListPage() {
   const show = (next: Filters, order: Sorting = sorting) =>
     navigate(listAddress(next, order), { replace: true });
   const noTokensAtAll = list.page?.items.length === 0 && list.pageNumber === 1 && !hasFilters(filters);
+  // Until the first answer nothing is shown that could vanish under the cursor (the empty state replaces
+  // the header's button and the filters).
+  const loading = list.page === null && list.error === null;
 
   return (
     <>
@@ -45,15 +48,15 @@ export function TokenListPage() {
             page shows only each token's metadata and status.
           </p>
         </div>
-        {noTokensAtAll ? null : (
+        {loading || noTokensAtAll ? null : (
           <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
             Create token
           </button>
         )}
       </div>
-      {noTokensAtAll ? (
-        <EmptyState onCreate={() => setCreating(true)} />
-      ) : (
+      {loading ? <p className="muted">Loading tokens…</p> : null}
+      {!loading && noTokensAtAll ? <EmptyState onCreate={() => setCreating(true)} /> : null}
+      {!loading && !noTokensAtAll ? (
         <>
           <TokenFilters filters={filters} onChange={(next) => show(next)} />
           <ListBody
@@ -63,7 +66,7 @@ export function TokenListPage() {
             onClear={() => show({ q: '', issuedFor: '', states: [] })}
           />
         </>
-      )}
+      ) : null}
       {creating ? <CreateTokenDialog onCreated={list.reload} onClose={() => setCreating(false)} /> : null}
     </>
   );
@@ -88,7 +91,6 @@ function ListBody({ list, sorting, onSort, onClear }: ListBodyProps) {
           </button>
         </div>
       ) : null}
-      {page === null && !error ? <p className="muted">Loading tokens…</p> : null}
       {page?.items.length === 0 && list.pageNumber === 1 ? (
         <div className="empty-state">
           <p>No tokens match these filters.</p>

@@ -37,7 +37,7 @@ export function useTokenList(query: string): TokenList {
   const [busy, setBusy] = useState(true);
   const [reloads, setReloads] = useState(0);
 
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `reloads` is the trigger for a refresh.
+  // `reloads` is only the trigger for a refresh.
   useEffect(() => {
     let current = true;
     const params = new URLSearchParams(query);
