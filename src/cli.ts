@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccountCommands } from './cli/accounts.js';
 import { CliFailure, withContext } from './cli/context.js';
+import { registerReminderCommands } from './cli/reminders.js';
 import { registerTokenCommands } from './cli/tokens.js';
 import { ConfigError } from './config.js';
 import { DataDirBusy } from './data-lock.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     });
   registerAccountCommands(program);
   registerTokenCommands(program);
+  registerReminderCommands(program);
   return program;
 }
 

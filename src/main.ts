@@ -8,6 +8,7 @@ import { type Config, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { memoryLimiter } from './http/rate-limit.js';
 import { createLogger } from './log.js';
+import { startReminderLoop } from './reminders/loop.js';
 import { buildServices } from './services.js';
 import { openDatabase } from './setup.js';
 
@@ -40,6 +41,7 @@ export async function startServer(
   const app = await buildApp({ config, services, logger, limiter, ...(https ? { https } : {}) });
   await app.listen({ port: config.port, host: config.host });
   services.usage.start(config.usageFlushMs);
+  const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${https ? 'https' : 'http'}://${host}:${address.port}`;
@@ -48,6 +50,7 @@ export async function startServer(
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      await reminders.stop();
       await app.close();
       await services.usage.stop().catch((err: unknown) => logger.error({ err }, 'final usage flush failed'));
       await limiter.close();
