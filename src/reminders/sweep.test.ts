@@ -177,6 +177,37 @@ for (const kind of databaseKinds()) {
         assert.deepEqual(s.kinds(), ['expiry_1d', 'expiry_14d']);
       }));
 
+    test('a 30-day token renewed at day 20 for 30 days gets the 14-day notice again, never a duplicate', () =>
+      withScene(kind, sink, async (s) => {
+        const { token } = await s.token({ name: 'Renewed at day 20', expiresInDays: 30 });
+        s.at(16);
+        await s.sweep();
+        assert.deepEqual(s.kinds(), ['expiry_14d']);
+        s.at(20);
+        const renewed = await (
+          await s.agent()
+        ).request({
+          method: 'POST',
+          url: `/apis/v1/api-tokens/${token.id}/renew`,
+          payload: { expiresInDays: 30 },
+        });
+        assert.equal(renewed.statusCode, 200, said(renewed));
+        // Day 23 was the old expiry_7d moment: it no longer applies.
+        s.at(23);
+        await s.sweep();
+        assert.deepEqual(s.kinds(), ['expiry_14d']);
+        // The new expiry is day 50 (and the milliseconds the renewal took): its 14-day notice, once.
+        s.at(36.01);
+        await s.sweep();
+        await s.sweep();
+        assert.deepEqual(s.kinds(), ['expiry_14d', 'expiry_14d']);
+        const sent = await s.events(token.id, 'token.reminder_sent');
+        assert.deepEqual(
+          sent.map((e) => e.details.expiresAt),
+          [token.expiresAt, JSON.parse(renewed.body).expiresAt],
+        );
+      }));
+
     test('a token with no recipient is recorded as skipped, with the reason', () =>
       withScene(kind, sink, async (s) => {
         const created = await s.env.services.tokens.create(
