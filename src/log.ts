@@ -1,18 +1,50 @@
 // Structured logs (pino) that never carry a secret: requests are logged without headers, URLs lose
-// their `token=` parameter, error details (which may quote row values) are dropped, and anything shaped
-// like a token or a SHA-256 hash is masked in every message, the CLI's included.
+// their `token=` parameter, error details (which may quote row values) are dropped, and — as the last
+// line of defence, on the finished line — anything shaped like a token, a SHA-256 hash, a bearer
+// credential, a `token=` parameter or a session cookie is masked, in the server's logs and the CLI's.
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 const TOKENISH = /\bsk-(?:[a-z0-9]+(?:-[a-z0-9]+)*-)?[0-9A-Za-z]{20,}/g;
-const HASHISH = /\b[0-9a-f]{64}\b/g;
+const HASHISH = /\b[0-9a-f]{64}\b/gi;
+const TOKEN_PARAM = /([?&;\s"']token=)[^&#\s"'\\]*/gi;
+const BEARER = /\b(Bearer\s+)[^\s"'\\,]+/gi;
+const SESSION_COOKIE = /(tokend_session=)[^;\s"'\\]*/gi;
+// A credential header as a JSON field at any depth (a plugin may log a request's headers, as
+// @fastify/multipart does at trace): its value, a string or a list of them, is dropped.
+const HEADER_FIELD =
+  /("(?:authorization|proxy-authorization|cookie|set-cookie|ff_auth|ff-auth|x-csrf-token)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\[(?:\s*"(?:[^"\\]|\\.)*"\s*,?)*\])/gi;
 
 export function scrub(text: string): string {
-  return text.replace(TOKENISH, 'sk-[REDACTED]').replace(HASHISH, '[REDACTED]');
+  return text
+    .replace(HEADER_FIELD, '$1"[REDACTED]"')
+    .replace(TOKEN_PARAM, '$1[REDACTED]')
+    .replace(SESSION_COOKIE, '$1[REDACTED]')
+    .replace(BEARER, '$1[REDACTED]')
+    .replace(TOKENISH, 'sk-[REDACTED]')
+    .replace(HASHISH, '[REDACTED]');
 }
 
-/** Drops the value of every `token` query parameter (SPEC: `token=` in URLs is always redacted). */
+/**
+ * Drops the value of every `token` query parameter (SPEC: `token=` in URLs is always redacted), also
+ * when its name is %-encoded: the carrier reader decodes names, so `?%74oken=` is a token too.
+ */
 export function redactUrl(url: string): string {
-  return scrub(url.replace(/([?&])token=[^&#]*/gi, '$1token=[REDACTED]'));
+  const q = url.indexOf('?');
+  if (q < 0) return scrub(url);
+  const pairs = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const name = pair.split('=')[0] ?? '';
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // A broken escape is not a name URLSearchParams would read as `token`: keep it as sent.
+      }
+      return decoded.trim().toLowerCase() === 'token' ? `${name}=[REDACTED]` : pair;
+    });
+  return scrub(`${url.slice(0, q)}?${pairs.join('&')}`);
 }
 
 export const serializers = {
@@ -43,25 +75,26 @@ export const serializers = {
   },
 };
 
+// Header names as Node keeps them (lower case; FF_AUTH arrives as ff_auth), wherever they are logged.
+const HEADERS = ['authorization', 'cookie', 'ff_auth', '"ff-auth"', '"set-cookie"', '"x-csrf-token"'];
+const REDACT = [
+  ...['headers', '*.headers', '*.*.headers'].flatMap((at) =>
+    HEADERS.map((h) => `${at}${h.startsWith('"') ? `[${h}]` : `.${h}`}`),
+  ),
+  'secret',
+  'password',
+  'csrfToken',
+  '*.secret',
+  '*.password',
+  '*.csrfToken',
+];
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
       level,
       serializers,
-      redact: {
-        paths: [
-          'req.headers.authorization',
-          'req.headers.cookie',
-          'req.headers.ff_auth',
-          'req.headers["ff-auth"]',
-          'res.headers["set-cookie"]',
-          'headers.authorization',
-          'headers.cookie',
-          'secret',
-          'password',
-        ],
-        censor: '[REDACTED]',
-      },
+      redact: { paths: REDACT, censor: '[REDACTED]' },
       hooks: {
         logMethod(args, method) {
           method.apply(
@@ -69,6 +102,8 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
             args.map((a) => (typeof a === 'string' ? scrub(a) : a)) as Parameters<typeof method>,
           );
         },
+        // The finished JSON line: whatever a serializer or a message let through is masked here.
+        streamWrite: scrub,
       },
     },
     destination ?? pino.destination(1),

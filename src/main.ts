@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
 import { buildApp } from './http/app.js';
-import { memoryLimiter } from './http/rate-limit.js';
+import { failureLimiter } from './http/rate-limit.js';
 import { createLogger } from './log.js';
 import { startReminderLoop } from './reminders/loop.js';
 import { buildServices } from './services.js';
@@ -33,7 +33,8 @@ export async function startServer(
   const services = buildServices(config, opened.db, clock, (err) =>
     logger.warn({ err }, 'usage flush failed'),
   );
-  const limiter = memoryLimiter(config.failureWindowMs);
+  // Redis when TOKEND_REDIS_URL is set (counters shared by every instance), memory otherwise.
+  const limiter = failureLimiter(config, logger);
   const https =
     config.tlsCert && config.tlsKey
       ? { cert: readFileSync(config.tlsCert, 'utf8'), key: readFileSync(config.tlsKey, 'utf8') }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Session } from '../accounts/sessions.js';
 import type { Institution } from '../accounts/store.js';
 import type { Config } from '../config.js';
+import { scrub } from '../log.js';
 import type { Services } from '../services.js';
 import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
@@ -21,7 +22,7 @@ import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/session.js';
 import { tokenRoutes } from './routes/token.js';
 import { webRoutes } from './routes/web.js';
-import { isSecure } from './transport.js';
+import { clientErrorHandler, frameworkErrors, strictTransport, transportPolicy } from './transport.js';
 
 export interface AppDeps {
   config: Config;
@@ -51,14 +52,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    frameworkErrors,
+    clientErrorHandler,
   }) as unknown as FastifyInstance;
+  const transport = transportPolicy(config);
   const metrics = new Metrics();
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
 
   await app.register(helmet, {
     referrerPolicy: { policy: 'no-referrer' },
-    hsts: { maxAge: 31_536_000, includeSubDomains: true },
+    hsts: false, // strictTransport: only over HTTPS
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
@@ -81,10 +85,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  app.addHook('onRequest', async (request) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/apis/') || OPEN_PATHS.test(path)) return;
-    if (!isSecure(request, config.allowLoopbackHttp)) throw new ApiError('https_required', 'use HTTPS');
+  app.addHook('onRequest', async (request, reply) => {
+    strictTransport(request, reply);
+    // The matched route as well as the raw path: the router decodes %-escapes, so `/%61pis/v1/token`
+    // reaches a token route while its raw path does not start with /apis/.
+    const paths = [request.url.split('?')[0] ?? '', request.routeOptions.url ?? ''];
+    if (!paths.some((p) => p.startsWith('/apis/') && !OPEN_PATHS.test(p))) return;
+    // API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
+    void reply.header('cache-control', 'no-store');
+    if (!transport.isSecure(request)) throw new ApiError('https_required', 'use HTTPS');
     const institution = await services.institutions.resolve(request.host);
     if (!institution) throw new ApiError('unknown_institution', 'no institution answers on this host');
     request.institution = institution;
@@ -133,7 +142,8 @@ function toApiError(error: FastifyError): ApiError {
     const message = params.additionalProperty
       ? `unknown field ${field}`
       : `${field} ${v?.message ?? 'is invalid'}`;
-    return new ApiError('invalid_request', message, field);
+    // A field name is the client's own text: a token sent as a name is not echoed back.
+    return new ApiError('invalid_request', scrub(message).slice(0, 300), scrub(field).slice(0, 100));
   }
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

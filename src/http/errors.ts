@@ -34,17 +34,24 @@ export const fromFailure = (f: Failure) => new ApiError(f.code, f.message, f.fie
 export const invalid = (field: string, message: string) => new ApiError('invalid_request', message, field);
 export const notFound = (what = 'resource') => new ApiError('not_found', `${what} not found`);
 
-/** Errors that mean the database cannot be reached: answered 503 so that checks fail closed. */
-export function isUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | null;
-  if (!e) return false;
-  if (
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')
-  )
-    return true;
+// Socket and DNS failures on the way to the database, and pg's own words for a lost or slow server.
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE']);
+const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const LOST =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|connection (is )?closed/i;
+
+/**
+ * Errors that mean the database cannot be reached: answered 503 so that checks fail closed. Node wraps
+ * a failed connect to a name with several addresses in an AggregateError, and drivers put the socket
+ * error in `cause`, so both are looked into.
+ */
+export function isUnavailable(error: unknown, depth = 0): boolean {
+  const e = error as { code?: string; message?: string; cause?: unknown; errors?: unknown[] } | null;
+  if (!e || depth > 3) return false;
+  if (UNREACHABLE.has(e.code ?? '') || UNRESOLVED.has(e.code ?? '')) return true;
   // 57P01 admin shutdown, 57P03 cannot connect now, 08xxx connection exceptions, 53300 too many clients.
   if (/^(57P0[1-3]|08...|53300)$/.test(e.code ?? '')) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|connection (is )?closed/i.test(
-    e.message ?? '',
-  );
+  if (LOST.test(e.message ?? '')) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isUnavailable(inner, depth + 1))) return true;
+  return e.cause !== undefined && isUnavailable(e.cause, depth + 1);
 }

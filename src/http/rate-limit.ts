@@ -1,35 +1,196 @@
 // Failure rate limits per client address (SPEC section 4): only failures count, so a valid token keeps
 // working from a limited address. Fixed windows; in memory for one instance, in Redis when several
-// instances must share the counters.
+// instances must share the counters. A limiter never throws: when Redis cannot be reached, each call
+// falls back to this instance's own counters (limits stay enforced per instance) and says so once.
+import { isIPv6 } from 'node:net';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+
 export interface FailureLimiter {
-  /** Seconds until the key may fail again, or 0 while it has failed fewer than `limit` times. */
+  /** Seconds until `key` may try again: > 0 once it has failed `limit` times in the current window. */
   retryAfter(key: string, limit: number): Promise<number>;
-  /** Counts one failure. */
-  fail(key: string): Promise<void>;
+  /** Counts one failure; returns the seconds to wait if this one went past `limit`, else 0. */
+  fail(key: string, limit: number): Promise<number>;
+  /** Takes back one counted failure (a login counted before its password check, then succeeded). */
+  forgive(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export function memoryLimiter(windowMs: number, now: () => number = Date.now): FailureLimiter {
+/**
+ * The address a limit applies to: an IPv6 client usually holds a whole /64, so its addresses share
+ * one counter; IPv4 (also IPv4-mapped IPv6) is counted per address.
+ */
+export function clientKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped?.[1]) return mapped[1];
+  if (!isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+export function memoryLimiter(
+  windowMs: number,
+  now: () => number = Date.now,
+  maxKeys = 100_000,
+): FailureLimiter {
   const windows = new Map<string, { start: number; count: number }>();
   const current = (key: string) => {
     const w = windows.get(key);
     return w && now() - w.start < windowMs ? w : null;
   };
+  const left = (w: { start: number }) => w.start + windowMs - now();
+  // Bounds memory under a spray of addresses: finished windows go first, then the oldest (a Map keeps
+  // insertion order), so a flood can only shorten other addresses' windows, never grow the heap.
+  const makeRoom = () => {
+    if (windows.size < maxKeys) return;
+    for (const [k, v] of windows) if (now() - v.start >= windowMs) windows.delete(k);
+    for (const k of windows.keys()) {
+      if (windows.size < maxKeys) break;
+      windows.delete(k);
+    }
+  };
   return {
     async retryAfter(key, limit) {
       const w = current(key);
-      return w && w.count >= limit ? Math.max(1, Math.ceil((w.start + windowMs - now()) / 1000)) : 0;
+      return w && w.count >= limit ? seconds(left(w)) : 0;
     },
-    async fail(key) {
-      const w = current(key);
+    async fail(key, limit) {
+      let w = current(key);
       if (w) w.count++;
       else {
-        // Bound memory under a spray of addresses: drop finished windows when the map grows.
-        if (windows.size > 100_000)
-          for (const [k, v] of windows) if (now() - v.start >= windowMs) windows.delete(k);
-        windows.set(key, { start: now(), count: 1 });
+        makeRoom();
+        w = { start: now(), count: 1 };
+        windows.delete(key);
+        windows.set(key, w);
       }
+      return w.count > limit ? seconds(left(w)) : 0;
     },
-    async close() {},
+    async forgive(key) {
+      const w = current(key);
+      if (w && w.count > 0) w.count--;
+    },
+    async close() {
+      windows.clear();
+    },
   };
+}
+
+// One round trip each. The expiry is set with the first failure of a window (and repaired if a key
+// somehow lost it), so a window never slides and a key never lives forever.
+const FAIL = `
+local n = redis.call('INCR', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {n, ttl}`;
+const PEEK = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
+const FORGIVE = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end return 0`;
+
+interface Scripts {
+  tokendFail(key: string, windowMs: number): Promise<[number, number]>;
+  tokendPeek(key: string): Promise<[number, number]>;
+  tokendForgive(key: string): Promise<number>;
+}
+
+export interface RedisLimiterOptions {
+  logger?: Pick<Logger, 'warn' | 'info'>;
+  /** Key prefix; tests use their own so runs never share counters. */
+  prefix?: string;
+  /** How long a Redis call may take before this instance answers from memory instead. */
+  timeoutMs?: number;
+}
+
+/** Counters in Redis, shared by every instance that uses the same URL and prefix. */
+export function redisLimiter(
+  url: string,
+  windowMs: number,
+  options: RedisLimiterOptions = {},
+): FailureLimiter & { readonly client: Redis } {
+  const prefix = options.prefix ?? 'tokend:fail:';
+  const timeout = options.timeoutMs ?? 500;
+  const client = new Redis(url, {
+    // Fail fast rather than queue: a request must not wait for Redis to come back.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeout,
+    connectTimeout: Math.max(timeout, 1000),
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    scripts: {
+      tokendFail: { lua: FAIL, numberOfKeys: 1 },
+      tokendPeek: { lua: PEEK, numberOfKeys: 1, readOnly: true },
+      tokendForgive: { lua: FORGIVE, numberOfKeys: 1 },
+    },
+  });
+  const scripts = client as unknown as Scripts;
+  const local = memoryLimiter(windowMs);
+  let degraded = false;
+  // ioredis reconnects by itself; the listener keeps its errors from surfacing as unhandled events.
+  client.on('error', () => {});
+
+  async function attempt<T>(remote: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    try {
+      const value = await remote();
+      if (degraded) options.logger?.info('Redis is reachable again: rate-limit counters are shared');
+      degraded = false;
+      return value;
+    } catch (err) {
+      if (!degraded)
+        options.logger?.warn(
+          { err },
+          'Redis is unreachable: rate-limit counters fall back to this instance until it returns',
+        );
+      degraded = true;
+      return fallback();
+    }
+  }
+
+  return {
+    client,
+    retryAfter: (key, limit) =>
+      attempt(
+        async () => {
+          const [count, ttl] = await scripts.tokendPeek(prefix + key);
+          return count >= limit && ttl > 0 ? seconds(ttl) : 0;
+        },
+        () => local.retryAfter(key, limit),
+      ),
+    fail: (key, limit) =>
+      attempt(
+        async () => {
+          const [count, ttl] = await scripts.tokendFail(prefix + key, windowMs);
+          return count > limit ? seconds(ttl) : 0;
+        },
+        () => local.fail(key, limit),
+      ),
+    forgive: (key) =>
+      attempt(
+        async () => {
+          await scripts.tokendForgive(prefix + key);
+        },
+        () => local.forgive(key),
+      ),
+    async close() {
+      client.disconnect();
+      await local.close();
+    },
+  };
+}
+
+/** The limiter the settings ask for: Redis when TOKEND_REDIS_URL is set, memory otherwise. */
+export function failureLimiter(
+  config: Pick<Config, 'redisUrl' | 'failureWindowMs'>,
+  logger?: Pick<Logger, 'warn' | 'info'>,
+): FailureLimiter {
+  if (!config.redisUrl) return memoryLimiter(config.failureWindowMs);
+  return redisLimiter(config.redisUrl, config.failureWindowMs, logger ? { logger } : {});
 }

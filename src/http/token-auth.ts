@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { VerifiedToken } from '../tokens/verifier.js';
 import type { RouteDeps } from './app.js';
 import { ApiError } from './errors.js';
+import { clientKey } from './rate-limit.js';
 
 export type Carrier = 'FF_AUTH' | 'FF-Auth' | 'Authorization' | 'query';
 
@@ -96,8 +97,8 @@ export async function authenticate(
   if (result.reason === 'insufficient_permission') {
     throw new ApiError('insufficient_permission', 'this token lacks the permission for this route');
   }
-  await limiter.fail(`token:${ip}`);
-  const retryAfter = await limiter.retryAfter(`token:${ip}`, deps.config.authFailureLimit);
+  // Counted after the check, so a valid token from a limited address still passes; only failures pay.
+  const retryAfter = await limiter.fail(`token:${clientKey(ip)}`, deps.config.authFailureLimit);
   if (retryAfter > 0) {
     throw new ApiError('rate_limited', 'too many failed attempts; try later', undefined, {
       'retry-after': String(retryAfter),

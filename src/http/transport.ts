@@ -1,17 +1,81 @@
 // Which requests count as HTTPS (SPEC section 6): TLS on the socket, or X-Forwarded-Proto from a trusted
 // proxy (Fastify's trustProxy, set from TOKEND_TRUST_PROXY). Plain HTTP is allowed only on a direct
 // loopback connection without forwarding headers, and only while TOKEND_ALLOW_LOOPBACK_HTTP is on.
-import type { FastifyRequest } from 'fastify';
+// Also the answers Fastify gives before routing (bad URLs, broken requests), in the catalogue's shape.
+import { STATUS_CODES } from 'node:http';
+import { BlockList, isIP, type Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip'];
+const HSTS = 'max-age=31536000; includeSubDomains';
 
-export function isLoopbackDirect(request: FastifyRequest): boolean {
-  const peer = request.socket.remoteAddress ?? '';
-  return LOOPBACK.test(peer) && !FORWARDING.some((h) => request.headers[h] !== undefined);
+export interface TransportPolicy {
+  isSecure(request: FastifyRequest): boolean;
 }
 
-export function isSecure(request: FastifyRequest, allowLoopbackHttp: boolean): boolean {
-  if (request.protocol === 'https') return true;
-  return allowLoopbackHttp && isLoopbackDirect(request);
+export function transportPolicy(config: Pick<Config, 'trustProxy' | 'allowLoopbackHttp'>): TransportPolicy {
+  const proxies = new BlockList();
+  for (const entry of config.trustProxy) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) proxies.addAddress(address, family);
+    else proxies.addSubnet(address, Number(bits), family);
+  }
+  const isProxy = (peer: string) => {
+    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer)?.[1];
+    return v4
+      ? proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
+      : proxies.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+  };
+  return {
+    isSecure(request) {
+      if (request.protocol === 'https') return true;
+      if (!config.allowLoopbackHttp) return false;
+      const peer = request.socket.remoteAddress ?? '';
+      // A trusted proxy's connection is never "direct": a proxy on this host that forgot its
+      // X-Forwarded-* headers would otherwise pass the whole internet off as local development.
+      return (
+        LOOPBACK.test(peer) && !isProxy(peer) && !FORWARDING.some((h) => request.headers[h] !== undefined)
+      );
+    },
+  };
+}
+
+/** HSTS means something only over HTTPS (browsers ignore it on plain HTTP), so it is sent only there. */
+export function strictTransport(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
+}
+
+/**
+ * Errors Fastify meets before a route is chosen (a bad %-escape, an over-long path parameter). Its own
+ * answers quote the path, which may hold a token; these say only what is wrong.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  void reply.header('cache-control', 'no-store');
+  return reply
+    .status(tooLong ? 404 : 400)
+    .send(
+      tooLong
+        ? { error: 'not_found', message: 'no such resource' }
+        : { error: 'invalid_request', message: 'the URL is not valid', field: 'url' },
+    );
+}
+
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
+};
+
+/** Malformed HTTP from a client (before Fastify sees a request): a short answer, never the bytes sent. */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'malformed HTTP request'];
+  const body = JSON.stringify({ error: 'invalid_request', message });
+  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json`;
+  if (socket.writable)
+    socket.write(`${head}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy(error);
 }

@@ -6,6 +6,7 @@ import { login, logout, type Session } from '../../accounts/sessions.js';
 import { userView } from '../../accounts/users.js';
 import type { RouteDeps } from '../app.js';
 import { ApiError } from '../errors.js';
+import { clientKey } from '../rate-limit.js';
 import { errors, SESSION_SECURITY } from '../schemas.js';
 import { currentSession, requireSession, SESSION_COOKIE } from '../session-auth.js';
 
@@ -48,18 +49,18 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
       },
     },
     async (request, reply) => {
-      const key = `login:${request.ip}`;
-      const wait = await limiter.retryAfter(key, config.loginFailureLimit);
+      // The attempt is counted before the password check and forgiven if it succeeds: checking first
+      // and counting after would let a burst of parallel guesses all pass the check.
+      const key = `login:${clientKey(request.ip)}`;
+      const wait = await limiter.fail(key, config.loginFailureLimit);
       if (wait > 0)
         throw new ApiError('rate_limited', 'too many failed logins; try later', undefined, {
           'retry-after': String(wait),
         });
       const { email, password } = request.body as { email: string; password: string };
       const result = await login(services.db, services.clock, request.institution.id, email, password);
-      if (!result) {
-        await limiter.fail(key);
-        throw new ApiError('invalid_credentials', 'wrong email or password');
-      }
+      if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
+      await limiter.forgive(key);
       void reply.setCookie(SESSION_COOKIE, result.sessionId, {
         path: '/',
         httpOnly: true,

@@ -1,0 +1,136 @@
+// Fail closed (SPEC section 6): with PostgreSQL out of reach, token checks answer 503 unavailable —
+// never 200 once the cache lifetime has passed, never a 500 or a stack — /readyz says 503, and the
+// same token works again within 5 seconds of the database's return, with no restart. The outage is a
+// TCP relay the test cuts and restores; the machine's PostgreSQL is never stopped.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { openPostgres } from '../../db/db.js';
+import { buildServices } from '../../services.js';
+import { createEnv, type Env, said, type Tenant } from '../../test-support/harness.js';
+import { buildApp } from '../app.js';
+import { isUnavailable } from '../errors.js';
+import { memoryLimiter } from '../rate-limit.js';
+import { type TcpProxy, tcpProxy } from './tcp-proxy.js';
+
+const CACHE_TTL = 300;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe(
+  'fail closed when PostgreSQL is unreachable',
+  {
+    skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set',
+  },
+  () => {
+    let env: Env;
+    let relay: TcpProxy;
+    let app: FastifyInstance;
+    let t: Tenant;
+    let close: () => Promise<void>;
+    before(async () => {
+      env = await createEnv('postgres', { cacheTtlMs: CACHE_TTL });
+      t = await env.tenant();
+      const direct = new URL((env.db as unknown as { url: string }).url);
+      relay = await tcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
+      // A second instance of tokend on the same database, reaching it only through the relay.
+      const db = openPostgres(relay.via(direct.toString()), 4);
+      const services = buildServices(env.config, db, env.clock);
+      const limiter = memoryLimiter(env.config.failureWindowMs);
+      app = await buildApp({ config: env.config, services, logger: pino({ level: 'silent' }), limiter });
+      close = async () => {
+        await app.close();
+        await db.close();
+        await relay.close();
+      };
+    });
+    after(async () => {
+      await close();
+      await env.close();
+    });
+
+    test('token requests get 503 (never 200) while it is away, and work again within 5 s', async () => {
+      const admin = await t.adminAgent();
+      const { secret } = await admin.createToken({ name: 'Outage' });
+      const use = () =>
+        app.inject({ method: 'GET', url: '/apis/v1/token', headers: { host: t.host, FF_AUTH: secret } });
+      const manage = () =>
+        app.inject({
+          method: 'GET',
+          url: '/apis/v1/api-tokens',
+          headers: { host: t.host, cookie: admin.cookie },
+        });
+      assert.equal((await use()).statusCode, 200);
+      assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+
+      relay.cut();
+      await sleep(CACHE_TTL + 50); // a cached answer may live this long; no longer
+      const answers = [];
+      for (let i = 0; i < 20; i++) answers.push(await use());
+      answers.push(await manage());
+      for (const res of answers) {
+        assert.equal(res.statusCode, 503, said(res));
+        assert.deepEqual(res.json(), {
+          error: 'unavailable',
+          message: 'the database is unavailable; try again shortly',
+        });
+      }
+      const ready = await app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(ready.statusCode, 503, said(ready));
+
+      relay.restore();
+      const back = Date.now();
+      let res = await use();
+      while (res.statusCode !== 200 && Date.now() - back < 5000) {
+        assert.equal(res.statusCode, 503, said(res));
+        await sleep(100);
+        res = await use();
+      }
+      assert.equal(res.statusCode, 200, `not back after 5 s: ${said(res)}`);
+      assert.equal((await manage()).statusCode, 200);
+      assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+    });
+
+    test('new connections accepted but never answered: 503 after the pool connect timeout', async () => {
+      const { secret } = await (await t.adminAgent()).createToken({ name: 'Partition' });
+      relay.hang();
+      await sleep(CACHE_TTL + 50);
+      const started = Date.now();
+      const res = await app.inject({
+        method: 'GET',
+        url: '/apis/v1/token',
+        headers: { host: t.host, FF_AUTH: secret },
+      });
+      assert.equal(res.statusCode, 503, said(res));
+      assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started} ms`);
+      relay.restore();
+    });
+  },
+);
+
+describe('isUnavailable', () => {
+  test('recognises what pg and node throw when the server is away, and nothing else', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const cases: [unknown, boolean][] = [
+      [refused, true],
+      [new AggregateError([refused, refused], 'connect failed'), true],
+      [new Error('wrapped', { cause: refused }), true],
+      [new Error('timeout exceeded when trying to connect'), true],
+      [new Error('Connection terminated unexpectedly'), true],
+      [new Error('Connection terminated due to connection timeout'), true],
+      [new Error('Query read timeout'), true],
+      [
+        Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+        true,
+      ],
+      [Object.assign(new Error('the database system is starting up'), { code: '57P03' }), true],
+      [Object.assign(new Error('sorry, too many clients already'), { code: '53300' }), true],
+      [Object.assign(new Error('connection failure'), { code: '08006' }), true],
+      [Object.assign(new Error('duplicate key'), { code: '23505' }), false],
+      [Object.assign(new Error('syntax error'), { code: '42601' }), false],
+      [new TypeError("Cannot read properties of null (reading 'id')"), false],
+      [null, false],
+    ];
+    for (const [error, expected] of cases) assert.equal(isUnavailable(error), expected, String(error));
+  });
+});

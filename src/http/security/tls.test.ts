@@ -1,0 +1,118 @@
+// tokend serving HTTPS itself (SPEC section 6): a self-signed certificate made for the test, the real
+// server from startServer with TOKEND_TLS_CERT/KEY, and a client that trusts only that certificate.
+// Over TLS: HSTS, a Secure session cookie, no-store on secrets, and tokens accepted even with
+// TOKEND_ALLOW_LOOPBACK_HTTP=false; the same server refuses nothing it should serve.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import pino from 'pino';
+import { loadConfig } from '../../config.js';
+import { type Running, startServer } from '../../main.js';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+describe('HTTPS served by tokend (TOKEND_TLS_CERT, TOKEND_TLS_KEY)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokend-tls-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  let server: Running;
+  let ca: string;
+
+  before(async () => {
+    execFileSync(
+      'openssl',
+      [
+        ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost'],
+        ...['-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', cert],
+      ],
+      { stdio: 'ignore' },
+    );
+    ca = readFileSync(cert, 'utf8');
+    const config = loadConfig({
+      PORT: '0',
+      TOKEND_DATA_DIR: join(dir, 'data'),
+      TOKEND_ADMIN_EMAIL: 'admin@example.test',
+      TOKEND_ADMIN_PASSWORD: 'admin-password-123',
+      TOKEND_TLS_CERT: cert,
+      TOKEND_TLS_KEY: key,
+      TOKEND_ALLOW_LOOPBACK_HTTP: 'false',
+      TOKEND_REMINDER_INTERVAL: '0',
+    });
+    server = await startServer(config, { logger: pino({ level: 'silent' }) });
+  });
+  after(() => server.stop());
+
+  function call(method: string, path: string, headers: Record<string, string> = {}, body?: object) {
+    const url = new URL(path, server.url);
+    const payload = body ? JSON.stringify(body) : undefined;
+    return new Promise<Answer>((resolve, reject) => {
+      const req = httpsRequest(
+        url,
+        {
+          method,
+          ca, // only the test's own certificate is trusted: the handshake really is verified
+          headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) },
+        },
+        (res) => {
+          let data = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (data += chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data }));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  test('login, create and use a token over TLS: HSTS, Secure cookie, no-store', async () => {
+    assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    const health = await call('GET', '/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(health.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+    assert.equal(health.headers['referrer-policy'], 'no-referrer');
+
+    const login = await call(
+      'POST',
+      '/apis/v1/session',
+      {},
+      {
+        email: 'admin@example.test',
+        password: 'admin-password-123',
+      },
+    );
+    assert.equal(login.status, 200, login.body);
+    const setCookie = String(login.headers['set-cookie']);
+    assert.match(setCookie, /tokend_session=[^;]+;.*Secure/);
+    assert.match(setCookie, /HttpOnly/);
+    assert.match(setCookie, /SameSite=Strict/);
+    assert.equal(login.headers['cache-control'], 'no-store');
+    const cookie = setCookie.split(';')[0] as string;
+    const csrf = (JSON.parse(login.body) as { csrfToken: string }).csrfToken;
+
+    const created = await call(
+      'POST',
+      '/apis/v1/api-tokens',
+      { cookie, 'x-csrf-token': csrf },
+      { name: 'TLS' },
+    );
+    assert.equal(created.status, 201, created.body);
+    assert.equal(created.headers['cache-control'], 'no-store');
+    const { secret } = JSON.parse(created.body) as { secret: string };
+
+    const own = await call('GET', '/apis/v1/token', { FF_AUTH: secret });
+    assert.equal(own.status, 200, own.body);
+    assert.equal(own.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
+    // Forwarding headers change nothing on a TLS socket: the connection itself is secure.
+    const forwarded = await call('GET', '/apis/v1/token', { FF_AUTH: secret, 'x-forwarded-proto': 'http' });
+    assert.equal(forwarded.status, 200, forwarded.body);
+  });
+});
