@@ -79,8 +79,15 @@ export function openPostgres(url: string, max = 10): Db & { pool: pg.Pool } {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2000 });
   // An idle client that loses its server emits 'error'; the pool replaces it, so it must not crash us.
   pool.on('error', () => {});
+  // A connection that freezes without a reset (a network partition) would hang a query forever; the
+  // timeout turns it into an error that answers 503. Scripts and advisory-lock waits have none.
+  const timed = (sql: string, params?: readonly unknown[]) => ({
+    text: sql,
+    values: params as unknown[],
+    query_timeout: QUERY_TIMEOUT_MS,
+  });
   const wrap = (client: pg.PoolClient): Queryable => ({
-    query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+    query: async (sql, params) => (await client.query(timed(sql, params))).rows,
     exec: async (sql) => {
       await client.query(sql);
     },
@@ -100,7 +107,7 @@ export function openPostgres(url: string, max = 10): Db & { pool: pg.Pool } {
   return {
     kind: 'postgres',
     pool,
-    query: async (sql, params) => (await pool.query(sql, params as unknown[])).rows,
+    query: async (sql, params) => (await pool.query(timed(sql, params))).rows,
     exec: async (sql) => {
       await pool.query(sql);
     },
@@ -138,6 +145,8 @@ export function openPostgres(url: string, max = 10): Db & { pool: pg.Pool } {
     close: () => pool.end(),
   };
 }
+
+const QUERY_TIMEOUT_MS = 10_000;
 
 /** Advisory lock keys, one per job that must not run twice at once. */
 export const LOCKS = { migrate: 7_301_001, reminders: 7_301_002 } as const;
