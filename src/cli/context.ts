@@ -67,6 +67,13 @@ export async function userFor(ctx: Ctx, institution: Institution, email: string)
   return user;
 }
 
+/** The institution of `--institution` and the actor of `--by`, as a change made from the CLI records them. */
+export async function actingAs(ctx: Ctx, o: { institution?: string; by: string }) {
+  const institution = await institutionFor(ctx, o.institution);
+  const user = await userFor(ctx, institution, o.by);
+  return { institution, actor: { userId: user.id, ip: null } };
+}
+
 /** Prints `value` as JSON when asked, otherwise the human text. */
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);

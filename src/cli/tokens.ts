@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Transition } from '../tokens/lifecycle.js';
 import type { TokenView } from '../tokens/service.js';
 import { parseDuration } from '../config.js';
-import { CliFailure, collect, institutionFor, print, unwrap, userFor, withContext } from './context.js';
+import { actingAs, CliFailure, collect, institutionFor, print, unwrap, withContext } from './context.js';
 
 const date = (iso: string | null) => iso ?? '-';
 
@@ -38,20 +38,15 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--by <email>', 'the user creating it')
     .action(async (o) =>
       withContext(async (ctx) => {
-        const institution = await institutionFor(ctx, o.institution);
-        const user = await userFor(ctx, institution, o.by);
+        const { institution, actor } = await actingAs(ctx, o);
         const created = unwrap(
-          await ctx.tokens.create(
-            institution,
-            { userId: user.id, ip: null },
-            {
-              name: o.name,
-              description: o.description,
-              issuedFor: o.issuedFor,
-              expiresInDays: o.expiresInDays,
-              expiresAt: o.expiresAt,
-            },
-          ),
+          await ctx.tokens.create(institution, actor, {
+            name: o.name,
+            description: o.description,
+            issuedFor: o.issuedFor,
+            expiresInDays: o.expiresInDays,
+            expiresAt: o.expiresAt,
+          }),
         );
         print(
           o.json,
@@ -99,11 +94,8 @@ export function registerTokenCommands(program: Command): void {
       .option('--reason <text>', 'why (kept in the audit history)')
       .action(async (id: string, o) =>
         withContext(async (ctx) => {
-          const institution = await institutionFor(ctx, o.institution);
-          const user = await userFor(ctx, institution, o.by);
-          const token = unwrap(
-            await ctx.tokens.transition(institution, id, t, { userId: user.id, ip: null }, o.reason),
-          );
+          const { institution, actor } = await actingAs(ctx, o);
+          const token = unwrap(await ctx.tokens.transition(institution, id, t, actor, o.reason));
           print(o.json, token, () => describeToken(token));
         }),
       );
@@ -124,21 +116,15 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--by <email>', 'the user rotating it')
     .action(async (id: string, o) =>
       withContext(async (ctx) => {
-        const institution = await institutionFor(ctx, o.institution);
-        const user = await userFor(ctx, institution, o.by);
+        const { institution, actor } = await actingAs(ctx, o);
         const graceSeconds = graceToSeconds(o.grace);
         const rotated = unwrap(
-          await ctx.tokens.rotate(
-            institution,
-            id,
-            { userId: user.id, ip: null },
-            {
-              graceSeconds,
-              expectedDisplay: o.expectedDisplay,
-              expiresInDays: o.expiresInDays,
-              expiresAt: o.expiresAt,
-            },
-          ),
+          await ctx.tokens.rotate(institution, id, actor, {
+            graceSeconds,
+            expectedDisplay: o.expectedDisplay,
+            expiresInDays: o.expiresInDays,
+            expiresAt: o.expiresAt,
+          }),
         );
         print(o.json, rotated, () => {
           const grace = rotated.token.previousSecretValidUntil;
@@ -151,15 +137,12 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--by <email>', 'the user renewing it')
     .action(async (id: string, o) =>
       withContext(async (ctx) => {
-        const institution = await institutionFor(ctx, o.institution);
-        const user = await userFor(ctx, institution, o.by);
+        const { institution, actor } = await actingAs(ctx, o);
         const token = unwrap(
-          await ctx.tokens.renew(
-            institution,
-            id,
-            { userId: user.id, ip: null },
-            { expiresInDays: o.expiresInDays, expiresAt: o.expiresAt },
-          ),
+          await ctx.tokens.renew(institution, id, actor, {
+            expiresInDays: o.expiresInDays,
+            expiresAt: o.expiresAt,
+          }),
         );
         print(o.json, token, () => describeToken(token));
       }),
