@@ -2,14 +2,16 @@
 // graceful stop on SIGTERM/SIGINT drains requests, flushes usage and closes the database.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
+import { ChangeListener } from './db/listener.js';
 import { buildApp } from './http/app.js';
 import { failureLimiter } from './http/rate-limit.js';
 import { createLogger } from './log.js';
 import { startReminderLoop } from './reminders/loop.js';
-import { buildServices } from './services.js';
+import { buildServices, type Services } from './services.js';
 import { openDatabase } from './setup.js';
 
 export interface Running {
@@ -19,7 +21,8 @@ export interface Running {
 
 export async function startServer(
   config: Config,
-  options: { clock?: Clock; logger?: Logger } = {},
+  // `notifications: false` runs without the change listener (the bench measures the cache-lifetime bound).
+  options: { clock?: Clock; logger?: Logger; notifications?: boolean } = {},
 ): Promise<Running> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -33,15 +36,26 @@ export async function startServer(
   const services = buildServices(config, opened.db, clock, (err) =>
     logger.warn({ err }, 'usage flush failed'),
   );
+  const listener = options.notifications === false ? null : changeListener(config, services, logger);
   // Redis when TOKEND_REDIS_URL is set (counters shared by every instance), memory otherwise.
   const limiter = failureLimiter(config, logger);
   const https =
     config.tlsCert && config.tlsKey
       ? { cert: readFileSync(config.tlsCert, 'utf8'), key: readFileSync(config.tlsKey, 'utf8') }
       : undefined;
-  const app = await buildApp({ config, services, logger, limiter, ...(https ? { https } : {}) });
+  const readiness = listener ? { readiness: () => ({ listener: listener.connected }) } : {};
+  const app = await buildApp({
+    config,
+    services,
+    logger,
+    limiter,
+    ...readiness,
+    ...(https ? { https } : {}),
+  });
   await app.listen({ port: config.port, host: config.host });
   services.usage.start(config.usageFlushMs);
+  // After listen: entries cached before LISTEN takes effect are dropped when it does (gap).
+  await listener?.start();
   const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -52,7 +66,8 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       await reminders.stop();
-      await app.close();
+      await drain(app);
+      await listener?.stop();
       await services.usage.stop().catch((err: unknown) => logger.error({ err }, 'final usage flush failed'));
       await limiter.close();
       await opened.close();
@@ -60,6 +75,34 @@ export async function startServer(
     return stopping;
   };
   return { url, stop };
+}
+
+/**
+ * app.close() waits for requests in flight. Node closes only the keep-alive connections idle at that
+ * moment; one busy then stays open after its response until keepAliveTimeout (72 s), holding the stop
+ * past most orchestrators' grace period. So idle connections are closed again as requests finish.
+ */
+async function drain(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(sweep);
+  }
+}
+
+/** On PostgreSQL other instances change tokens too: their commits reach this cache through NOTIFY. */
+function changeListener(config: Config, services: Services, logger: Logger): ChangeListener | null {
+  if (services.db.kind !== 'postgres' || !config.databaseUrl) return null;
+  return new ChangeListener(
+    { url: config.databaseUrl },
+    {
+      changed: (id) => services.verifier.invalidate(id),
+      gap: () => services.verifier.clear(),
+      error: (err) => logger.warn({ err }, 'change listener disconnected; retrying'),
+      connected: () => logger.info('change listener connected'),
+    },
+  );
 }
 
 /** Runs the server until SIGTERM or SIGINT. */

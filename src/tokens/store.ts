@@ -296,6 +296,9 @@ export async function usageSince(
 export interface AuthRow {
   id: string;
   institutionId: string;
+  /** Name and display form: enough for the token's own view without a second query. */
+  name: string;
+  display: string;
   state: TokenState;
   expiresAt: Date | null;
   permissions: string[];
@@ -307,10 +310,11 @@ export interface AuthRow {
 /** What a token check needs, for the current secret or a retired one; one indexed lookup. */
 export async function findAuthByHash(q: Queryable, hash: string): Promise<AuthRow | null> {
   const [r] = await q.query(
-    `SELECT t.id, t.institution_id, t.state, t.expires_at, t.permissions, NULL::timestamptz AS valid_until, false AS retired
+    `SELECT t.id, t.institution_id, t.name, t.display, t.state, t.expires_at, t.permissions,
+       NULL::timestamptz AS valid_until, false AS retired
        FROM api_tokens t WHERE t.token_hash = $1
      UNION ALL
-     SELECT t.id, t.institution_id, t.state, t.expires_at, t.permissions, p.valid_until, true
+     SELECT t.id, t.institution_id, t.name, t.display, t.state, t.expires_at, t.permissions, p.valid_until, true
        FROM api_token_previous_secrets p JOIN api_tokens t ON t.id = p.token_id WHERE p.token_hash = $1
      LIMIT 1`,
     [hash],
@@ -319,6 +323,8 @@ export async function findAuthByHash(q: Queryable, hash: string): Promise<AuthRo
   return {
     id: r.id as string,
     institutionId: r.institution_id as string,
+    name: r.name as string,
+    display: r.display as string,
     state: r.state as TokenState,
     expiresAt: (r.expires_at as Date | null) ?? null,
     permissions: r.permissions as string[],

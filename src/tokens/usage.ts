@@ -4,6 +4,8 @@
 import type { Db } from '../db/db.js';
 import { flushUsage, type UsageBatch } from './store.js';
 
+const DAY_MS = 86_400_000;
+
 export interface UseEvent {
   tokenId: string;
   at: Date;
@@ -25,6 +27,7 @@ export class UsageRecorder {
   private daily = new Map<string, number>();
   private failures = new Map<string, FailureEvent & { count: number }>();
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
@@ -35,7 +38,8 @@ export class UsageRecorder {
   recordUse(e: UseEvent): void {
     const prev = this.lastUsed.get(e.tokenId);
     if (!prev || prev.at <= e.at) this.lastUsed.set(e.tokenId, e);
-    const key = `${e.tokenId}|${e.at.toISOString().slice(0, 10)}`;
+    // The UTC day as a number: this runs on every request, the date string only at flush.
+    const key = `${e.tokenId}|${Math.floor(e.at.getTime() / DAY_MS)}`;
     this.daily.set(key, (this.daily.get(key) ?? 0) + 1);
   }
 
@@ -46,8 +50,19 @@ export class UsageRecorder {
   }
 
   start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.flush().catch(this.onError), intervalMs);
-    this.timer.unref();
+    this.stopped = false;
+    // The next flush is timed from the end of this one: a slow database never gets flushes stacked up.
+    const next = () => {
+      this.timer = setTimeout(() => {
+        void this.flush()
+          .catch(this.onError)
+          .finally(() => {
+            if (!this.stopped) next();
+          });
+      }, intervalMs);
+      this.timer.unref();
+    };
+    next();
   }
 
   /** Writes everything recorded so far; concurrent calls queue behind each other. */
@@ -57,7 +72,8 @@ export class UsageRecorder {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.flush();
   }
@@ -66,8 +82,8 @@ export class UsageRecorder {
     const batch: UsageBatch = {
       lastUsed: [...this.lastUsed.values()].map((u) => ({ ...u, id: u.tokenId })),
       daily: [...this.daily].map(([key, count]) => {
-        const [id = '', date = ''] = key.split('|');
-        return { id, date, count };
+        const [id = '', day = '0'] = key.split('|');
+        return { id, date: new Date(Number(day) * DAY_MS).toISOString().slice(0, 10), count };
       }),
       failures: [...this.failures.values()].map((f) => ({ ...f, id: f.tokenId })),
     };

@@ -20,7 +20,10 @@ export type AuthFailure =
 export interface VerifiedToken {
   id: string;
   institutionId: string;
+  name: string;
+  display: string;
   permissions: string[];
+  expiresAt: Date | null;
   /** What FF-Auth-Token-Valid-Until reports: expiry, or the earlier grace end of a retired secret. */
   validUntil: Date | null;
 }
@@ -153,6 +156,14 @@ export function decide(row: AuthRow, now: Date, permission: string | null): Veri
   const validUntil = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
   return {
     ok: true,
-    token: { id: row.id, institutionId: row.institutionId, permissions: row.permissions, validUntil },
+    token: {
+      id: row.id,
+      institutionId: row.institutionId,
+      name: row.name,
+      display: row.display,
+      permissions: row.permissions,
+      expiresAt: row.expiresAt,
+      validUntil,
+    },
   };
 }

@@ -1,0 +1,88 @@
+// One load run: autocannon (in this process, never the server's) drives a tokend process for a fixed
+// time, cycling through a pool of tokens, while the server's own CPU time and memory are read from its
+// /metrics before, during and after. CPU per request is the figure that does not depend on how much
+// of the machine the load generator takes.
+import autocannon from 'autocannon';
+import type { Tokend } from './server.js';
+
+export interface Run {
+  requests: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  cpuUs: number;
+  rssMax: number;
+  failed: number;
+}
+
+export interface Load {
+  server: Tokend;
+  path: string;
+  /** Tokens sent as `Authorization: Bearer`, one after another; none for an open route. */
+  tokens: string[];
+}
+
+export async function drive(load: Load, seconds: number, connections: number): Promise<Run> {
+  const { server, path, tokens } = load;
+  let next = 0;
+  const before = await server.sample();
+  let rssMax = before.rss;
+  // Memory peaks during the run, not after it: sample it every second (one cheap request each).
+  const watch = setInterval(() => {
+    void server.sample().then(
+      (s) => (rssMax = Math.max(rssMax, s.rss)),
+      () => {},
+    );
+  }, 1000);
+  try {
+    const result = await autocannon({
+      url: `${server.url}${path}`,
+      connections,
+      duration: seconds,
+      requests: [
+        {
+          setupRequest: (req) =>
+            tokens.length === 0
+              ? req
+              : {
+                  ...req,
+                  headers: { ...req.headers, authorization: `Bearer ${tokens[next++ % tokens.length]}` },
+                },
+        },
+      ],
+    });
+    const after = await server.sample();
+    rssMax = Math.max(rssMax, after.rss);
+    return {
+      requests: result.requests.total,
+      seconds: result.duration,
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      cpuUs: after.cpuUs - before.cpuUs,
+      rssMax,
+      failed: result.non2xx + result.errors + result.timeouts,
+    };
+  } finally {
+    clearInterval(watch);
+  }
+}
+
+/** Rounds of one configuration folded into one row: totals for rates, medians for latencies. */
+export function combine(runs: Run[]) {
+  const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)] as number);
+  };
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  return {
+    rps: requests / runs.reduce((n, r) => n + r.seconds, 0),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    cpuPerRequest: runs.reduce((n, r) => n + r.cpuUs, 0) / requests,
+    rssMax: Math.max(...runs.map((r) => r.rssMax)),
+    failed: runs.reduce((n, r) => n + r.failed, 0),
+    requests,
+  };
+}
+
+export type Row = ReturnType<typeof combine>;

@@ -1,0 +1,159 @@
+// Writes BENCHMARKS.md from one run's figures: the machine, the command and settings, one table per
+// database, the ratios the targets are stated in, propagation, last use, the list, seeding and memory,
+// and each target marked met or missed by the numbers above it. Nothing here is typed in by hand.
+import { writeFileSync } from 'node:fs';
+import type { ListTimings } from './list.js';
+import type { Row } from './load.js';
+import type { BenchOptions } from './options.js';
+import type { percentiles } from './propagation.js';
+
+type Spread = ReturnType<typeof percentiles>;
+
+export interface KindReport {
+  kind: 'postgres' | 'pglite';
+  version: string;
+  tokens: number;
+  seededMs: number;
+  vacuumMs: number;
+  rows: { key: string; label: string; row: Row }[];
+  propagation?: { withListener: Spread; withoutListener: Spread; lastUsed: Spread };
+  list: ListTimings[];
+}
+
+export interface Report {
+  machine: string[];
+  build: string;
+  options: BenchOptions;
+  startedAt: string;
+  minutes: number;
+  kinds: KindReport[];
+}
+
+const f = (n: number, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
+const mb = (bytes: number) => `${f(bytes / 1048576)} MB`;
+const mark = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+function table(k: KindReport): string[] {
+  const lines = [
+    '| | configuration | req/s | p50 ms | p99 ms | server CPU µs/req | non-2xx or errors |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const { key, label, row } of k.rows)
+    lines.push(
+      `| ${key} | ${label} | ${f(row.rps)} | ${f(row.p50, 1)} | ${f(row.p99, 1)} | ${f(row.cpuPerRequest, 1)} | ${row.failed} |`,
+    );
+  return lines;
+}
+
+export function ratios(k: KindReport) {
+  const get = (key: string) => k.rows.find((r) => r.key === key)?.row;
+  const [a, b, d] = [get('a'), get('b'), get('d')];
+  return {
+    throughputBA: b && a ? b.rps / a.rps : NaN,
+    cpuBA: b && a ? b.cpuPerRequest / a.cpuPerRequest : NaN,
+    throughputDB: d && b ? d.rps / b.rps : NaN,
+    cpuDB: d && b ? d.cpuPerRequest / b.cpuPerRequest : NaN,
+    rssBig: d?.rssMax ?? NaN,
+  };
+}
+
+function section(k: KindReport): string[] {
+  const r = ratios(k);
+  const out = [
+    `## ${k.kind === 'postgres' ? 'PostgreSQL' : 'PGlite (embedded)'}`,
+    '',
+    `${k.version.split(',')[0]}. Big database for (d): ${f(k.tokens)} tokens, seeded in ${f(k.seededMs / 1000, 1)} s` +
+      ` (${f(k.tokens / (k.seededMs / 1000))} tokens/s; then VACUUM ANALYZE ${f(k.vacuumMs / 1000, 1)} s).`,
+    '',
+    ...table(k),
+    '',
+    `- b/a: throughput ${f(r.throughputBA, 2)}, CPU per request ${f(r.cpuBA, 2)}×`,
+    `- d/b: throughput ${f(r.throughputDB, 2)}, CPU per request ${f(r.cpuDB, 2)}×`,
+    `- server RSS, peak during (d): ${mb(r.rssBig)}`,
+  ];
+  if (k.propagation) {
+    const p = k.propagation;
+    out.push(
+      `- suspension through instance A honoured by instance B (n=${p.withListener.n}, listener connected): ` +
+        `p50 ${f(p.withListener.p50, 1)} ms, p99 ${f(p.withListener.p99, 1)} ms, max ${f(p.withListener.max, 1)} ms`,
+      `- the same with B running without its listener (n=${p.withoutListener.n}, cache lifetime 1 s): ` +
+        `p50 ${f(p.withoutListener.p50)} ms, p99 ${f(p.withoutListener.p99)} ms, max ${f(p.withoutListener.max)} ms`,
+      `- a request through B shown as last used by A's API (n=${p.lastUsed.n}): p50 ${f(p.lastUsed.p50)} ms, max ${f(p.lastUsed.max)} ms`,
+    );
+  }
+  out.push(
+    '',
+    `Management list of one institution (${f(Math.min(k.tokens, 100_000))} tokens), 50 a page, timed at the client:`,
+    '',
+  );
+  out.push('| order | first page p50 / p99 ms | following pages p50 / p99 ms |', '|---|---:|---:|');
+  for (const l of k.list)
+    out.push(
+      `| ${l.order} | ${f(l.first.p50, 1)} / ${f(l.first.p99, 1)} | ${f(l.following.p50, 1)} / ${f(l.following.p99, 1)} |`,
+    );
+  return [...out, ''];
+}
+
+function targets(report: Report): string[] {
+  const pg = report.kinds.find((k) => k.kind === 'postgres');
+  const lines = ['## Targets', ''];
+  for (const k of report.kinds) {
+    const r = ratios(k);
+    lines.push(
+      `- ${k.kind}: CPU per authenticated request within 1.2× of /healthz: ${f(r.cpuBA, 2)}× — ${mark(r.cpuBA <= 1.2)}`,
+      `- ${k.kind}: throughput b/a ≥ 0.85: ${f(r.throughputBA, 2)} — ${mark(r.throughputBA >= 0.85)}`,
+      `- ${k.kind}: (d) within 10% of (b): throughput ${f(r.throughputDB, 2)}, CPU ${f(r.cpuDB, 2)}× — ${mark(r.throughputDB >= 0.9 && r.cpuDB <= 1.1)}`,
+    );
+  }
+  if (pg) {
+    const r = ratios(pg);
+    const list = Math.max(...pg.list.flatMap((l) => [l.first.p50, l.following.p50]));
+    lines.push(
+      `- seeding ${f(pg.tokens)} tokens in under 2 minutes: ${f(pg.seededMs / 1000, 1)} s — ${mark(pg.seededMs < 120_000)}`,
+    );
+    if (pg.propagation) {
+      const p = pg.propagation;
+      lines.push(
+        `- suspension honoured by the other instance within 100 ms p99 with the listener: ${f(p.withListener.p99, 1)} ms — ${mark(p.withListener.p99 < 100)}`,
+        `- within 1 s without it: p99 ${f(p.withoutListener.p99)} ms, max ${f(p.withoutListener.max)} ms — ${mark(p.withoutListener.max <= 1000)}`,
+        `- last use visible within 5 s: max ${f(p.lastUsed.max)} ms — ${mark(p.lastUsed.max < 5000)}`,
+      );
+    }
+    lines.push(
+      `- management list under 20 ms p50 (PostgreSQL, every order, first and following pages): worst p50 ${f(list, 1)} ms — ${mark(list < 20)}`,
+      `- server RSS under 250 MB during the ${f(pg.tokens)}-token run on PostgreSQL: ${mb(r.rssBig)} — ${mark(r.rssBig < 250 * 1048576)}`,
+    );
+  }
+  return [...lines, ''];
+}
+
+export function writeReport(path: string, report: Report): void {
+  const o = report.options;
+  const text = [
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (bench/run.ts) from one run; rerun it to refresh this file. Settings are environment',
+    'variables (bench/options.ts): `BENCH_DURATION`, `BENCH_ROUNDS`, `BENCH_CONNECTIONS`, `BENCH_TOKENS`,',
+    '`BENCH_PGLITE_TOKENS`, `BENCH_TOKENS_IN_USE`, `BENCH_PROPAGATION_RUNS`, `BENCH_DATABASES`, `DATABASE_URL`.',
+    '',
+    `Run ${report.startedAt}, ${f(report.minutes, 1)} minutes. Server: ${report.build}, one process per`,
+    `configuration, log level ${o.logLevel}, reminder sweep off. Load: autocannon in the bench process,`,
+    `${o.connections} connections, ${o.rounds} rounds of ${o.durationS} s per configuration, interleaved`,
+    `(a, b, b′, c, d, then the next round), after a ${o.warmupS} s warm-up each; tokens sent as`,
+    `\`Authorization: Bearer\`, cycling through ${o.inUse} distinct tokens. req/s and CPU are totals over the`,
+    "rounds, latencies the median round. CPU is the server process's own (process.cpuUsage, read from",
+    '`tokend_process_cpu_microseconds` on /metrics before and after each run), so it does not depend on how',
+    'much of the machine the load generator and the database take.',
+    '',
+    'Machine:',
+    '',
+    ...report.machine.map((m) => `- ${m}`),
+    '',
+    ...report.kinds.flatMap(section),
+    ...targets(report),
+  ];
+  writeFileSync(path, `${text.join('\n')}\n`);
+}
