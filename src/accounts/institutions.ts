@@ -154,23 +154,31 @@ export async function pickInstitution(q: Queryable, slug: string | undefined): P
 
 /**
  * Host → institution, refreshed at most every `ttlMs` (institutions change rarely and only through the
- * CLI; a request must not pay a query for it).
+ * CLI; a request must not pay a query for it). One refresh at a time serves every waiting request.
  */
 export function institutionResolver(q: Queryable, clock: Clock, ttlMs = 1000) {
-  let cached: { at: number; all: Institution[]; byHost: Map<string, Institution> } | null = null;
-  async function load() {
-    const now = clock().getTime();
-    if (cached && now - cached.at < ttlMs) return cached;
-    const all = await store.listInstitutions(q);
-    const byHost = new Map(all.flatMap((i) => i.hostnames.map((h) => [h, i] as const)));
-    cached = { at: now, all, byHost };
-    return cached;
-  }
+  type Snapshot = { at: number; all: Institution[]; byHost: Map<string, Institution> };
+  let cached: Snapshot | null = null;
+  let loading: Promise<Snapshot> | null = null;
+  const refresh = () => {
+    loading ??= store
+      .listInstitutions(q)
+      .then((all) => {
+        const byHost = new Map(all.flatMap((i) => i.hostnames.map((h) => [h, i] as const)));
+        cached = { at: clock().getTime(), all, byHost };
+        return cached;
+      })
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  };
+  const pick = ({ all, byHost }: Snapshot, host: string | undefined) =>
+    all.length === 1 ? (all[0] ?? null) : (byHost.get(normalizeHost(host ?? '')) ?? null);
   return {
     async resolve(host: string | undefined): Promise<Institution | null> {
-      const { all, byHost } = await load();
-      if (all.length === 1) return all[0] ?? null;
-      return byHost.get(normalizeHost(host ?? '')) ?? null;
+      const fresh = cached && clock().getTime() - cached.at < ttlMs ? cached : await refresh();
+      return pick(fresh, host);
     },
     invalidate() {
       cached = null;

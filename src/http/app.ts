@@ -40,9 +40,6 @@ declare module 'fastify' {
   }
 }
 
-// Paths that need no institution and no HTTPS: probes, metrics, the API description and the page.
-const OPEN_PATHS = /^\/(healthz|readyz|metrics|apis\/v1\/(openapi\.json|docs)(\/.*)?)?$/;
-
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, services } = deps;
   const app = Fastify({
@@ -85,18 +82,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     strictTransport(request, reply);
-    // The matched route as well as the raw path: the router decodes %-escapes, so `/%61pis/v1/token`
-    // reaches a token route while its raw path does not start with /apis/.
-    const paths = [request.url.split('?')[0] ?? '', request.routeOptions.url ?? ''];
-    if (!paths.some((p) => p.startsWith('/apis/') && !OPEN_PATHS.test(p))) return;
-    // API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
-    void reply.header('cache-control', 'no-store');
-    if (!transport.isSecure(request)) throw new ApiError('https_required', 'use HTTPS');
-    const institution = await services.institutions.resolve(request.host);
-    if (!institution) throw new ApiError('unknown_institution', 'no institution answers on this host');
-    request.institution = institution;
+    done();
   });
   // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works.
   app.addHook('preValidation', async (request) => {
@@ -121,10 +109,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const routeDeps = { ...deps, metrics };
   await app.register(healthRoutes(routeDeps));
-  await app.register(sessionRoutes(routeDeps));
-  await app.register(apiTokenRoutes(routeDeps));
-  await app.register(tokenRoutes(routeDeps));
-  await app.register(fileRoutes(routeDeps));
+  // The API's routes share one scope whose hook is bound to the routes themselves, not to paths: a
+  // %-escaped path that the router decodes to an API route cannot slip past it, and probes, docs and
+  // the page pay nothing for it.
+  await app.register(async (api) => {
+    api.addHook('onRequest', async (request, reply) => {
+      // API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
+      void reply.header('cache-control', 'no-store');
+      if (!transport.isSecure(request)) throw new ApiError('https_required', 'use HTTPS');
+      const institution = await services.institutions.resolve(request.host);
+      if (!institution) throw new ApiError('unknown_institution', 'no institution answers on this host');
+      request.institution = institution;
+    });
+    await api.register(sessionRoutes(routeDeps));
+    await api.register(apiTokenRoutes(routeDeps));
+    await api.register(tokenRoutes(routeDeps));
+    await api.register(fileRoutes(routeDeps));
+  });
   await app.register(webRoutes());
   return app;
 }

@@ -29,16 +29,24 @@ export function transportPolicy(config: Pick<Config, 'trustProxy' | 'allowLoopba
       ? proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
       : proxies.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
   };
+  // Whether a connection's peer is loopback and not a proxy is decided once per connection.
+  const localPeers = new WeakMap<Socket, boolean>();
+  const isLocalPeer = (socket: Socket) => {
+    let local = localPeers.get(socket);
+    if (local === undefined) {
+      const peer = socket.remoteAddress ?? '';
+      // A trusted proxy's connection is never "direct": a proxy on this host that forgot its
+      // X-Forwarded-* headers would otherwise pass the whole internet off as local development.
+      local = LOOPBACK.test(peer) && !(config.trustProxy.length > 0 && isProxy(peer));
+      localPeers.set(socket, local);
+    }
+    return local;
+  };
   return {
     isSecure(request) {
       if (request.protocol === 'https') return true;
       if (!config.allowLoopbackHttp) return false;
-      const peer = request.socket.remoteAddress ?? '';
-      // A trusted proxy's connection is never "direct": a proxy on this host that forgot its
-      // X-Forwarded-* headers would otherwise pass the whole internet off as local development.
-      return (
-        LOOPBACK.test(peer) && !isProxy(peer) && !FORWARDING.some((h) => request.headers[h] !== undefined)
-      );
+      return isLocalPeer(request.socket) && !FORWARDING.some((h) => request.headers[h] !== undefined);
     },
   };
 }
