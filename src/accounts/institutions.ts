@@ -175,10 +175,15 @@ export function institutionResolver(q: Queryable, clock: Clock, ttlMs = 1000) {
   };
   const pick = ({ all, byHost }: Snapshot, host: string | undefined) =>
     all.length === 1 ? (all[0] ?? null) : (byHost.get(normalizeHost(host ?? '')) ?? null);
+  const fresh = () => (cached && clock().getTime() - cached.at < ttlMs ? cached : null);
   return {
+    /** The answer without waiting, or undefined when the snapshot is stale (then call resolve). */
+    cached(host: string | undefined): Institution | null | undefined {
+      const snapshot = fresh();
+      return snapshot ? pick(snapshot, host) : undefined;
+    },
     async resolve(host: string | undefined): Promise<Institution | null> {
-      const fresh = cached && clock().getTime() - cached.at < ttlMs ? cached : await refresh();
-      return pick(fresh, host);
+      return pick(fresh() ?? (await refresh()), host);
     },
     invalidate() {
       cached = null;

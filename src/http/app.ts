@@ -86,12 +86,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     strictTransport(request, reply);
     done();
   });
-  // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works.
-  app.addHook('preValidation', async (request) => {
-    if (request.method === 'POST' && (request.body === undefined || request.body === null)) request.body = {};
-  });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.routeOptions.url ?? 'unmatched', reply.statusCode);
+    done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -113,13 +110,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // %-escaped path that the router decodes to an API route cannot slip past it, and probes, docs and
   // the page pay nothing for it.
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request, reply) => {
+    // Callback style with a synchronous path while the institutions are cached: this runs on every
+    // token check, and a promise per request is measurable there.
+    api.addHook('onRequest', (request, reply, done) => {
       // API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
       void reply.header('cache-control', 'no-store');
-      if (!transport.isSecure(request)) throw new ApiError('https_required', 'use HTTPS');
-      const institution = await services.institutions.resolve(request.host);
-      if (!institution) throw new ApiError('unknown_institution', 'no institution answers on this host');
-      request.institution = institution;
+      if (!transport.isSecure(request)) return done(new ApiError('https_required', 'use HTTPS'));
+      const found = (institution: Institution | null) => {
+        if (!institution)
+          return done(new ApiError('unknown_institution', 'no institution answers on this host'));
+        request.institution = institution;
+        done();
+      };
+      const cached = services.institutions.cached(request.host);
+      if (cached !== undefined) return found(cached);
+      services.institutions.resolve(request.host).then(found, done);
+    });
+    // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works.
+    api.addHook('preValidation', (request, _reply, done) => {
+      if (request.method === 'POST' && (request.body === undefined || request.body === null))
+        request.body = {};
+      done();
     });
     await api.register(sessionRoutes(routeDeps));
     await api.register(apiTokenRoutes(routeDeps));

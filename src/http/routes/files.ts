@@ -10,7 +10,7 @@ import { ApiError } from '../errors.js';
 import { errors, IdParams, SESSION_SECURITY, TOKEN_SECURITY } from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 import { authenticate } from '../token-auth.js';
-import { corsHeaders } from './token.js';
+import { corsHook } from './token.js';
 
 export const FILES_DOWNLOAD = 'core.core.files_download';
 
@@ -107,7 +107,7 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
   app.get<{ Params: { id: string } }>(
     '/apis/v1/files/:id/download',
     {
-      onRequest: async (_request, reply) => corsHeaders(reply),
+      onRequest: corsHook,
       preValidation: async (request, reply) => {
         await authenticate(deps, request, reply, FILES_DOWNLOAD);
       },
