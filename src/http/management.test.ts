@@ -99,6 +99,33 @@ for (const kind of databaseKinds()) {
       assert.ok(items.every((e) => e.actor?.id === admin.user.id));
     });
 
+    test('the audit history pages newest first with a cursor', async () => {
+      const admin = await (await env.tenant()).adminAgent();
+      const { token } = await admin.createToken();
+      for (let i = 0; i < 26; i++) {
+        await admin.request({
+          method: 'POST',
+          url: `/apis/v1/api-tokens/${token.id}/suspend`,
+          payload: { reason: `r${i}` },
+        });
+        await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/reactivate` });
+      }
+      const first = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` });
+      const page1 = first.json() as { items: { type: string }[]; nextCursor: string };
+      assert.equal(page1.items.length, 50, said(first));
+      assert.equal(page1.items[0]?.type, 'token.reactivated');
+      const second = await admin.request({
+        method: 'GET',
+        url: `/apis/v1/api-tokens/${token.id}/events?cursor=${page1.nextCursor}`,
+      });
+      const page2 = second.json() as { items: { type: string }[]; nextCursor: string | null };
+      assert.deepEqual(
+        page2.items.map((e) => e.type),
+        ['token.reactivated', 'token.suspended', 'token.created'],
+      );
+      assert.equal(page2.nextCursor, null);
+    });
+
     test('a bodyless POST works for actions (curl -X POST)', async () => {
       const admin = await (await env.tenant()).adminAgent();
       const { token } = await admin.createToken();

@@ -203,13 +203,13 @@ export class TokenService {
     if (bad) return bad;
     const token = await store.findToken(this.db, inst.id, id);
     if (!token) return fail('not_found', 'token not found');
-    let before: { at: string; seq: string } | null = null;
+    let beforeSeq: string | null = null;
     if (cursor !== undefined) {
       const c = decodeCursor(cursor, `events:${id}`);
       if (!c) return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
-      before = { at: c.key, seq: c.id };
+      beforeSeq = c.id;
     }
-    const rows = await store.listEvents(this.db, id, limit + 1, before);
+    const rows = await store.listEvents(this.db, id, limit + 1, beforeSeq);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     const nextCursor =

@@ -33,19 +33,18 @@ export interface TokenRecord {
   previousSecretValidUntil: Date | null;
 }
 
-export interface NewTokenRow {
-  id: string;
-  institutionId: string;
-  hash: string;
-  display: string;
-  name: string;
-  description: string;
-  issuedFor: string;
-  permissions: string[];
-  createdAt: Date;
-  createdBy: string | null;
-  expiresAt: Date | null;
-}
+export type NewTokenRow = Pick<
+  TokenRecord,
+  | 'id'
+  | 'institutionId'
+  | 'display'
+  | 'name'
+  | 'description'
+  | 'issuedFor'
+  | 'permissions'
+  | 'createdAt'
+  | 'expiresAt'
+> & { hash: string; createdBy: string | null };
 
 export interface EventRow {
   institutionId: string;
@@ -256,19 +255,21 @@ export interface EventRecord {
   seq: string;
 }
 
-/** Newest first; `before` is the (at, seq) of the last event of the previous page. */
+/** Newest first; `beforeSeq` is the seq of the last event of the previous page. */
 export async function listEvents(
   q: Queryable,
   tokenId: string,
   limit: number,
-  before: { at: string; seq: string } | null,
+  beforeSeq: string | null,
 ): Promise<EventRecord[]> {
+  // Ordered by insertion, not by `at`: of two racing transitions the one that waited for the row lock
+  // read its time first but committed second, and the history must show the order that happened.
   const rows = await q.query(
     `SELECT e.id, e.type, e.at, e.ip, e.details, e.seq::text AS seq, u.id AS a_id, u.email AS a_email, u.name AS a_name
      FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
-     WHERE e.token_id = $1 AND ($2::timestamptz IS NULL OR (e.at, e.seq) < ($2::timestamptz, $3::bigint))
-     ORDER BY e.at DESC, e.seq DESC LIMIT $4`,
-    [tokenId, before?.at ?? null, before?.seq ?? null, limit],
+     WHERE e.token_id = $1 AND ($2::bigint IS NULL OR e.seq < $2::bigint)
+     ORDER BY e.seq DESC LIMIT $3`,
+    [tokenId, beforeSeq, limit],
   );
   return rows.map((r) => ({
     id: r.id as string,
