@@ -1,10 +1,12 @@
 // Starting tokend: first start creates one institution and one administrator, also when two instances
 // start together on an empty PostgreSQL; probes, metrics and the OpenAPI document answer.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import pg from 'pg';
 import pino from 'pino';
@@ -51,6 +53,39 @@ describe('first start on the embedded database', () => {
       assert.equal(login.headers.get('referrer-policy'), 'no-referrer');
     } finally {
       await server.stop();
+    }
+  });
+});
+
+describe('npm start, the README first command', () => {
+  test('serves the page and the API from the build on the embedded database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tokend-npm-start-'));
+    const child = spawn('npm', ['start'], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, PORT: '0', TOKEND_DATA_DIR: dir, TOKEND_ADMIN_PASSWORD: 'first-admin-password' },
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk) => {
+          out += chunk;
+          const found = /"url":"(http:[^"]+)".*"msg":"tokend listening"/.exec(out);
+          if (found?.[1]) resolve(found[1]);
+        });
+        child.on('exit', (code) => reject(new Error(`npm start exited with ${code}: ${out}`)));
+      });
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+      const page = await fetch(`${url}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<div id="root">/);
+    } finally {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(-(child.pid as number), 'SIGTERM'); // npm and the server it started
+        await exited;
+      }
     }
   });
 });
