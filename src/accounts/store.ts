@@ -115,14 +115,6 @@ export async function setHosts(q: Queryable, institutionId: string, hostnames: s
   return [];
 }
 
-export async function countUsers(q: Queryable, institutionId: string): Promise<number> {
-  const [row] = await q.query<{ n: number }>(
-    'SELECT count(*)::int AS n FROM users WHERE institution_id = $1',
-    [institutionId],
-  );
-  return row?.n ?? 0;
-}
-
 export async function insertUser(q: Queryable, u: User): Promise<boolean> {
   const rows = await q.query(
     `INSERT INTO users (id, institution_id, email, name, role, features, password_hash, created_at)
@@ -178,15 +170,4 @@ export async function touchSession(q: Queryable, idHash: string, at: Date): Prom
 
 export async function deleteSession(q: Queryable, idHash: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
-}
-
-export async function deleteExpiredSessions(
-  q: Queryable,
-  idleBefore: Date,
-  createdBefore: Date,
-): Promise<void> {
-  await q.query('DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2', [
-    idleBefore,
-    createdBefore,
-  ]);
 }

@@ -31,9 +31,6 @@ export class ApiError extends Error {
 /** Turns a service's failure value into the error the route answers with. */
 export const fromFailure = (f: Failure) => new ApiError(f.code, f.message, f.field);
 
-export const invalid = (field: string, message: string) => new ApiError('invalid_request', message, field);
-export const notFound = (what = 'resource') => new ApiError('not_found', `${what} not found`);
-
 // Socket and DNS failures on the way to the database, and pg's own words for a lost or slow server.
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE']);
 const UNRESOLVED = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
