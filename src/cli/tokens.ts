@@ -1,7 +1,7 @@
 // `tokend tokens ...`: the management API's operations without HTTP, acting as the user named by --by.
 import type { Command } from 'commander';
 import type { Transition } from '../tokens/lifecycle.js';
-import type { TokenView } from '../tokens/service.js';
+import type { TokenView } from '../tokens/view.js';
 import { parseDuration } from '../config.js';
 import { actingAs, CliFailure, collect, institutionFor, print, unwrap, withContext } from './context.js';
 

@@ -13,7 +13,7 @@ import { migrate } from '../db/migrate.js';
 import { buildApp } from '../http/app.js';
 import { type FailureLimiter, memoryLimiter } from '../http/rate-limit.js';
 import { buildServices, type Services } from '../services.js';
-import type { TokenView } from '../tokens/service.js';
+import type { TokenView } from '../tokens/view.js';
 
 export type DbKind = 'pglite' | 'postgres';
 

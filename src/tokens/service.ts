@@ -7,13 +7,17 @@ import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import { chooseExpiry, type ExpiryChoice } from './expiry.js';
-import { effectiveState, type TokenState, TRANSITIONS, type Transition } from './lifecycle.js';
+import { type ListInput, parseListInput } from './list-query.js';
+import { effectiveState, TRANSITIONS, type Transition } from './lifecycle.js';
 import type { TokenRecord } from './store.js';
 import * as store from './store.js';
+import * as secrets from './secret-store.js';
+import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
+import { iso, type TokenView, tokenView } from './view.js';
+import { decodeCursor, pageOf } from '../pagination.js';
 
 export const PERMISSIONS = ['core.core.files_download'] as const;
-export const STATES: readonly TokenState[] = ['active', 'suspended', 'revoked', 'expired'];
 
 export interface Actor {
   userId: string | null;
@@ -33,49 +37,8 @@ export interface RotateInput extends ExpiryChoice {
 
 export const MAX_GRACE_SECONDS = 7 * 86_400;
 
-export interface ListInput {
-  states?: string[];
-  q?: string | undefined;
-  issuedFor?: string | undefined;
-  sort?: string | undefined;
-  order?: string | undefined;
-  limit?: number | undefined;
-  cursor?: string | undefined;
-}
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const badId = (id: string) => (UUID.test(id) ? null : fail('invalid_request', 'id is not a token id', 'id'));
-
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
-
-/** The API's Token: the state in effect at `now`; never the secret or its hash. */
-export function tokenView(t: TokenRecord, now: Date) {
-  const state = effectiveState(t.state, t.expiresAt, now);
-  const unrecordedExpiry = state === 'expired' && t.state !== 'expired';
-  return {
-    id: t.id,
-    name: t.name,
-    description: t.description,
-    issuedFor: t.issuedFor,
-    display: t.display,
-    state,
-    permissions: t.permissions,
-    createdAt: t.createdAt.toISOString(),
-    createdBy: t.createdBy,
-    expiresAt: iso(t.expiresAt),
-    expirySetAt: t.expirySetAt.toISOString(),
-    lastUsedAt: iso(t.lastUsedAt),
-    lastUsedIp: t.lastUsedIp,
-    lastUsedUserAgent: t.lastUsedUserAgent,
-    lastUsedCarrier: t.lastUsedCarrier,
-    stateChangedAt: unrecordedExpiry ? iso(t.expiresAt) : iso(t.stateChangedAt),
-    stateChangedBy: unrecordedExpiry ? null : t.stateChangedBy,
-    stateReason: unrecordedExpiry ? null : t.stateReason,
-    previousSecretValidUntil: iso(t.previousSecretValidUntil),
-  };
-}
-
-export type TokenView = ReturnType<typeof tokenView>;
 
 function checkText(value: string | undefined, field: string, max: number, min = 0): Result<string> {
   const v = (value ?? '').trim();
@@ -124,15 +87,25 @@ export class TokenService {
       });
       await this.event(tx, inst.id, id, 'token.created', now, actor, { expiresAt: iso(expiry.value) });
     });
-    const token = (await store.findToken(this.db, inst.id, id)) as TokenRecord;
-    return ok({ token: tokenView(token, now), secret: minted.token });
+    return ok({ token: await this.reread(inst, id, now), secret: minted.token });
   }
 
   async get(inst: Institution, id: string): Promise<Result<TokenView>> {
+    const token = await this.owned(inst, id);
+    return token.ok ? ok(tokenView(token.value, this.clock())) : token;
+  }
+
+  /** The token of this institution with this id: 400 for a malformed id, 404 when there is none. */
+  private async owned(inst: Institution, id: string): Promise<Result<TokenRecord>> {
     const bad = badId(id);
     if (bad) return bad;
     const token = await store.findToken(this.db, inst.id, id);
-    return token ? ok(tokenView(token, this.clock())) : fail('not_found', 'token not found');
+    return token ? ok(token) : fail('not_found', 'token not found');
+  }
+
+  /** The token as it stands after a change this call committed. */
+  private async reread(inst: Institution, id: string, now: Date): Promise<TokenView> {
+    return tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now);
   }
 
   async list(
@@ -156,14 +129,11 @@ export class TokenService {
       limit: filters.limit + 1,
       after,
     });
-    const more = page.rows.length > filters.limit;
-    const rows = page.rows.slice(0, filters.limit);
-    const last = rows[rows.length - 1];
-    const nextCursor =
-      more && last
-        ? encodeCursor({ key: page.keys[rows.length - 1] as string, id: last.id }, fingerprint)
-        : null;
-    return ok({ items: rows.map((t) => tokenView(t, now)), nextCursor });
+    const cut = pageOf(page.rows, filters.limit, fingerprint, (t, i) => ({
+      key: page.keys[i] as string,
+      id: t.id,
+    }));
+    return ok({ items: cut.items.map((t) => tokenView(t, now)), nextCursor: cut.nextCursor });
   }
 
   async transition(
@@ -195,14 +165,12 @@ export class TokenService {
     });
     if (!applied) return this.refusal(inst, id, t, now);
     this.changed(id);
-    return ok(tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now));
+    return ok(await this.reread(inst, id, now));
   }
 
   async events(inst: Institution, id: string, cursor: string | undefined, limit = 50) {
-    const bad = badId(id);
-    if (bad) return bad;
-    const token = await store.findToken(this.db, inst.id, id);
-    if (!token) return fail('not_found', 'token not found');
+    const token = await this.owned(inst, id);
+    if (!token.ok) return token;
     let beforeSeq: string | null = null;
     if (cursor !== undefined) {
       const c = decodeCursor(cursor, `events:${id}`);
@@ -210,23 +178,16 @@ export class TokenService {
       beforeSeq = c.id;
     }
     const rows = await store.listEvents(this.db, id, limit + 1, beforeSeq);
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    const nextCursor =
-      rows.length > limit && last
-        ? encodeCursor({ key: last.at.toISOString(), id: last.seq }, `events:${id}`)
-        : null;
-    const items = page.map(({ seq: _seq, at, ...e }) => ({ ...e, at: at.toISOString() }));
-    return ok({ items, nextCursor });
+    const cut = pageOf(rows, limit, `events:${id}`, (e) => ({ key: e.at.toISOString(), id: e.seq }));
+    const items = cut.items.map(({ seq: _seq, at, ...e }) => ({ ...e, at: at.toISOString() }));
+    return ok({ items, nextCursor: cut.nextCursor });
   }
 
   async usage(inst: Institution, id: string): Promise<Result<{ items: { date: string; count: number }[] }>> {
-    const bad = badId(id);
-    if (bad) return bad;
-    const token = await store.findToken(this.db, inst.id, id);
-    if (!token) return fail('not_found', 'token not found');
+    const token = await this.owned(inst, id);
+    if (!token.ok) return token;
     const since = new Date(this.clock().getTime() - 89 * 86_400_000).toISOString().slice(0, 10);
-    return ok({ items: await store.usageSince(this.db, id, since) });
+    return ok({ items: await usageStore.usageSince(this.db, id, since) });
   }
 
   async rotate(
@@ -247,11 +208,11 @@ export class TokenService {
         ? null
         : chooseExpiry(input, inst, now);
     if (chosen && !chosen.ok) return chosen;
-    const existing = await store.findToken(this.db, inst.id, id);
-    if (!existing) return fail('not_found', 'token not found');
-    const minted = generateToken(existing.name);
+    const existing = await this.owned(inst, id);
+    if (!existing.ok) return existing;
+    const minted = generateToken(existing.value.name);
     const rotated = await this.db.transaction(async (tx) => {
-      const done = await store.rotateSecret(tx, {
+      const done = await secrets.rotateSecret(tx, {
         id,
         institutionId: inst.id,
         now,
@@ -273,10 +234,7 @@ export class TokenService {
     });
     if (!rotated) return this.refusal(inst, id, 'rotate', now, input.expectedDisplay);
     this.changed(id);
-    return ok({
-      token: tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now),
-      secret: minted.token,
-    });
+    return ok({ token: await this.reread(inst, id, now), secret: minted.token });
   }
 
   async renew(inst: Institution, id: string, actor: Actor, input: ExpiryChoice): Promise<Result<TokenView>> {
@@ -289,7 +247,12 @@ export class TokenService {
     const chosen = chooseExpiry(input, inst, now);
     if (!chosen.ok) return chosen;
     const renewed = await this.db.transaction(async (tx) => {
-      const done = await store.renewExpiry(tx, { id, institutionId: inst.id, now, expiresAt: chosen.value });
+      const done = await secrets.renewExpiry(tx, {
+        id,
+        institutionId: inst.id,
+        now,
+        expiresAt: chosen.value,
+      });
       if (done) {
         await this.event(tx, inst.id, id, 'token.renewed', now, actor, {
           oldExpiresAt: iso(done.oldExpiresAt),
@@ -300,7 +263,7 @@ export class TokenService {
     });
     if (!renewed) return this.refusal(inst, id, 'renew', now);
     this.changed(id);
-    return ok(tokenView((await store.findToken(this.db, inst.id, id)) as TokenRecord, now));
+    return ok(await this.reread(inst, id, now));
   }
 
   /** Why a guarded change wrote nothing: gone (404), or a state or display that no longer allows it (409). */
@@ -365,51 +328,5 @@ export class TokenService {
       ip: actor.ip,
       details,
     });
-  }
-}
-
-function parseListInput(input: ListInput) {
-  const states = input.states ?? [];
-  const bad = states.find((s) => !(STATES as readonly string[]).includes(s));
-  if (bad !== undefined)
-    return fail('invalid_request', 'state must be active, suspended, revoked or expired', 'state');
-  const sort = input.sort ?? 'createdAt';
-  if (sort !== 'createdAt' && sort !== 'expiresAt')
-    return fail('invalid_request', 'sort must be createdAt or expiresAt', 'sort');
-  const order = input.order ?? 'desc';
-  if (order !== 'asc' && order !== 'desc')
-    return fail('invalid_request', 'order must be asc or desc', 'order');
-  const limit = input.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-    return fail('invalid_request', 'limit must be 1-100', 'limit');
-  if ((input.q ?? '').length > 200) return fail('invalid_request', 'q must be at most 200 characters', 'q');
-  if ((input.issuedFor ?? '').length > 200)
-    return fail('invalid_request', 'issuedFor must be at most 200 characters', 'issuedFor');
-  return ok({
-    states: [...new Set(states)].sort() as TokenState[],
-    q: input.q?.trim() || null,
-    issuedFor: input.issuedFor?.trim() || null,
-    sort: sort as 'createdAt' | 'expiresAt',
-    order: order as 'asc' | 'desc',
-    limit,
-    cursor: input.cursor,
-  });
-}
-
-/** Cursors are opaque: base64url JSON of the last row's key, bound to the query that produced it. */
-function encodeCursor(c: { key: string; id: string }, bound: string): string {
-  return Buffer.from(JSON.stringify([c.key, c.id, bound])).toString('base64url');
-}
-
-function decodeCursor(cursor: string, bound: string): { key: string; id: string } | null {
-  if (cursor.length > 300 || !/^[A-Za-z0-9_-]+$/.test(cursor)) return null;
-  try {
-    const [key, id, b] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (b !== bound || typeof key !== 'string' || typeof id !== 'string') return null;
-    if (!/^(-?infinity|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,6}Z)$/.test(key)) return null;
-    if (!/^([0-9a-f-]{36}|\d{1,19})$/.test(id)) return null;
-    return { key, id };
-  } catch {
-    return null;
   }
 }

@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createEnv, databaseKinds, type Env } from '../test-support/harness.js';
 import * as store from './store.js';
+import * as secrets from './secret-store.js';
+import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
 
 for (const kind of databaseKinds()) {
@@ -71,7 +73,7 @@ for (const kind of databaseKinds()) {
       const soon = new Date(env.clock().getTime() + 60_000);
       const { id, institutionId } = await insert(soon);
       const later = new Date(soon.getTime() + 1);
-      await store.renewExpiry(env.db, {
+      await secrets.renewExpiry(env.db, {
         id,
         institutionId,
         now: env.clock(),
@@ -97,12 +99,12 @@ for (const kind of databaseKinds()) {
       const t1 = new Date(t0.getTime() + 1000);
       const date = t0.toISOString().slice(0, 10);
       const use = (at: Date, ip: string) => ({ id, at, ip, userAgent: `ua-${ip}`, carrier: 'FF_AUTH' });
-      await store.flushUsage(env.db, {
+      await usageStore.flushUsage(env.db, {
         lastUsed: [use(t1, '10.0.0.2')],
         daily: [{ id, date, count: 5 }],
         failures: [],
       });
-      await store.flushUsage(env.db, {
+      await usageStore.flushUsage(env.db, {
         lastUsed: [use(t0, '10.0.0.1')],
         daily: [{ id, date, count: 7 }],
         failures: [],
@@ -111,7 +113,7 @@ for (const kind of databaseKinds()) {
       assert.equal(token?.lastUsedAt?.getTime(), t1.getTime());
       assert.equal(token?.lastUsedIp, '10.0.0.2');
       assert.equal(token?.lastUsedUserAgent, 'ua-10.0.0.2');
-      assert.deepEqual(await store.usageSince(env.db, id, date), [{ date, count: 12 }]);
+      assert.deepEqual(await usageStore.usageSince(env.db, id, date), [{ date, count: 12 }]);
     });
 
     test('findAuthByHash finds current and retired secrets; rotation retires the old hash', async () => {
@@ -119,7 +121,7 @@ for (const kind of databaseKinds()) {
       const next = generateToken('Contract');
       const now = env.clock();
       const done = await env.db.transaction((tx) =>
-        store.rotateSecret(tx, {
+        secrets.rotateSecret(tx, {
           id,
           institutionId,
           now,
@@ -131,12 +133,12 @@ for (const kind of databaseKinds()) {
         }),
       );
       assert.equal(done?.graceUntil?.getTime(), now.getTime() + 5000);
-      const old = await store.findAuthByHash(env.db, minted.hash);
+      const old = await secrets.findAuthByHash(env.db, minted.hash);
       assert.equal(old?.retired, true);
       assert.equal(old?.retiredValidUntil?.getTime(), now.getTime() + 5000);
-      assert.equal((await store.findAuthByHash(env.db, next.hash))?.retired, false);
+      assert.equal((await secrets.findAuthByHash(env.db, next.hash))?.retired, false);
       const stale = await env.db.transaction((tx) =>
-        store.rotateSecret(tx, {
+        secrets.rotateSecret(tx, {
           id,
           institutionId,
           now,

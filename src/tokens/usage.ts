@@ -2,7 +2,7 @@
 // are aggregated in memory and written by one flush at most every interval. A failed flush (database
 // down) keeps its data for the next one; stop() flushes what is left, so nothing counted is lost.
 import type { Db } from '../db/db.js';
-import { flushUsage, type UsageBatch } from './store.js';
+import { flushUsage, type UsageBatch } from './usage-store.js';
 
 const DAY_MS = 86_400_000;
 

@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Queryable } from '../db/db.js';
-import { type AuthRow, findAuthByHash } from './store.js';
+import { type AuthRow, findAuthByHash } from './secret-store.js';
 import { hashToken, parseToken } from './token.js';
 
 export type AuthFailure =

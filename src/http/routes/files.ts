@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
 import { findFile, insertFile, listFiles } from '../../files/store.js';
+import { decodeCursor, pageOf } from '../../pagination.js';
 import type { RouteDeps } from '../app.js';
 import { ApiError } from '../errors.js';
 import { errors, IdParams, SESSION_SECURITY, TOKEN_SECURITY } from '../schemas.js';
@@ -92,15 +93,13 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
       },
     },
     async (request) => {
-      const after = decodeFileCursor(request.query.cursor);
-      const rows = await listFiles(db, request.institution.id, 51, after);
-      const items = rows.slice(0, 50);
-      const last = items[items.length - 1];
-      const nextCursor =
-        rows.length > 50 && last
-          ? Buffer.from(`${last.createdAt.toISOString()}|${last.id}`).toString('base64url')
-          : null;
-      return { items: items.map(meta), nextCursor };
+      const { cursor } = request.query;
+      const after = cursor === undefined ? null : decodeCursor(cursor, 'files');
+      if (cursor !== undefined && !after)
+        throw new ApiError('invalid_request', 'cursor is not valid', 'cursor');
+      const rows = await listFiles(db, request.institution.id, 51, after && { at: after.key, id: after.id });
+      const page = pageOf(rows, 50, 'files', (f) => ({ key: f.createdAt.toISOString(), id: f.id }));
+      return { items: page.items.map(meta), nextCursor: page.nextCursor };
     },
   );
 
@@ -136,12 +135,3 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
     },
   );
 };
-
-function decodeFileCursor(cursor: string | undefined): { at: string; id: string } | null {
-  if (cursor === undefined) return null;
-  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/.test(id)) {
-    throw new ApiError('invalid_request', 'cursor is not valid', 'cursor');
-  }
-  return { at, id };
-}

@@ -1,0 +1,44 @@
+// The management list's parameters (SPEC section 5), checked and normalised before any query: states
+// (effective), search, issued for, sort, order and limit. The normalised filters also bind the cursor.
+import { fail, ok } from '../errors.js';
+import type { TokenState } from './lifecycle.js';
+
+export const STATES: readonly TokenState[] = ['active', 'suspended', 'revoked', 'expired'];
+
+export interface ListInput {
+  states?: string[];
+  q?: string | undefined;
+  issuedFor?: string | undefined;
+  sort?: string | undefined;
+  order?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+export function parseListInput(input: ListInput) {
+  const states = input.states ?? [];
+  const bad = states.find((s) => !(STATES as readonly string[]).includes(s));
+  if (bad !== undefined)
+    return fail('invalid_request', 'state must be active, suspended, revoked or expired', 'state');
+  const sort = input.sort ?? 'createdAt';
+  if (sort !== 'createdAt' && sort !== 'expiresAt')
+    return fail('invalid_request', 'sort must be createdAt or expiresAt', 'sort');
+  const order = input.order ?? 'desc';
+  if (order !== 'asc' && order !== 'desc')
+    return fail('invalid_request', 'order must be asc or desc', 'order');
+  const limit = input.limit ?? 50;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
+    return fail('invalid_request', 'limit must be 1-100', 'limit');
+  if ((input.q ?? '').length > 200) return fail('invalid_request', 'q must be at most 200 characters', 'q');
+  if ((input.issuedFor ?? '').length > 200)
+    return fail('invalid_request', 'issuedFor must be at most 200 characters', 'issuedFor');
+  return ok({
+    states: [...new Set(states)].sort() as TokenState[],
+    q: input.q?.trim() || null,
+    issuedFor: input.issuedFor?.trim() || null,
+    sort: sort as 'createdAt' | 'expiresAt',
+    order: order as 'asc' | 'desc',
+    limit,
+    cursor: input.cursor,
+  });
+}

@@ -1,0 +1,34 @@
+// The API's Token as every answer shows it: the state in effect at `now` (an expiry nobody has recorded
+// yet already reads as expired, since its expiry time), never the secret or its hash.
+import { effectiveState } from './lifecycle.js';
+import type { TokenRecord } from './store.js';
+
+export const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function tokenView(t: TokenRecord, now: Date) {
+  const state = effectiveState(t.state, t.expiresAt, now);
+  const unrecordedExpiry = state === 'expired' && t.state !== 'expired';
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    issuedFor: t.issuedFor,
+    display: t.display,
+    state,
+    permissions: t.permissions,
+    createdAt: t.createdAt.toISOString(),
+    createdBy: t.createdBy,
+    expiresAt: iso(t.expiresAt),
+    expirySetAt: t.expirySetAt.toISOString(),
+    lastUsedAt: iso(t.lastUsedAt),
+    lastUsedIp: t.lastUsedIp,
+    lastUsedUserAgent: t.lastUsedUserAgent,
+    lastUsedCarrier: t.lastUsedCarrier,
+    stateChangedAt: unrecordedExpiry ? iso(t.expiresAt) : iso(t.stateChangedAt),
+    stateChangedBy: unrecordedExpiry ? null : t.stateChangedBy,
+    stateReason: unrecordedExpiry ? null : t.stateReason,
+    previousSecretValidUntil: iso(t.previousSecretValidUntil),
+  };
+}
+
+export type TokenView = ReturnType<typeof tokenView>;
