@@ -10,7 +10,7 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     headers?: Record<string, string>;
-    requests?: { setupRequest?: (req: RequestParams) => RequestParams }[];
+    requests?: RequestParams[];
   }
   interface Histogram {
     average: number;

@@ -46,9 +46,12 @@ export async function startTokend(
     : [join(root, 'bin', 'tokend.js'), 'serve'];
   // BENCH_NODE_ARGS passes flags to the servers' node, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile.
   const flags = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...flags, ...args], {
+  // BENCH_SERVER_CPUS pins the servers to cores (taskset), apart from the load generator.
+  const cpus = process.env.BENCH_SERVER_CPUS;
+  const command = cpus ? ['taskset', '-c', cpus, process.execPath] : [process.execPath];
+  const child = spawn(command[0] as string, [...command.slice(1), ...flags, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_STDERR ? 'inherit' : 'ignore', process.env.BENCH_STDERR ? 'inherit' : 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

@@ -67,6 +67,7 @@ export async function startServer(
     stopping ??= (async () => {
       await reminders.stop();
       await drain(app);
+      services.verifier.stop();
       await listener?.stop();
       await services.usage.stop().catch((err: unknown) => logger.error({ err }, 'final usage flush failed'));
       await limiter.close();

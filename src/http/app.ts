@@ -2,11 +2,16 @@
 // institution by Host, security headers), the single error handler, and registers each route module
 // by name. It starts no timers and opens no sockets: main.ts owns the process.
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type HookHandlerDoneFunction,
+  type onRequestHookHandler,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { Session } from '../accounts/sessions.js';
 import type { Institution } from '../accounts/store.js';
@@ -20,9 +25,15 @@ import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/session.js';
-import { tokenRoutes } from './routes/token.js';
+import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
 import { webRoutes } from './routes/web.js';
-import { clientErrorHandler, frameworkErrors, strictTransport, transportPolicy } from './transport.js';
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  securityHeaders,
+  strictTransport,
+  transportPolicy,
+} from './transport.js';
 
 export interface AppDeps {
   config: Config;
@@ -57,18 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
 
-  await app.register(helmet, {
-    referrerPolicy: { policy: 'no-referrer' },
-    hsts: false, // strictTransport: only over HTTPS
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        upgradeInsecureRequests: null,
-      },
-    },
-  });
+  const headers = securityHeaders();
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.maxFileBytes, files: 1, fields: 5 } });
   await registerDocs(app);
@@ -83,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(headers);
     strictTransport(request, reply);
     done();
   });
@@ -106,42 +107,52 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const routeDeps = { ...deps, metrics };
   await app.register(healthRoutes(routeDeps));
-  // The API's routes share one scope whose hook is bound to the routes themselves, not to paths: a
-  // %-escaped path that the router decodes to an API route cannot slip past it, and probes, docs and
-  // the page pay nothing for it.
-  await app.register(async (api) => {
-    // Callback style with a synchronous path while the institutions are cached: this runs on every
-    // token check, and a promise per request is measurable there.
-    api.addHook('onRequest', (request, reply, done) => {
-      // API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
-      void reply.header('cache-control', 'no-store');
+  // The API's routes sit in two scopes whose hooks are bound to the routes themselves, not to paths: a
+  // %-escaped path that the router decodes to an API route cannot slip past them, and probes, docs and
+  // the page pay nothing for them. One onRequest hook per scope, in callback style with a synchronous
+  // path while the institutions are cached: it runs on every token check, where a promise or a second
+  // hook per request is measurable.
+  const apiRequest =
+    (headers: Record<string, string>): onRequestHookHandler =>
+    (request, reply, done) => {
+      void reply.headers(headers);
       if (!transport.isSecure(request)) return done(new ApiError('https_required', 'use HTTPS'));
-      const found = (institution: Institution | null) => {
-        if (!institution)
-          return done(new ApiError('unknown_institution', 'no institution answers on this host'));
-        request.institution = institution;
-        done();
-      };
       const cached = services.institutions.cached(request.host);
-      if (cached !== undefined) return found(cached);
-      services.institutions.resolve(request.host).then(found, done);
-    });
-    // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works.
-    api.addHook('preValidation', (request, _reply, done) => {
+      if (cached !== undefined) return answeredBy(request, cached, done);
+      services.institutions.resolve(request.host).then((i) => answeredBy(request, i, done), done);
+    };
+  await app.register(async (staff) => {
+    staff.addHook('onRequest', apiRequest(NO_STORE));
+    // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works. Token
+    // routes take no body, so they are outside this scope and pay nothing for it.
+    staff.addHook('preValidation', (request, _reply, done) => {
       if (request.method === 'POST' && (request.body === undefined || request.body === null))
         request.body = {};
       done();
     });
-    await api.register(sessionRoutes(routeDeps));
-    await api.register(apiTokenRoutes(routeDeps));
-    await api.register(tokenRoutes(routeDeps));
-    await api.register(fileRoutes(routeDeps));
+    await staff.register(sessionRoutes(routeDeps));
+    await staff.register(apiTokenRoutes(routeDeps));
+    await staff.register(fileRoutes(routeDeps));
+  });
+  // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
+  await app.register(async (integrations) => {
+    integrations.addHook('onRequest', apiRequest({ ...NO_STORE, ...CORS_HEADERS }));
+    await integrations.register(tokenRoutes(routeDeps));
   });
   await app.register(webRoutes());
   return app;
 }
 
 export type RouteDeps = AppDeps & { metrics: Metrics };
+
+// API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
+const NO_STORE = { 'cache-control': 'no-store' };
+
+function answeredBy(request: FastifyRequest, institution: Institution | null, done: HookHandlerDoneFunction) {
+  if (!institution) return done(new ApiError('unknown_institution', 'no institution answers on this host'));
+  request.institution = institution;
+  done();
+}
 
 function toApiError(error: FastifyError): ApiError {
   if (error instanceof ApiError) return error;

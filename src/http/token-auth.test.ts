@@ -207,6 +207,32 @@ for (const kind of databaseKinds()) {
       assert.equal(staff.headers['access-control-allow-origin'], undefined);
     });
 
+    test('token answers, refusals included, carry CORS, no-store and the security headers', async () => {
+      const t = await env.tenant();
+      const { secret } = await (await t.adminAgent()).createToken();
+      const ok = await t.request({ method: 'GET', url: '/apis/v1/token', headers: { FF_AUTH: secret } });
+      const refused = await t.request({
+        method: 'GET',
+        url: '/apis/v1/token',
+        headers: { FF_AUTH: 'sk-nope' },
+      });
+      assert.equal(ok.statusCode, 200, said(ok));
+      assert.equal(refused.statusCode, 401, said(refused));
+      for (const res of [ok, refused]) {
+        assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+        assert.equal(res.headers['access-control-allow-origin'], '*');
+        assert.equal(res.headers['access-control-expose-headers'], 'FF-Auth-Token-Valid-Until');
+        assert.equal(res.headers['cache-control'], 'no-store');
+        assert.match(String(res.headers['content-security-policy']), /^default-src 'self';/);
+        assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+        assert.equal(res.headers['x-content-type-options'], 'nosniff');
+        assert.equal(res.headers['referrer-policy'], 'no-referrer');
+      }
+      const health = await t.request({ method: 'GET', url: '/healthz' });
+      assert.equal(health.headers['x-content-type-options'], 'nosniff');
+      assert.equal(health.headers['access-control-allow-origin'], undefined);
+    });
+
     test('a token without the files permission route is refused from staff data; unknown file is 404', async () => {
       const t = await env.tenant();
       const { secret } = await (await t.adminAgent()).createToken();

@@ -3,7 +3,7 @@
 // address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
 // echo what was presented.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { VerifiedToken } from '../tokens/verifier.js';
+import type { Verification, VerifiedToken } from '../tokens/verifier.js';
 import type { RouteDeps } from './app.js';
 import { ApiError } from './errors.js';
 import { clientKey } from './rate-limit.js';
@@ -48,38 +48,69 @@ export function hasCarrier(request: FastifyRequest): boolean {
   return readCarriers(request).length > 0;
 }
 
-/** Authenticates the request's token for `permission`; throws the catalogued error otherwise. */
-export async function authenticate(
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Applies `fn` now to a value, or later to a promise: the cached path stays free of promises. */
+export function then<T, U>(value: MaybePromise<T>, fn: (t: T) => MaybePromise<U>): MaybePromise<U> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+/**
+ * Authenticates the request's token for `permission`: the verified token — synchronously while it is
+ * cached, since this runs on every request — or the catalogued error, thrown or rejected.
+ */
+export function authenticate(
   deps: RouteDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   permission: string | null,
   forwarded = false,
-): Promise<VerifiedToken> {
-  const { services, limiter, metrics } = deps;
+): MaybePromise<VerifiedToken> {
   const presented = readCarriers(request, forwarded);
-  const distinct = new Set(presented.map((p) => p.token));
-  if (distinct.size > 1)
-    throw new ApiError('ambiguous_credentials', 'the request carries two different tokens');
   const first = presented[0];
   if (!first)
     throw new ApiError('missing_token', 'send a token in FF_AUTH, Authorization: Bearer or ?token=');
-  const ip = request.ip;
-  const now = services.clock();
-  const result = await services.verifier.verify(first.token, request.institution.id, permission);
-  metrics.tokenCheck(result.ok ? 'ok' : result.reason);
-  if (result.ok) {
-    services.usage.recordUse({
-      tokenId: result.token.id,
-      at: now,
-      ip,
-      userAgent: (header(request, 'user-agent') ?? '').slice(0, 500),
-      carrier: first.carrier,
-    });
-    if (result.token.validUntil)
-      void reply.header('ff-auth-token-valid-until', result.token.validUntil.toISOString());
-    return result.token;
+  for (const p of presented) {
+    if (p.token !== first.token)
+      throw new ApiError('ambiguous_credentials', 'the request carries two different tokens');
   }
+  const now = deps.services.clock();
+  const result = deps.services.verifier.verify(first.token, request.institution.id, permission, now);
+  if (result instanceof Promise) return result.then((r) => settle(deps, request, reply, first, now, r));
+  return settle(deps, request, reply, first, now, result);
+}
+
+function settle(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  presented: Presented,
+  now: Date,
+  result: Verification,
+): MaybePromise<VerifiedToken> {
+  if (!result.ok) return refuse(deps, request, result, now);
+  const { token } = result;
+  deps.metrics.tokenCheck('ok');
+  deps.services.usage.recordUse(
+    token.id,
+    now.getTime(),
+    request.ip,
+    (header(request, 'user-agent') ?? '').slice(0, 500),
+    presented.carrier,
+  );
+  if (token.validUntil) void reply.header('ff-auth-token-valid-until', token.validUntil.toISOString());
+  return token;
+}
+
+async function refuse(
+  deps: RouteDeps,
+  request: FastifyRequest,
+  result: Extract<Verification, { ok: false }>,
+  now: Date,
+): Promise<never> {
+  const { services, limiter, metrics } = deps;
+  const ip = request.ip;
+  metrics.tokenCheck(result.reason);
   const known = result.token && result.token.institutionId === request.institution.id ? result.token : null;
   // Known tokens' failures become audit events; another institution's token is reported to its owner.
   if (result.token && result.reason !== 'insufficient_permission') {

@@ -31,7 +31,7 @@ function counted(db: Db): { db: Db; statements: string[] } {
   return { db: wrapped, statements };
 }
 
-const lookups = (statements: string[]) => statements.filter((s) => s.includes('token_hash = $1')).length;
+const lookups = (statements: string[]) => statements.filter((s) => s.includes('token_hash = ANY($1')).length;
 const writes = (statements: string[]) => statements.filter((s) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test(s));
 
 for (const kind of databaseKinds()) {
@@ -145,6 +145,33 @@ for (const kind of databaseKinds()) {
       const before = lookups(c.statements);
       assert.equal((await verifier.verify(secret, t.institution.id, null)).ok, true);
       assert.equal(lookups(c.statements), before, 'the known token survived the flood');
+    });
+
+    test('a token in steady use is refreshed ahead: never looked up on the request path, changes still seen', async () => {
+      const t = await tenant();
+      const { secret, token } = await (await t.adminAgent()).createToken();
+      // No invalidation reaches this verifier: only its refresh can tell it about the change below.
+      const verifier = new TokenVerifier(env.db, env.clock, { ttlMs: 400 });
+      try {
+        assert.equal((await verifier.verify(secret, t.institution.id, null)).ok, true);
+        const answers = async (ms: number) => {
+          const seen: (string | 'looked up')[] = [];
+          for (const end = Date.now() + ms; Date.now() < end;) {
+            const v = verifier.verify(secret, t.institution.id, null);
+            seen.push(v instanceof Promise ? 'looked up' : v.ok ? 'ok' : v.reason);
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          return seen;
+        };
+        // Three lifetimes: an entry that simply expired would be looked up again at least twice.
+        assert.deepEqual(new Set(await answers(1200)), new Set(['ok']));
+        await env.db.query(`UPDATE api_tokens SET state = 'suspended' WHERE id = $1`, [token.id]);
+        const after = await answers(1000);
+        assert.ok(!after.includes('looked up'), after.join(' '));
+        assert.equal(after.at(-1), 'token_suspended', after.join(' '));
+      } finally {
+        verifier.stop();
+      }
     });
 
     test('steady-state requests write nothing; one flush writes their usage', async () => {

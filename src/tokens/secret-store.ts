@@ -18,30 +18,43 @@ export interface AuthRow {
   retired: boolean;
 }
 
-/** What a token check needs, for the current secret or a retired one; one indexed lookup. */
-export async function findAuthByHash(q: Queryable, hash: string): Promise<AuthRow | null> {
-  const [r] = await q.query(
-    `SELECT t.id, t.institution_id, t.name, t.display, t.state, t.expires_at, t.permissions,
-       NULL::timestamptz AS valid_until, false AS retired
-       FROM api_tokens t WHERE t.token_hash = $1
+/**
+ * What a token check needs, by hash, for current and retired secrets: the cold lookup of one hash and
+ * the cache's batched refresh of many are one indexed statement. A hash missing from the map is unknown.
+ */
+export async function findAuthByHashes(q: Queryable, hashes: string[]): Promise<Map<string, AuthRow>> {
+  const rows = await q.query(
+    `SELECT t.token_hash AS hash, t.id, t.institution_id, t.name, t.display, t.state, t.expires_at,
+       t.permissions, NULL::timestamptz AS valid_until, false AS retired
+       FROM api_tokens t WHERE t.token_hash = ANY($1::text[])
      UNION ALL
-     SELECT t.id, t.institution_id, t.name, t.display, t.state, t.expires_at, t.permissions, p.valid_until, true
-       FROM api_token_previous_secrets p JOIN api_tokens t ON t.id = p.token_id WHERE p.token_hash = $1
-     LIMIT 1`,
-    [hash],
+     SELECT p.token_hash, t.id, t.institution_id, t.name, t.display, t.state, t.expires_at, t.permissions,
+       p.valid_until, true
+       FROM api_token_previous_secrets p JOIN api_tokens t ON t.id = p.token_id
+       WHERE p.token_hash = ANY($1::text[])`,
+    [hashes],
   );
-  if (!r) return null;
-  return {
-    id: r.id as string,
-    institutionId: r.institution_id as string,
-    name: r.name as string,
-    display: r.display as string,
-    state: r.state as TokenState,
-    expiresAt: (r.expires_at as Date | null) ?? null,
-    permissions: r.permissions as string[],
-    retiredValidUntil: (r.valid_until as Date | null) ?? null,
-    retired: r.retired as boolean,
-  };
+  const found = new Map<string, AuthRow>();
+  for (const r of rows) {
+    // A current secret wins over a retired one with the same hash (only a SHA-256 collision could).
+    if (found.has(r.hash as string) && r.retired) continue;
+    found.set(r.hash as string, {
+      id: r.id as string,
+      institutionId: r.institution_id as string,
+      name: r.name as string,
+      display: r.display as string,
+      state: r.state as TokenState,
+      expiresAt: (r.expires_at as Date | null) ?? null,
+      permissions: r.permissions as string[],
+      retiredValidUntil: (r.valid_until as Date | null) ?? null,
+      retired: r.retired as boolean,
+    });
+  }
+  return found;
+}
+
+export async function findAuthByHash(q: Queryable, hash: string): Promise<AuthRow | null> {
+  return (await findAuthByHashes(q, [hash])).get(hash) ?? null;
 }
 
 export interface Rotation {

@@ -12,6 +12,7 @@ import {
   generateToken,
   hashToken,
   isTokenShaped,
+  isWellFormed,
   parseToken,
   slugify,
   TOKEN_PATTERN,
@@ -125,6 +126,25 @@ test('any single-character substitution is rejected', () => {
       if (c === token[i]) c = chars[(pick + 1) % chars.length]!;
       const changed = token.slice(0, i) + c + token.slice(i + 1);
       assert.equal(parseToken(changed), null, `${token} -> ${changed}`);
+    }),
+    RUNS,
+  );
+});
+
+test('the allocation-free checksum test agrees with comparing the checksum strings', () => {
+  // Token-shaped strings whose last six characters are random: almost all have a wrong checksum.
+  const shaped = fc
+    .record({
+      slug: fc.stringMatching(/^([a-z0-9]{1,8}-){0,2}$/),
+      body: fc.stringMatching(/^[0-9A-Za-z]{49}$/),
+    })
+    .map(({ slug, body }) => `sk-${slug}${body}`);
+  const withRightSum = shaped.map((s) => s.slice(0, -6) + checksum(s.slice(0, -6)));
+  fc.assert(
+    fc.property(fc.oneof(shaped, withRightSum), (s) => {
+      const expected = checksum(s.slice(0, -6)) === s.slice(-6);
+      assert.equal(isWellFormed(s), expected, s);
+      assert.equal(parseToken(s) !== null, expected, s);
     }),
     RUNS,
   );

@@ -6,12 +6,13 @@ import { flushUsage, type UsageBatch } from './usage-store.js';
 
 const DAY_MS = 86_400_000;
 
-export interface UseEvent {
-  tokenId: string;
-  at: Date;
+/** A token's usage since the last flush: its latest request, and its request count per UTC day. */
+interface Use {
+  at: number;
   ip: string;
   userAgent: string;
   carrier: string;
+  days: Map<number, number>;
 }
 
 export interface FailureEvent {
@@ -23,8 +24,7 @@ export interface FailureEvent {
 }
 
 export class UsageRecorder {
-  private lastUsed = new Map<string, UseEvent>();
-  private daily = new Map<string, number>();
+  private uses = new Map<string, Use>();
   private failures = new Map<string, FailureEvent & { count: number }>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -35,12 +35,21 @@ export class UsageRecorder {
     private readonly onError: (error: unknown) => void = () => {},
   ) {}
 
-  recordUse(e: UseEvent): void {
-    const prev = this.lastUsed.get(e.tokenId);
-    if (!prev || prev.at <= e.at) this.lastUsed.set(e.tokenId, e);
-    // The UTC day as a number: this runs on every request, the date string only at flush.
-    const key = `${e.tokenId}|${Math.floor(e.at.getTime() / DAY_MS)}`;
-    this.daily.set(key, (this.daily.get(key) ?? 0) + 1);
+  /** Runs on every authenticated request: one lookup by token id, no allocation once the token is known. */
+  recordUse(tokenId: string, at: number, ip: string, userAgent: string, carrier: string): void {
+    const day = Math.floor(at / DAY_MS);
+    const use = this.uses.get(tokenId);
+    if (!use) {
+      this.uses.set(tokenId, { at, ip, userAgent, carrier, days: new Map([[day, 1]]) });
+      return;
+    }
+    if (at >= use.at) {
+      use.at = at;
+      use.ip = ip;
+      use.userAgent = userAgent;
+      use.carrier = carrier;
+    }
+    use.days.set(day, (use.days.get(day) ?? 0) + 1);
   }
 
   recordFailure(e: FailureEvent): void {
@@ -79,35 +88,38 @@ export class UsageRecorder {
   }
 
   private async flushOnce(): Promise<void> {
-    const batch: UsageBatch = {
-      lastUsed: [...this.lastUsed.values()].map((u) => ({ ...u, id: u.tokenId })),
-      daily: [...this.daily].map(([key, count]) => {
-        const [id = '', day = '0'] = key.split('|');
-        return { id, date: new Date(Number(day) * DAY_MS).toISOString().slice(0, 10), count };
-      }),
-      failures: [...this.failures.values()].map((f) => ({ ...f, id: f.tokenId })),
-    };
-    if (batch.lastUsed.length + batch.daily.length + batch.failures.length === 0) return;
-    const taken = { lastUsed: this.lastUsed, daily: this.daily, failures: this.failures };
-    this.lastUsed = new Map();
-    this.daily = new Map();
+    const uses = this.uses;
+    const failures = this.failures;
+    if (uses.size + failures.size === 0) return;
+    this.uses = new Map();
     this.failures = new Map();
+    const batch: UsageBatch = { lastUsed: [], daily: [], failures: [] };
+    for (const [id, u] of uses) {
+      batch.lastUsed.push({ id, at: new Date(u.at), ip: u.ip, userAgent: u.userAgent, carrier: u.carrier });
+      for (const [day, count] of u.days)
+        batch.daily.push({ id, date: new Date(day * DAY_MS).toISOString().slice(0, 10), count });
+    }
+    for (const f of failures.values()) batch.failures.push({ ...f, id: f.tokenId });
     try {
       // One transaction: a retried batch must not add its counts twice.
       await this.db.transaction((tx) => flushUsage(tx, batch));
     } catch (error) {
       // Put the batch back (merged with what came meanwhile) so the next flush retries it.
-      for (const u of taken.lastUsed.values()) this.recordLast(u);
-      for (const [k, n] of taken.daily) this.daily.set(k, (this.daily.get(k) ?? 0) + n);
-      for (const [k, f] of taken.failures) {
+      for (const [id, u] of uses) this.restore(id, u);
+      for (const [k, f] of failures) {
         this.failures.set(k, { ...f, count: f.count + (this.failures.get(k)?.count ?? 0) });
       }
       throw error;
     }
   }
 
-  private recordLast(e: UseEvent): void {
-    const prev = this.lastUsed.get(e.tokenId);
-    if (!prev || prev.at <= e.at) this.lastUsed.set(e.tokenId, e);
+  private restore(tokenId: string, taken: Use): void {
+    const use = this.uses.get(tokenId);
+    if (!use) {
+      this.uses.set(tokenId, taken);
+      return;
+    }
+    if (taken.at > use.at) Object.assign(use, { ...taken, days: use.days });
+    for (const [day, n] of taken.days) use.days.set(day, (use.days.get(day) ?? 0) + n);
   }
 }

@@ -1,13 +1,13 @@
 // The token check on the hot path (SPEC section 4): parse and checksum (no hashing or database on
 // failure), SHA-256, lookup through a bounded in-process cache, then institution, expiry, state and
-// permission — all decided at `now` from the cached facts. Changes made by this instance drop cache
-// entries after commit; other instances' changes arrive through invalidate() (PostgreSQL NOTIFY) or,
-// as the backstop, through the entry lifetime.
+// permission — all decided at `now` from the cached facts, synchronously while the token is cached.
+// Changes made by this instance drop cache entries after commit; other instances' changes arrive
+// through invalidate() (PostgreSQL NOTIFY) or, as the backstop, through the entry lifetime.
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Queryable } from '../db/db.js';
-import { type AuthRow, findAuthByHash } from './secret-store.js';
-import { hashToken, parseToken } from './token.js';
+import { type AuthRow, findAuthByHashes } from './secret-store.js';
+import { hashToken, isWellFormed } from './token.js';
 
 export type AuthFailure =
   | 'invalid_token'
@@ -42,14 +42,28 @@ export interface VerifierOptions {
   maxMissing?: number;
 }
 
+/** A cached row with the answer it gives when valid, built once rather than on every request. */
+interface Entry {
+  row: AuthRow;
+  valid: { ok: true; token: VerifiedToken };
+  /** Asked for since the last refresh: only entries in use are refreshed, idle ones just expire. */
+  used: boolean;
+}
+
+const INVALID: Verification = { ok: false, reason: 'invalid_token', token: null };
+// Hashes re-read by one statement of the refresh.
+const REFRESH_BATCH = 500;
+
 export class TokenVerifier {
-  private readonly known: LRUCache<string, AuthRow> | null;
+  private readonly known: LRUCache<string, Entry> | null;
   private readonly missing: LRUCache<string, true> | null;
   private readonly hashesById = new Map<string, Set<string>>();
   // Concurrent misses for one hash share one query (a hot token whose entry just expired).
   private readonly pending = new Map<string, { epoch: number; row: Promise<AuthRow | null> }>();
   // Bumped by every invalidation: a lookup that raced with one neither fills the cache nor is shared.
   private epoch = 0;
+  private refresher: NodeJS.Timeout | null = null;
+  private refreshing = false;
 
   constructor(
     private readonly db: Queryable,
@@ -58,10 +72,10 @@ export class TokenVerifier {
   ) {
     const on = options.ttlMs > 0;
     this.known = on
-      ? new LRUCache<string, AuthRow>({
+      ? new LRUCache<string, Entry>({
           max: options.maxEntries ?? 50_000,
           ttl: options.ttlMs,
-          dispose: (row, hash) => this.forget(row.id, hash),
+          dispose: (entry, hash) => this.forget(entry.row.id, hash),
         })
       : null;
     this.missing = on
@@ -69,14 +83,24 @@ export class TokenVerifier {
       : null;
   }
 
-  async verify(presented: string, institutionId: string, permission: string | null): Promise<Verification> {
-    const parsed = parseToken(presented);
-    if (!parsed) return { ok: false, reason: 'invalid_token', token: null };
-    const row = await this.lookup(hashToken(parsed.token));
-    if (!row || row.institutionId !== institutionId)
-      return { ok: false, reason: 'invalid_token', token: row };
-    // Decided at this instant from the cached facts: an entry never outlives the token's expiry.
-    return decide(row, this.clock(), permission);
+  /** The answer at `now`: a value while the token is cached (or malformed), a promise when it is looked up. */
+  verify(
+    presented: string,
+    institutionId: string,
+    permission: string | null,
+    now: Date = this.clock(),
+  ): Verification | Promise<Verification> {
+    if (!isWellFormed(presented)) return INVALID;
+    const hash = hashToken(presented);
+    const entry = this.known?.get(hash);
+    if (entry) {
+      entry.used = true;
+      return judge(entry, institutionId, now, permission);
+    }
+    if (this.missing?.get(hash)) return INVALID;
+    return this.lookup(hash).then((found) =>
+      found ? judge(found, institutionId, now, permission) : INVALID,
+    );
   }
 
   /** Drops what this instance knows of a token: after a local commit, or on a NOTIFY from another. */
@@ -94,44 +118,96 @@ export class TokenVerifier {
     this.hashesById.clear();
   }
 
+  /** Stops the refresh timer (it never holds the process open, but a stopped server does no work). */
+  stop(): void {
+    if (this.refresher) clearInterval(this.refresher);
+    this.refresher = null;
+  }
+
   /** Cached entries (known, unknown): for metrics and tests. */
   get size(): { known: number; missing: number } {
     return { known: this.known?.size ?? 0, missing: this.missing?.size ?? 0 };
   }
 
-  private async lookup(hash: string): Promise<AuthRow | null> {
-    if (!this.known) return findAuthByHash(this.db, hash);
-    const cached = this.known.get(hash);
-    if (cached) return cached;
-    if (this.missing?.get(hash)) return null;
+  private async lookup(hash: string): Promise<Entry | null> {
+    if (!this.known) return orNull(await this.fetch(hash));
     const shared = this.pending.get(hash);
-    if (shared && shared.epoch === this.epoch) return shared.row;
-    const entry = { epoch: this.epoch, row: findAuthByHash(this.db, hash) };
-    this.pending.set(hash, entry);
+    if (shared && shared.epoch === this.epoch) return orNull(await shared.row);
+    const pending = { epoch: this.epoch, row: this.fetch(hash) };
+    this.pending.set(hash, pending);
     try {
-      const row = await entry.row;
-      if (entry.epoch === this.epoch) this.remember(hash, row);
-      return row;
+      const row = await pending.row;
+      if (pending.epoch !== this.epoch) return orNull(row);
+      if (!row) {
+        // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
+        this.missing?.set(hash, true, { ttl: this.jittered() });
+        return null;
+      }
+      return this.remember(hash, row, this.jittered());
     } finally {
-      if (this.pending.get(hash) === entry) this.pending.delete(hash);
+      if (this.pending.get(hash) === pending) this.pending.delete(hash);
     }
   }
 
-  private remember(hash: string, row: AuthRow | null): void {
-    // Jitter spreads the expiry of hot entries so they are not all refetched in the same instant.
-    const ttl = Math.max(1, Math.round(this.options.ttlMs * (0.75 + Math.random() * 0.25)));
-    if (!row) {
-      // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
-      this.missing?.set(hash, true, { ttl });
-      return;
-    }
-    this.known?.set(hash, row, { ttl });
+  private async fetch(hash: string): Promise<AuthRow | null> {
+    return (await findAuthByHashes(this.db, [hash])).get(hash) ?? null;
+  }
+
+  // Jitter spreads the expiry of entries filled together so they are not all refetched in one instant.
+  private jittered(): number {
+    return Math.max(1, Math.round(this.options.ttlMs * (0.75 + Math.random() * 0.25)));
+  }
+
+  private remember(hash: string, row: AuthRow, ttl: number): Entry {
+    const entry = entryOf(row);
+    this.known?.set(hash, entry, { ttl });
     let hashes = this.hashesById.get(row.id);
     if (!hashes) {
       hashes = new Set();
       this.hashesById.set(row.id, hashes);
     }
     hashes.add(hash);
+    if (!this.refresher) {
+      this.refresher = setInterval(() => void this.refresh(), Math.max(1, this.options.ttlMs / 2));
+      this.refresher.unref();
+    }
+    return entry;
+  }
+
+  /**
+   * Refresh-ahead: twice per lifetime, the entries used since the last refresh are re-read in batches
+   * and their lifetime starts again from the moment the read began, so a token in steady use is never
+   * looked up on the request path, while the database's answer is never older than one lifetime. A
+   * refresh that raced with an invalidation is thrown away, as a raced lookup is.
+   */
+  private async refresh(): Promise<void> {
+    if (!this.known || this.refreshing) return;
+    const used: string[] = [];
+    for (const [hash, entry] of this.known.entries()) {
+      if (!entry.used) continue;
+      entry.used = false;
+      used.push(hash);
+    }
+    this.refreshing = true;
+    try {
+      for (let i = 0; i < used.length; i += REFRESH_BATCH) {
+        const hashes = used.slice(i, i + REFRESH_BATCH);
+        const epoch = this.epoch;
+        const started = performance.now();
+        const rows = await findAuthByHashes(this.db, hashes);
+        const ttl = Math.round(this.options.ttlMs - (performance.now() - started));
+        if (epoch !== this.epoch || ttl <= 0) continue;
+        for (const hash of hashes) {
+          const row = rows.get(hash);
+          if (row) this.remember(hash, row, ttl);
+          else this.known.delete(hash);
+        }
+      }
+    } catch {
+      // The database is away: the entries run out their lifetime and requests look them up (503).
+    } finally {
+      this.refreshing = false;
+    }
   }
 
   /** Keeps the id index as small as the cache: evicted and expired entries leave no trace. */
@@ -142,28 +218,39 @@ export class TokenVerifier {
   }
 }
 
-/** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
-export function decide(row: AuthRow, now: Date, permission: string | null): Verification {
-  const fail = (reason: AuthFailure): Verification => ({ ok: false, reason, token: row });
-  if (row.state === 'revoked') return fail('token_revoked');
-  if (row.state === 'expired' || (row.expiresAt && now >= row.expiresAt)) return fail('token_expired');
-  if (row.retired && (!row.retiredValidUntil || now >= row.retiredValidUntil)) return fail('token_rotated');
-  if (row.state === 'suspended') return fail('token_suspended');
-  if (permission && !row.permissions.includes(permission)) return fail('insufficient_permission');
+const orNull = (row: AuthRow | null) => (row ? entryOf(row) : null);
+
+function entryOf(row: AuthRow): Entry {
   const ends = [row.expiresAt, row.retired ? row.retiredValidUntil : null].filter(
     (d): d is Date => d !== null,
   );
   const validUntil = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
-  return {
-    ok: true,
-    token: {
-      id: row.id,
-      institutionId: row.institutionId,
-      name: row.name,
-      display: row.display,
-      permissions: row.permissions,
-      expiresAt: row.expiresAt,
-      validUntil,
-    },
+  const token: VerifiedToken = {
+    id: row.id,
+    institutionId: row.institutionId,
+    name: row.name,
+    display: row.display,
+    permissions: row.permissions,
+    expiresAt: row.expiresAt,
+    validUntil,
   };
+  return { row, valid: { ok: true, token }, used: false };
+}
+
+function judge(entry: Entry, institutionId: string, now: Date, permission: string | null): Verification {
+  // Another institution's token is unknown here; its row goes back so its owner can be told.
+  if (entry.row.institutionId !== institutionId)
+    return { ok: false, reason: 'invalid_token', token: entry.row };
+  const failure = refusal(entry.row, now, permission);
+  return failure ? { ok: false, reason: failure, token: entry.row } : entry.valid;
+}
+
+/** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
+export function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailure | null {
+  if (row.state === 'revoked') return 'token_revoked';
+  if (row.state === 'expired' || (row.expiresAt && now >= row.expiresAt)) return 'token_expired';
+  if (row.retired && (!row.retiredValidUntil || now >= row.retiredValidUntil)) return 'token_rotated';
+  if (row.state === 'suspended') return 'token_suspended';
+  if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
+  return null;
 }
