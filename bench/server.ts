@@ -51,7 +51,7 @@ export async function startTokend(
   const command = cpus ? ['taskset', '-c', cpus, process.execPath] : [process.execPath];
   const child = spawn(command[0] as string, [...command.slice(1), ...flags, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
-    stdio: ['ignore', process.env.BENCH_STDERR ? 'inherit' : 'ignore', process.env.BENCH_STDERR ? 'inherit' : 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
