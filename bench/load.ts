@@ -59,12 +59,15 @@ export async function drive(load: Load, seconds: number, connections: number): P
   }
 }
 
+export const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+};
+
 /** Rounds of one configuration folded into one row: totals for rates, medians for latencies. */
 export function combine(runs: Run[]) {
-  const median = (xs: number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)] as number);
-  };
   const requests = runs.reduce((n, r) => n + r.requests, 0);
   return {
     rps: requests / runs.reduce((n, r) => n + r.seconds, 0),
@@ -74,6 +77,7 @@ export function combine(runs: Run[]) {
     rssMax: Math.max(...runs.map((r) => r.rssMax)),
     failed: runs.reduce((n, r) => n + r.failed, 0),
     requests,
+    runs,
   };
 }
 

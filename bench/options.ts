@@ -35,9 +35,9 @@ export function benchOptions(): BenchOptions {
   return {
     postgresUrl: process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
     kinds,
-    durationS: num('BENCH_DURATION', 8),
+    durationS: num('BENCH_DURATION', 5),
     warmupS: num('BENCH_WARMUP', 3),
-    rounds: Math.max(1, num('BENCH_ROUNDS', 3)),
+    rounds: Math.max(1, num('BENCH_ROUNDS', 7)),
     connections: Math.max(1, num('BENCH_CONNECTIONS', 32)),
     tokens: num('BENCH_TOKENS', 1_000_000),
     pgliteTokens: num('BENCH_PGLITE_TOKENS', 100_000),

@@ -3,7 +3,7 @@
 // and each target marked met or missed by the numbers above it. Nothing here is typed in by hand.
 import { writeFileSync } from 'node:fs';
 import type { ListTimings } from './list.js';
-import type { Row } from './load.js';
+import { median, type Row, type Run } from './load.js';
 import type { BenchOptions } from './options.js';
 import type { percentiles } from './propagation.js';
 
@@ -48,14 +48,32 @@ function table(k: KindReport): string[] {
   return lines;
 }
 
+/**
+ * x/y per round, then the median: the two runs of a round are back to back, so a slow spell of the
+ * shared machine (other tenants, the database's own work) weighs on both and cancels out of the ratio.
+ */
+function paired(x: Row | undefined, y: Row | undefined, of: (r: Run) => number): number {
+  if (!x || !y) return NaN;
+  return median(x.runs.map((run, i) => of(run) / of(y.runs[i] as Run)));
+}
+
+const rate = (r: Run) => r.requests / r.seconds;
+const cpu = (r: Run) => r.cpuUs / r.requests;
+
 export function ratios(k: KindReport) {
   const get = (key: string) => k.rows.find((r) => r.key === key)?.row;
   const [a, b, d] = [get('a'), get('b'), get('d')];
   return {
-    throughputBA: b && a ? b.rps / a.rps : NaN,
-    cpuBA: b && a ? b.cpuPerRequest / a.cpuPerRequest : NaN,
-    throughputDB: d && b ? d.rps / b.rps : NaN,
-    cpuDB: d && b ? d.cpuPerRequest / b.cpuPerRequest : NaN,
+    throughputBA: paired(b, a, rate),
+    cpuBA: paired(b, a, cpu),
+    throughputDB: paired(d, b, rate),
+    cpuDB: paired(d, b, cpu),
+    totals: {
+      throughputBA: b && a ? b.rps / a.rps : NaN,
+      cpuBA: b && a ? b.cpuPerRequest / a.cpuPerRequest : NaN,
+      throughputDB: d && b ? d.rps / b.rps : NaN,
+      cpuDB: d && b ? d.cpuPerRequest / b.cpuPerRequest : NaN,
+    },
     rssBig: d?.rssMax ?? NaN,
   };
 }
@@ -70,8 +88,10 @@ function section(k: KindReport): string[] {
     '',
     ...table(k),
     '',
-    `- b/a: throughput ${f(r.throughputBA, 2)}, CPU per request ${f(r.cpuBA, 2)}×`,
-    `- d/b: throughput ${f(r.throughputDB, 2)}, CPU per request ${f(r.cpuDB, 2)}×`,
+    `- b/a, median of the ${k.rows[0]?.row.runs.length ?? 0} rounds' ratios: throughput ${f(r.throughputBA, 2)}, CPU per request ${f(r.cpuBA, 2)}×` +
+      ` (from the totals above: ${f(r.totals.throughputBA, 2)} and ${f(r.totals.cpuBA, 2)}×)`,
+    `- d/b, likewise: throughput ${f(r.throughputDB, 2)}, CPU per request ${f(r.cpuDB, 2)}×` +
+      ` (from the totals: ${f(r.totals.throughputDB, 2)} and ${f(r.totals.cpuDB, 2)}×)`,
     `- server RSS, peak during (d): ${mb(r.rssBig)}`,
   ];
   if (k.propagation) {
@@ -137,16 +157,20 @@ export function writeReport(path: string, report: Report): void {
     '',
     'Written by `npm run bench` (bench/run.ts) from one run; rerun it to refresh this file. Settings are environment',
     'variables (bench/options.ts): `BENCH_DURATION`, `BENCH_ROUNDS`, `BENCH_CONNECTIONS`, `BENCH_TOKENS`,',
-    '`BENCH_PGLITE_TOKENS`, `BENCH_TOKENS_IN_USE`, `BENCH_PROPAGATION_RUNS`, `BENCH_DATABASES`, `DATABASE_URL`.',
+    '`BENCH_PGLITE_TOKENS`, `BENCH_TOKENS_IN_USE`, `BENCH_PROPAGATION_RUNS`, `BENCH_DATABASES`, `BENCH_SERVER_CPUS`,',
+    '`BENCH_NODE_ARGS`, `DATABASE_URL`.',
     '',
     `Run ${report.startedAt}, ${f(report.minutes, 1)} minutes. Server: ${report.build}, one process per`,
     `configuration, log level ${o.logLevel}, reminder sweep off. Load: autocannon in the bench process,`,
     `${o.connections} connections, ${o.rounds} rounds of ${o.durationS} s per configuration, interleaved`,
     `(a, b, b′, c, d, then the next round), after a ${o.warmupS} s warm-up each; tokens sent as`,
-    `\`Authorization: Bearer\`, cycling through ${o.inUse} distinct tokens. req/s and CPU are totals over the`,
-    "rounds, latencies the median round. CPU is the server process's own (process.cpuUsage, read from",
-    '`tokend_process_cpu_microseconds` on /metrics before and after each run), so it does not depend on how',
-    'much of the machine the load generator and the database take.',
+    `\`Authorization: Bearer\`, cycling through ${o.inUse} distinct tokens (one prebuilt request each). req/s`,
+    "and CPU in the tables are totals over the rounds, latencies the median round. CPU is the server process's",
+    'own (process.cpuUsage, read from `tokend_process_cpu_microseconds` on /metrics before and after each',
+    'run), so it does not depend on how much of the machine the load generator and the database take. The',
+    "ratios the targets are judged by are the median of the rounds' ratios: the two runs of a ratio follow",
+    "each other, so a slow spell of this shared machine cancels out instead of landing on one configuration's",
+    `total.${process.env.BENCH_SERVER_CPUS ? ` Servers pinned to CPU ${process.env.BENCH_SERVER_CPUS} (BENCH_SERVER_CPUS).` : ''}`,
     '',
     'Machine:',
     '',
