@@ -68,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
 
-  const headers = securityHeaders();
+  const security = securityHeaders();
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.maxFileBytes, files: 1, fields: 5 } });
   await registerDocs(app);
@@ -83,7 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   app.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(headers);
+    void reply.headers(security);
     strictTransport(request, reply);
     done();
   });
