@@ -3,7 +3,7 @@
 // address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
 // echo what was presented.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Verification, VerifiedToken } from '../tokens/verifier.js';
+import type { Verification, VerifiedToken } from '../tokens/verdict.js';
 import type { RouteDeps } from './app.js';
 import { ApiError } from './errors.js';
 import { clientKey } from './rate-limit.js';

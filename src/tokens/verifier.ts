@@ -8,28 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Queryable } from '../db/db.js';
 import { type AuthRow, findAuthByHashes } from './secret-store.js';
 import { hashToken, isWellFormed } from './token.js';
-
-export type AuthFailure =
-  | 'invalid_token'
-  | 'token_suspended'
-  | 'token_revoked'
-  | 'token_expired'
-  | 'token_rotated'
-  | 'insufficient_permission';
-
-export interface VerifiedToken {
-  id: string;
-  institutionId: string;
-  name: string;
-  display: string;
-  permissions: string[];
-  expiresAt: Date | null;
-  /** What FF-Auth-Token-Valid-Until reports: expiry, or the earlier grace end of a retired secret. */
-  validUntil: Date | null;
-}
-
-export type Verification =
-  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; token: AuthRow | null };
+import { INVALID, judge, type Prepared, prepare, type Verification } from './verdict.js';
 
 export interface VerifierOptions {
   ttlMs: number;
@@ -42,15 +21,12 @@ export interface VerifierOptions {
   maxMissing?: number;
 }
 
-/** A cached row with the answer it gives when valid, built once rather than on every request. */
-interface Entry {
-  row: AuthRow;
-  valid: { ok: true; token: VerifiedToken };
+/** A prepared row in the cache. */
+interface Entry extends Prepared {
   /** Asked for since the last refresh: only entries in use are refreshed, idle ones just expire. */
   used: boolean;
 }
 
-const INVALID: Verification = { ok: false, reason: 'invalid_token', token: null };
 // Hashes re-read by one statement of the refresh.
 const REFRESH_BATCH = 500;
 
@@ -218,39 +194,5 @@ export class TokenVerifier {
   }
 }
 
+const entryOf = (row: AuthRow): Entry => ({ ...prepare(row), used: false });
 const orNull = (row: AuthRow | null) => (row ? entryOf(row) : null);
-
-function entryOf(row: AuthRow): Entry {
-  const ends = [row.expiresAt, row.retired ? row.retiredValidUntil : null].filter(
-    (d): d is Date => d !== null,
-  );
-  const validUntil = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
-  const token: VerifiedToken = {
-    id: row.id,
-    institutionId: row.institutionId,
-    name: row.name,
-    display: row.display,
-    permissions: row.permissions,
-    expiresAt: row.expiresAt,
-    validUntil,
-  };
-  return { row, valid: { ok: true, token }, used: false };
-}
-
-function judge(entry: Entry, institutionId: string, now: Date, permission: string | null): Verification {
-  // Another institution's token is unknown here; its row goes back so its owner can be told.
-  if (entry.row.institutionId !== institutionId)
-    return { ok: false, reason: 'invalid_token', token: entry.row };
-  const failure = refusal(entry.row, now, permission);
-  return failure ? { ok: false, reason: failure, token: entry.row } : entry.valid;
-}
-
-/** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
-export function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailure | null {
-  if (row.state === 'revoked') return 'token_revoked';
-  if (row.state === 'expired' || (row.expiresAt && now >= row.expiresAt)) return 'token_expired';
-  if (row.retired && (!row.retiredValidUntil || now >= row.retiredValidUntil)) return 'token_rotated';
-  if (row.state === 'suspended') return 'token_suspended';
-  if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
-  return null;
-}

@@ -3,7 +3,7 @@
 // credentials, preflight answered without authentication.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { VerifiedToken } from '../../tokens/verifier.js';
+import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../app.js';
 import { errors, TOKEN_SECURITY } from '../schemas.js';
 import { authenticate, then } from '../token-auth.js';

@@ -1,0 +1,75 @@
+// The pure decision of a token check (SPEC section 4) over a row the cache holds: institution, then
+// expiry before state, then permission, all at `now`, so a cached row never outlives its expiry and a
+// change of state is seen as soon as the row is. No I/O here; the verifier owns the cache.
+import type { AuthRow } from './secret-store.js';
+
+export type AuthFailure =
+  | 'invalid_token'
+  | 'token_suspended'
+  | 'token_revoked'
+  | 'token_expired'
+  | 'token_rotated'
+  | 'insufficient_permission';
+
+export interface VerifiedToken {
+  id: string;
+  institutionId: string;
+  name: string;
+  display: string;
+  permissions: string[];
+  expiresAt: Date | null;
+  /** What FF-Auth-Token-Valid-Until reports: expiry, or the earlier grace end of a retired secret. */
+  validUntil: Date | null;
+}
+
+export type Verification =
+  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; token: AuthRow | null };
+
+export interface Prepared {
+  row: AuthRow;
+  valid: { ok: true; token: VerifiedToken };
+}
+
+export const INVALID: Verification = { ok: false, reason: 'invalid_token', token: null };
+
+/** The row with the answer it gives when valid: built once per cache fill, not on every request. */
+export function prepare(row: AuthRow): Prepared {
+  const ends = [row.expiresAt, row.retired ? row.retiredValidUntil : null].filter(
+    (d): d is Date => d !== null,
+  );
+  const validUntil = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
+  const token: VerifiedToken = {
+    id: row.id,
+    institutionId: row.institutionId,
+    name: row.name,
+    display: row.display,
+    permissions: row.permissions,
+    expiresAt: row.expiresAt,
+    validUntil,
+  };
+  return { row, valid: { ok: true, token } };
+}
+
+/** The answer for a request to `institutionId` needing `permission`, at `now`. */
+export function judge(
+  entry: Prepared,
+  institutionId: string,
+  now: Date,
+  permission: string | null,
+): Verification {
+  // Another institution's token is unknown here; its row goes back so its owner can be told.
+  if (entry.row.institutionId !== institutionId)
+    return { ok: false, reason: 'invalid_token', token: entry.row };
+  const failure = refusal(entry.row, now, permission);
+  return failure ? { ok: false, reason: failure, token: entry.row } : entry.valid;
+}
+
+/** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
+function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailure | null {
+  if (row.state === 'revoked') return 'token_revoked';
+  if (row.state === 'expired' || (row.expiresAt && now >= row.expiresAt)) return 'token_expired';
+  if (row.retired && (!row.retiredValidUntil || now >= row.retiredValidUntil)) return 'token_rotated';
+  if (row.state === 'suspended') return 'token_suspended';
+  if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
+  return null;
+}
