@@ -164,12 +164,13 @@ test('suspend, reactivate, then revoke through the confirmation; the API follows
       `${action} is offered`,
     );
   }
-  await expectRefused(secret, 'token_revoked');
-  // Newest first: the revocation heads the audit history.
+  // Newest first: the revocation heads the audit history. Read before the refused call below, whose
+  // token.auth_failed event (written by the next usage flush) would otherwise race it to the top.
   const history = page.getByRole('region', { name: 'Audit history' });
   await eventually(async () =>
     assert.equal(await history.getByRole('row').nth(1).getByRole('cell').nth(1).textContent(), 'Revoked'),
   );
+  await expectRefused(secret, 'token_revoked');
 
   await page.getByRole('link', { name: '← Manage API Tokens' }).click();
   await page.getByRole('checkbox', { name: 'Revoked' }).check();
