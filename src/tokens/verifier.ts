@@ -6,7 +6,7 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { Queryable } from '../db/db.js';
-import { type AuthRow, findAuthByHashes } from './secret-store.js';
+import { type AuthRow, findAuthByHash, findAuthByHashes } from './secret-store.js';
 import { hashToken, isWellFormed } from './token.js';
 import { INVALID, judge, type Prepared, prepare, type Verification } from './verdict.js';
 
@@ -106,10 +106,10 @@ export class TokenVerifier {
   }
 
   private async lookup(hash: string): Promise<Entry | null> {
-    if (!this.known) return orNull(await this.fetch(hash));
+    if (!this.known) return orNull(await findAuthByHash(this.db, hash));
     const shared = this.pending.get(hash);
     if (shared && shared.epoch === this.epoch) return orNull(await shared.row);
-    const pending = { epoch: this.epoch, row: this.fetch(hash) };
+    const pending = { epoch: this.epoch, row: findAuthByHash(this.db, hash) };
     this.pending.set(hash, pending);
     try {
       const row = await pending.row;
@@ -123,10 +123,6 @@ export class TokenVerifier {
     } finally {
       if (this.pending.get(hash) === pending) this.pending.delete(hash);
     }
-  }
-
-  private async fetch(hash: string): Promise<AuthRow | null> {
-    return (await findAuthByHashes(this.db, [hash])).get(hash) ?? null;
   }
 
   // Jitter spreads the expiry of entries filled together so they are not all refetched in one instant.
