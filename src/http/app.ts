@@ -28,6 +28,7 @@ import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
 import { webRoutes } from './routes/web.js';
 import {
+  API_HEADERS,
   clientErrorHandler,
   frameworkErrors,
   securityHeaders,
@@ -68,9 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
 
-  const security = securityHeaders();
-  await app.register(cookie);
-  await app.register(multipart, { limits: { fileSize: config.maxFileBytes, files: 1, fields: 5 } });
+  const pageHeaders = securityHeaders();
   await registerDocs(app);
   // JSON only (and multipart for files): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
@@ -82,11 +81,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
   });
 
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(security);
-    strictTransport(request, reply);
-    done();
-  });
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request.routeOptions.url ?? 'unmatched', reply.statusCode);
     done();
@@ -99,30 +93,58 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.status(apiError.status).send(apiError.body());
   });
   app.setNotFoundHandler((request, reply) => {
+    strictTransport(request, reply);
     if (request.url.startsWith('/apis/') || request.method !== 'GET') {
-      return reply.status(404).send({ error: 'not_found', message: 'no such route' });
+      void reply.headers(API_HEADERS);
+      return reply.status(404).send(NOT_FOUND);
     }
+    void reply.headers(pageHeaders);
     return reply.callNotFound();
   });
 
   const routeDeps = { ...deps, metrics };
-  await app.register(healthRoutes(routeDeps));
-  // The API's routes sit in two scopes whose hooks are bound to the routes themselves, not to paths: a
-  // %-escaped path that the router decodes to an API route cannot slip past them, and probes, docs and
-  // the page pay nothing for them. One onRequest hook per scope, in callback style with a synchronous
-  // path while the institutions are cached: it runs on every token check, where a promise or a second
-  // hook per request is measurable.
-  const apiRequest =
+  // Every route sits in a scope with one onRequest hook that sets all of its headers: helmet's set on the
+  // page and the docs, the API set on JSON answers (probes included), and CORS on token routes. Scopes bind
+  // the hooks to the routes themselves, not to paths: a %-escaped path that the router decodes to an API
+  // route cannot slip past them. The hooks are in callback style with a synchronous path while the
+  // institutions are cached: they run on every token check, where a promise or a second hook per
+  // request is measurable.
+  const answers =
     (headers: Record<string, string>): onRequestHookHandler =>
     (request, reply, done) => {
       void reply.headers(headers);
+      strictTransport(request, reply);
+      done();
+    };
+  const apiRequest = (scope: Record<string, string>): onRequestHookHandler => {
+    const headers = { ...API_HEADERS, ...scope };
+    return (request, reply, done) => {
+      void reply.headers(headers);
+      strictTransport(request, reply);
       if (!transport.isSecure(request)) return done(new ApiError('https_required', 'use HTTPS'));
       const cached = services.institutions.cached(request.host);
       if (cached !== undefined) return answeredBy(request, cached, done);
       services.institutions.resolve(request.host).then((i) => answeredBy(request, i, done), done);
     };
+  };
+  await app.register(async (open) => {
+    open.addHook('onRequest', answers(API_HEADERS));
+    await open.register(healthRoutes(routeDeps));
+    // An unknown API path is a JSON 404, not the page that a GET of any other path falls back to.
+    open.get('/apis/*', { schema: { hide: true } }, async (_request, reply) =>
+      reply.status(404).send(NOT_FOUND),
+    );
+  });
+  await app.register(async (page) => {
+    page.addHook('onRequest', answers(pageHeaders));
+    await registerDocsUi(page);
+    await page.register(webRoutes());
+  });
   await app.register(async (staff) => {
-    staff.addHook('onRequest', apiRequest(NO_STORE));
+    staff.addHook('onRequest', apiRequest({}));
+    // Sessions (cookies) and uploads (multipart) are staff matters: token routes pay nothing for them.
+    await staff.register(cookie);
+    await staff.register(multipart, { limits: { fileSize: config.maxFileBytes, files: 1, fields: 5 } });
     // Action routes accept an absent body as `{}` so that `curl -X POST .../suspend` works. Token
     // routes take no body, so they are outside this scope and pay nothing for it.
     staff.addHook('preValidation', (request, _reply, done) => {
@@ -136,17 +158,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {
-    integrations.addHook('onRequest', apiRequest({ ...NO_STORE, ...CORS_HEADERS }));
+    integrations.addHook('onRequest', apiRequest(CORS_HEADERS));
     await integrations.register(tokenRoutes(routeDeps));
   });
-  await app.register(webRoutes());
   return app;
 }
 
 export type RouteDeps = AppDeps & { metrics: Metrics };
 
-// API answers carry tokens' metadata, secrets and CSRF tokens: no cache keeps them.
-const NO_STORE = { 'cache-control': 'no-store' };
+const NOT_FOUND = { error: 'not_found', message: 'no such route' };
 
 function answeredBy(request: FastifyRequest, institution: Institution | null, done: HookHandlerDoneFunction) {
   if (!institution) return done(new ApiError('unknown_institution', 'no institution answers on this host'));
@@ -204,6 +224,10 @@ async function registerDocs(app: FastifyInstance) {
       },
     },
   });
+}
+
+// The docs' pages and document are open routes; the OpenAPI plugin itself sits at the root to see every route.
+async function registerDocsUi(app: FastifyInstance) {
   await app.register(swaggerUi, { routePrefix: '/apis/v1/docs' });
   app.get('/apis/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

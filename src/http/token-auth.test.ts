@@ -207,7 +207,7 @@ for (const kind of databaseKinds()) {
       assert.equal(staff.headers['access-control-allow-origin'], undefined);
     });
 
-    test('token answers, refusals included, carry CORS, no-store and the security headers', async () => {
+    test('JSON answers carry the API security set, token answers CORS too; the page carries helmet', async () => {
       const t = await env.tenant();
       const { secret } = await (await t.adminAgent()).createToken();
       const ok = await t.request({ method: 'GET', url: '/apis/v1/token', headers: { FF_AUTH: secret } });
@@ -216,21 +216,36 @@ for (const kind of databaseKinds()) {
         url: '/apis/v1/token',
         headers: { FF_AUTH: 'sk-nope' },
       });
+      const staff = await t.request({ method: 'GET', url: '/apis/v1/session' });
+      const unknown = await t.request({ method: 'GET', url: '/apis/v1/nothing-here' });
+      const health = await t.request({ method: 'GET', url: '/healthz' });
       assert.equal(ok.statusCode, 200, said(ok));
       assert.equal(refused.statusCode, 401, said(refused));
-      for (const res of [ok, refused]) {
+      assert.equal(staff.statusCode, 401, said(staff));
+      assert.equal(unknown.statusCode, 404, said(unknown));
+      assert.equal(health.statusCode, 200, said(health));
+      for (const res of [ok, refused, staff, unknown, health]) {
         assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
-        assert.equal(res.headers['access-control-allow-origin'], '*');
-        assert.equal(res.headers['access-control-expose-headers'], 'FF-Auth-Token-Valid-Until');
         assert.equal(res.headers['cache-control'], 'no-store');
-        assert.match(String(res.headers['content-security-policy']), /^default-src 'self';/);
-        assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+        assert.equal(res.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'");
+        assert.equal(res.headers['x-frame-options'], 'DENY');
         assert.equal(res.headers['x-content-type-options'], 'nosniff');
         assert.equal(res.headers['referrer-policy'], 'no-referrer');
+        // The document-only headers stay with the page.
+        assert.equal(res.headers['cross-origin-opener-policy'], undefined);
       }
-      const health = await t.request({ method: 'GET', url: '/healthz' });
-      assert.equal(health.headers['x-content-type-options'], 'nosniff');
-      assert.equal(health.headers['access-control-allow-origin'], undefined);
+      for (const res of [ok, refused]) {
+        assert.equal(res.headers['access-control-allow-origin'], '*');
+        assert.equal(res.headers['access-control-expose-headers'], 'FF-Auth-Token-Valid-Until');
+      }
+      for (const res of [staff, unknown, health])
+        assert.equal(res.headers['access-control-allow-origin'], undefined);
+      const page = await t.request({ method: 'GET', url: '/' });
+      assert.equal(page.statusCode, 200, said(page));
+      assert.match(String(page.headers['content-security-policy']), /^default-src 'self';/);
+      assert.equal(page.headers['x-frame-options'], 'SAMEORIGIN');
+      assert.equal(page.headers['referrer-policy'], 'no-referrer');
+      assert.equal(page.headers['cross-origin-opener-policy'], 'same-origin');
     });
 
     test('a token without the files permission route is refused from staff data; unknown file is 404', async () => {

@@ -26,26 +26,48 @@ function queryToken(url: string | undefined): string | undefined {
   return q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('token') ?? undefined);
 }
 
-/** The credentials a request carries; forward auth also reads the original URI a gateway passes on. */
-export function readCarriers(request: FastifyRequest, forwarded = false): Presented[] {
-  const found: Presented[] = [];
-  const add = (token: string | undefined, carrier: Carrier) => {
-    if (token !== undefined) found.push({ token: token.trim(), carrier });
-  };
-  // Node keeps `FF_AUTH` as `ff_auth`; `FF-Auth` is the alias for proxies that drop underscores.
-  add(header(request, 'ff_auth'), 'FF_AUTH');
-  add(header(request, 'ff-auth'), 'FF-Auth');
-  const authorization = header(request, 'authorization');
-  const bearer = authorization ? /^Bearer[ \t]+(.*)$/i.exec(authorization) : null;
-  add(bearer?.[1], 'Authorization');
-  add(queryToken(request.url), 'query');
-  if (forwarded)
-    add(queryToken(header(request, 'x-original-uri') ?? header(request, 'x-forwarded-uri')), 'query');
+const BEARER = /^Bearer[ \t]+/i;
+
+function bearer(authorization: string | undefined): string | undefined {
+  const scheme = authorization === undefined ? null : BEARER.exec(authorization);
+  return scheme ? (authorization as string).slice(scheme[0].length) : undefined;
+}
+
+/** Adds one carrier's token to what was found so far: two different tokens are refused. */
+function offer(found: Presented | undefined, token: string | undefined, carrier: Carrier) {
+  if (token === undefined) return found;
+  const trimmed = token.trim();
+  if (found === undefined) return { token: trimmed, carrier };
+  if (found.token !== trimmed)
+    throw new ApiError('ambiguous_credentials', 'the request carries two different tokens');
   return found;
 }
 
+/**
+ * The token a request presents, the same in every carrier it uses (or none); forward auth also reads
+ * the original URI a gateway passes on. Runs on every token check, so it builds no list.
+ */
+export function presentedToken(request: FastifyRequest, forwarded = false): Presented | undefined {
+  // Node keeps `FF_AUTH` as `ff_auth`; `FF-Auth` is the alias for proxies that drop underscores.
+  let found = offer(undefined, header(request, 'ff_auth'), 'FF_AUTH');
+  found = offer(found, header(request, 'ff-auth'), 'FF-Auth');
+  found = offer(found, bearer(header(request, 'authorization')), 'Authorization');
+  found = offer(found, queryToken(request.url), 'query');
+  if (!forwarded) return found;
+  return offer(
+    found,
+    queryToken(header(request, 'x-original-uri') ?? header(request, 'x-forwarded-uri')),
+    'query',
+  );
+}
+
+/** Whether a request carries any token at all (two different ones included). */
 export function hasCarrier(request: FastifyRequest): boolean {
-  return readCarriers(request).length > 0;
+  try {
+    return presentedToken(request) !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 export type MaybePromise<T> = T | Promise<T>;
@@ -66,14 +88,9 @@ export function authenticate(
   permission: string | null,
   forwarded = false,
 ): MaybePromise<VerifiedToken> {
-  const presented = readCarriers(request, forwarded);
-  const first = presented[0];
+  const first = presentedToken(request, forwarded);
   if (!first)
     throw new ApiError('missing_token', 'send a token in FF_AUTH, Authorization: Bearer or ?token=');
-  for (const p of presented) {
-    if (p.token !== first.token)
-      throw new ApiError('ambiguous_credentials', 'the request carries two different tokens');
-  }
   const now = deps.services.clock();
   const result = deps.services.verifier.verify(first.token, request.institution.id, permission, now);
   if (result instanceof Promise) return result.then((r) => settle(deps, request, reply, first, now, r));

@@ -53,10 +53,23 @@ export function transportPolicy(config: Pick<Config, 'trustProxy' | 'allowLoopba
 }
 
 /**
- * helmet's headers for tokend's policy (CSP for the page, no-referrer, nosniff, frame and cross-origin
- * rules), computed once. Its middleware would set the same dozen headers on every raw response, and
- * both its per-request work and raw headers (which take Node off its fast path for writing the head)
- * showed on the hot path; set through Fastify's reply they cost a few property writes.
+ * What every JSON answer carries (the OWASP REST Security Cheat Sheet's set): no cache or referrer keeps
+ * it, nothing frames, sniffs or renders it. helmet's other headers are for documents: they go with the
+ * page and the docs (securityHeaders), not with answers that programs read.
+ */
+export const API_HEADERS: Record<string, string> = {
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/**
+ * helmet's headers for the page and the docs (CSP for the page, no-referrer, nosniff, frame and
+ * cross-origin rules), computed once. Its middleware would set the same dozen headers on every raw
+ * response, and both its per-request work and raw headers (which take Node off its fast path for writing
+ * the head) showed on the hot path; set through Fastify's reply they cost a few property writes.
  */
 export function securityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};

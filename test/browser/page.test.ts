@@ -143,6 +143,14 @@ test('suspend, reactivate, then revoke through the confirmation; the API follows
   await eventually(async () => assert.equal(await detailStatus(page).textContent(), 'Suspended'));
   await page.getByText('Investigating a leak').first().waitFor();
   await expectRefused(secret, 'token_suspended');
+  // The refusal is audited by the next usage flush (within a second): it heads the history once reloaded.
+  // Waiting for it here keeps it from racing the revocation to the top further down.
+  const history = page.getByRole('region', { name: 'Audit history' });
+  const newest = () => history.getByRole('row').nth(1).getByRole('cell').nth(1).textContent();
+  await eventually(async () => {
+    await page.reload();
+    assert.equal(await newest(), 'Request refused');
+  });
 
   await page.getByRole('button', { name: 'Reactivate' }).click();
   await eventually(async () => assert.equal(await detailStatus(page).textContent(), 'Active'));
@@ -166,10 +174,7 @@ test('suspend, reactivate, then revoke through the confirmation; the API follows
   }
   // Newest first: the revocation heads the audit history. Read before the refused call below, whose
   // token.auth_failed event (written by the next usage flush) would otherwise race it to the top.
-  const history = page.getByRole('region', { name: 'Audit history' });
-  await eventually(async () =>
-    assert.equal(await history.getByRole('row').nth(1).getByRole('cell').nth(1).textContent(), 'Revoked'),
-  );
+  await eventually(async () => assert.equal(await newest(), 'Revoked'));
   await expectRefused(secret, 'token_revoked');
 
   await page.getByRole('link', { name: '← Manage API Tokens' }).click();

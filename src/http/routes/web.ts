@@ -1,5 +1,5 @@
 // The Manage API Tokens page: the built React app (web/dist) at `/`, with index.html for any other
-// GET that is not an API path, so the page's own routes survive a reload.
+// GET that is not an API path (app.ts answers those), so the page's own routes survive a reload.
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +25,5 @@ export const webRoutes = () => async (app: FastifyInstance) => {
     return;
   }
   await app.register(fastifyStatic, { root, wildcard: false, index: ['index.html'] });
-  app.get('/*', { schema: { hide: true } }, async (request, reply) => {
-    if (request.url.startsWith('/apis/'))
-      return reply.status(404).send({ error: 'not_found', message: 'no such route' });
-    return reply.sendFile('index.html');
-  });
+  app.get('/*', { schema: { hide: true } }, async (_request, reply) => reply.sendFile('index.html'));
 };
