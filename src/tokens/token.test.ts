@@ -3,9 +3,11 @@
 // is checked as hard as "every token we make parses".
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
 import {
   checksum,
+  crc32,
   displayToken,
   encodeBase62,
   formatToken,
@@ -126,6 +128,16 @@ test('any single-character substitution is rejected', () => {
       if (c === token[i]) c = chars[(pick + 1) % chars.length]!;
       const changed = token.slice(0, i) + c + token.slice(i + 1);
       assert.equal(parseToken(changed), null, `${token} -> ${changed}`);
+    }),
+    RUNS,
+  );
+});
+
+test("the CRC-32 of ASCII text is zlib's", () => {
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary-ascii', maxLength: 200 }), (s) => {
+      assert.equal(crc32(s), zlibCrc32(s));
+      assert.equal(crc32(s, Math.floor(s.length / 2)), zlibCrc32(s.slice(0, Math.floor(s.length / 2))));
     }),
     RUNS,
   );
