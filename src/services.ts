@@ -17,7 +17,7 @@ export function buildServices(
   const verifier = new TokenVerifier(db, clock, { ttlMs: config.cacheTtlMs });
   const tokens = new TokenService(db, clock, (id) => verifier.invalidate(id));
   const usage = new UsageRecorder(db, onError);
-  const institutions = institutionResolver(db, clock, Math.max(config.cacheTtlMs, 1000));
+  const institutions = institutionResolver(db, Math.max(config.cacheTtlMs, 1000));
   return { db, clock, verifier, tokens, usage, institutions };
 }
 

@@ -156,7 +156,7 @@ export async function pickInstitution(q: Queryable, slug: string | undefined): P
  * Host → institution, refreshed at most every `ttlMs` (institutions change rarely and only through the
  * CLI; a request must not pay a query for it). One refresh at a time serves every waiting request.
  */
-export function institutionResolver(q: Queryable, clock: Clock, ttlMs = 1000) {
+export function institutionResolver(q: Queryable, ttlMs = 1000) {
   type Snapshot = { at: number; all: Institution[]; byHost: Map<string, Institution> };
   let cached: Snapshot | null = null;
   let loading: Promise<Snapshot> | null = null;
@@ -165,7 +165,7 @@ export function institutionResolver(q: Queryable, clock: Clock, ttlMs = 1000) {
       .listInstitutions(q)
       .then((all) => {
         const byHost = new Map(all.flatMap((i) => i.hostnames.map((h) => [h, i] as const)));
-        cached = { at: clock().getTime(), all, byHost };
+        cached = { at: performance.now(), all, byHost };
         return cached;
       })
       .finally(() => {
@@ -175,7 +175,8 @@ export function institutionResolver(q: Queryable, clock: Clock, ttlMs = 1000) {
   };
   const pick = ({ all, byHost }: Snapshot, host: string | undefined) =>
     all.length === 1 ? (all[0] ?? null) : (byHost.get(normalizeHost(host ?? '')) ?? null);
-  const fresh = () => (cached && clock().getTime() - cached.at < ttlMs ? cached : null);
+  // A snapshot's age is measured on the monotonic clock: it is a cache's lifetime, not business time.
+  const fresh = () => (cached && performance.now() - cached.at < ttlMs ? cached : null);
   return {
     /** The answer without waiting, or undefined when the snapshot is stale (then call resolve). */
     cached(host: string | undefined): Institution | null | undefined {
