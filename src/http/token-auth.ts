@@ -115,7 +115,7 @@ function settle(
     (header(request, 'user-agent') ?? '').slice(0, 500),
     presented.carrier,
   );
-  if (token.validUntil) void reply.header('ff-auth-token-valid-until', token.validUntil.toISOString());
+  if (token.validUntil) void reply.header('ff-auth-token-valid-until', token.validUntil);
   return token;
 }
 

@@ -18,8 +18,11 @@ export interface VerifiedToken {
   display: string;
   permissions: string[];
   expiresAt: Date | null;
-  /** What FF-Auth-Token-Valid-Until reports: expiry, or the earlier grace end of a retired secret. */
-  validUntil: Date | null;
+  /**
+   * What FF-Auth-Token-Valid-Until reports (ISO-8601 UTC, written once per cache fill): expiry, or the
+   * earlier grace end of a retired secret.
+   */
+  validUntil: string | null;
 }
 
 export type Verification =
@@ -37,7 +40,8 @@ export function prepare(row: AuthRow): Prepared {
   const ends = [row.expiresAt, row.retired ? row.retiredValidUntil : null].filter(
     (d): d is Date => d !== null,
   );
-  const validUntil = ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))) : null;
+  const validUntil =
+    ends.length > 0 ? new Date(Math.min(...ends.map((d) => d.getTime()))).toISOString() : null;
   const token: VerifiedToken = {
     id: row.id,
     institutionId: row.institutionId,
