@@ -34,8 +34,14 @@ export const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 /** Lower case, without port or trailing dot: the form hosts are stored and looked up in. */
 export function normalizeHost(host: string): string {
   const h = host.trim().toLowerCase();
-  const bare = h.startsWith('[') ? h.slice(0, h.indexOf(']') + 1) : (h.split(':')[0] ?? '');
-  return bare.replace(/\.$/, '');
+  // The name without its port (an IPv6 literal keeps its brackets) and one trailing dot. Runs on every
+  // request when there are several institutions, so an already bare name is returned as it is.
+  const colon = h.indexOf(':');
+  let end = h.length;
+  if (h.startsWith('[')) end = h.indexOf(']') + 1;
+  else if (colon >= 0) end = colon;
+  if (end > 0 && h[end - 1] === '.') end--;
+  return end === h.length ? h : h.slice(0, end);
 }
 
 function validate(i: InstitutionInput): Result<InstitutionInput> {

@@ -35,6 +35,8 @@ for (const kind of databaseKinds()) {
         { headers: { FF_AUTH: secret } },
         { headers: { 'FF-Auth': secret } },
         { headers: { authorization: `Bearer ${secret}` } },
+        // The scheme is case-insensitive and may be followed by several spaces or tabs.
+        { headers: { authorization: `bearer \t ${secret}` } },
         { query: `?token=${secret}` },
       ];
       for (const c of carriers) {

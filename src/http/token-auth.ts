@@ -26,11 +26,14 @@ function queryToken(url: string | undefined): string | undefined {
   return q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('token') ?? undefined);
 }
 
-const BEARER = /^Bearer[ \t]+/i;
+const BEARER = /^Bearer[ \t]/i;
 
+/** The credential of `Authorization: Bearer <token>` (scheme in any case), found without a match array. */
 function bearer(authorization: string | undefined): string | undefined {
-  const scheme = authorization === undefined ? null : BEARER.exec(authorization);
-  return scheme ? (authorization as string).slice(scheme[0].length) : undefined;
+  if (authorization === undefined || !BEARER.test(authorization)) return undefined;
+  let start = 7;
+  while (authorization[start] === ' ' || authorization[start] === '\t') start++;
+  return authorization.slice(start);
 }
 
 /** Adds one carrier's token to what was found so far: two different tokens are refused. */
