@@ -100,7 +100,7 @@ export const SETTINGS = {
     'TOKEND_CACHE_TTL',
     '1s',
     duration,
-    'Lifetime of a cached token check (backstop when a notification is missed); 0 disables the cache.',
+    "Lifetime of a cached token check on PostgreSQL (backstop when a notification is missed) and of an unknown token's entry; 0 disables the cache.",
   ),
   usageFlushMs: setting(
     'TOKEND_USAGE_FLUSH_INTERVAL',

@@ -14,7 +14,7 @@ export function buildServices(
   clock: Clock,
   onError?: (e: unknown) => void,
 ) {
-  const verifier = new TokenVerifier(db, clock, { ttlMs: config.cacheTtlMs });
+  const verifier = new TokenVerifier(db, clock, { ttlMs: config.cacheTtlMs, backstop: db.kind !== 'pglite' });
   const tokens = new TokenService(db, clock, (id) => verifier.invalidate(id));
   const usage = new UsageRecorder(db, onError);
   const institutions = institutionResolver(db, Math.max(config.cacheTtlMs, 1000));

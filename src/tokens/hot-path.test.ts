@@ -174,6 +174,45 @@ for (const kind of databaseKinds()) {
       }
     });
 
+    test('without the backstop (the embedded database) an entry lives until its token changes', async () => {
+      const t = await tenant();
+      const { secret, token } = await (await t.adminAgent()).createToken();
+      const c = counted(env.db);
+      const verifier = new TokenVerifier(c.db, env.clock, { ttlMs: 200, backstop: false });
+      try {
+        const seen = new Set<string>();
+        // Five lifetimes of steady use: one lookup, no refresh.
+        for (const end = Date.now() + 1000; Date.now() < end;) {
+          const v = await verifier.verify(secret, t.institution.id, null);
+          seen.add(v.ok ? 'ok' : v.reason);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        assert.deepEqual(seen, new Set(['ok']));
+        assert.equal(lookups(c.statements), 1, c.statements.join('\n'));
+        // Every change passes through the one process, which drops the entry after commit.
+        await env.db.query(`UPDATE api_tokens SET state = 'suspended' WHERE id = $1`, [token.id]);
+        verifier.invalidate(token.id);
+        const after = await verifier.verify(secret, t.institution.id, null);
+        assert.equal(after.ok ? 'ok' : after.reason, 'token_suspended');
+      } finally {
+        verifier.stop();
+      }
+    });
+
+    test('the server keeps the backstop on PostgreSQL only: refreshes there, none on the embedded one', async () => {
+      const t = await tenant();
+      const { secret } = await (await t.adminAgent()).createToken();
+      const before = lookups(statements);
+      // Two lifetimes (TOKEND_CACHE_TTL is 1 s here) of steady use through the server's own services.
+      for (const end = Date.now() + 2200; Date.now() < end;) {
+        assert.equal((await use(t, secret)).statusCode, 200);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const statementsMade = lookups(statements) - before;
+      if (kind === 'pglite') assert.equal(statementsMade, 1, 'one lookup, no refresh');
+      else assert.ok(statementsMade >= 3, `one lookup and refreshes, got ${statementsMade}`);
+    });
+
     test('steady-state requests write nothing; one flush writes their usage', async () => {
       const t = await tenant();
       const { secret, token } = await (await t.adminAgent()).createToken();

@@ -13,6 +13,13 @@ import { INVALID, judge, type Prepared, prepare, type Verification } from './ver
 export interface VerifierOptions {
   ttlMs: number;
   /**
+   * Whether known entries expire after ttlMs and are refreshed ahead (default): the backstop for changes
+   * this process is not told of — another instance's missed notification, hand-written SQL. The embedded
+   * database belongs to one process, through which every change passes and drops its entry after
+   * commit, so there entries need no lifetime (unknown hashes keep theirs).
+   */
+  backstop?: boolean;
+  /**
    * Known tokens kept (about 1 KB each). An entry lives at most ttlMs, so the useful size is the number
    * of distinct tokens seen within one lifetime; the bound keeps memory flat however many tokens exist.
    */
@@ -40,6 +47,7 @@ export class TokenVerifier {
   private epoch = 0;
   private refresher: NodeJS.Timeout | null = null;
   private refreshing = false;
+  private readonly backstop: boolean;
 
   constructor(
     private readonly db: Queryable,
@@ -47,10 +55,11 @@ export class TokenVerifier {
     private readonly options: VerifierOptions,
   ) {
     const on = options.ttlMs > 0;
+    this.backstop = options.backstop ?? true;
     this.known = on
       ? new LRUCache<string, Entry>({
           max: options.maxEntries ?? 50_000,
-          ttl: options.ttlMs,
+          ttl: this.backstop ? options.ttlMs : 0,
           dispose: (entry, hash) => this.forget(entry.row.id, hash),
         })
       : null;
@@ -119,7 +128,7 @@ export class TokenVerifier {
         this.missing?.set(hash, true, { ttl: this.jittered() });
         return null;
       }
-      return this.remember(hash, row, this.jittered());
+      return this.remember(hash, row, this.backstop ? this.jittered() : 0);
     } finally {
       if (this.pending.get(hash) === pending) this.pending.delete(hash);
     }
@@ -139,7 +148,7 @@ export class TokenVerifier {
       this.hashesById.set(row.id, hashes);
     }
     hashes.add(hash);
-    if (!this.refresher) {
+    if (this.backstop && !this.refresher) {
       this.refresher = setInterval(() => void this.refresh(), Math.max(1, this.options.ttlMs / 2));
       this.refresher.unref();
     }
