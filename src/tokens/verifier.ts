@@ -20,8 +20,9 @@ export interface VerifierOptions {
    */
   backstop?: boolean;
   /**
-   * Known tokens kept (about 1 KB each). An entry lives at most ttlMs, so the useful size is the number
-   * of distinct tokens seen within one lifetime; the bound keeps memory flat however many tokens exist.
+   * Known tokens kept (about 1 KB each). With the backstop an entry lives at most ttlMs, so the useful
+   * size is the number of distinct tokens seen within one lifetime; the bound keeps memory flat however
+   * many tokens exist.
    */
   maxEntries?: number;
   /** Unknown hashes kept, apart from known ones: a flood of made-up tokens cannot evict real entries. */
