@@ -22,7 +22,7 @@ import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { FailureLimiter } from './rate-limit.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
-import { fileRoutes } from './routes/files.js';
+import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
@@ -160,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (integrations) => {
     integrations.addHook('onRequest', apiRequest(CORS_HEADERS));
     await integrations.register(tokenRoutes(routeDeps));
+    await integrations.register(fileDownloadRoutes(routeDeps));
   });
   return app;
 }

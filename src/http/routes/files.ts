@@ -1,5 +1,5 @@
 // Files: staff upload and list them (session); integrations download them with a token holding
-// core.core.files_download. Bytes come from the database, so any instance serves any file.
+// core.core.files_download (fileDownloadRoutes, registered with the token routes). Bytes come from the database, so any instance serves any file.
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -11,7 +11,7 @@ import { ApiError } from '../errors.js';
 import { errors, IdParams, SESSION_SECURITY, TOKEN_SECURITY } from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 import { authenticate } from '../token-auth.js';
-import { corsHook } from './token.js';
+import { TokenQuery } from './token.js';
 
 export const FILES_DOWNLOAD = 'core.core.files_download';
 
@@ -102,11 +102,14 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
       return { items: page.items.map(meta), nextCursor: page.nextCursor };
     },
   );
+};
 
+/** The download, a token route: it sits with the token routes in their scope (CORS, no session). */
+export const fileDownloadRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  const { db } = deps.services;
   app.get<{ Params: { id: string } }>(
     '/apis/v1/files/:id/download',
     {
-      onRequest: corsHook,
       preValidation: async (request, reply) => {
         await authenticate(deps, request, reply, FILES_DOWNLOAD);
       },
@@ -114,10 +117,7 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
         tags: ['files'],
         security: TOKEN_SECURITY,
         params: IdParams,
-        querystring: Type.Object(
-          { token: Type.Optional(Type.String({ maxLength: 8192 })) },
-          { additionalProperties: false },
-        ),
+        querystring: TokenQuery,
         produces: ['application/octet-stream'],
         response: { ...errors(400, 401, 403, 404, 429, 503) },
       },
@@ -130,7 +130,6 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
         'content-disposition',
         `attachment; filename="${file.name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
       );
-      void reply.header('x-content-type-options', 'nosniff');
       return reply.send(Buffer.from(file.bytes));
     },
   );

@@ -2,7 +2,7 @@
 // for a gateway (`GET /apis/v1/auth`). CORS for token routes lives here too: any origin, no
 // credentials, preflight answered without authentication.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../app.js';
 import { errors, TOKEN_SECURITY } from '../schemas.js';
@@ -13,12 +13,6 @@ export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'FF-Auth-Token-Valid-Until',
-};
-
-/** An onRequest hook in callback style: no promise per request on the hot path. */
-export const corsHook = (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-  void reply.headers(CORS_HEADERS);
-  done();
 };
 
 /** The calling token's own view: what a verified token is, without staff data. */
@@ -43,7 +37,8 @@ function ownViewJson(token: VerifiedToken): string {
   return json;
 }
 
-const TokenQuery = Type.Object(
+/** The query of a token route: only the `token` carrier. */
+export const TokenQuery = Type.Object(
   { token: Type.Optional(Type.String({ maxLength: 8192 })) },
   { additionalProperties: false },
 );
