@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import type { Session } from '../accounts/sessions.js';
 import type { Institution } from '../accounts/store.js';
 import type { Config } from '../config.js';
-import { scrub } from '../log.js';
+import { requestLogger, scrub } from '../log.js';
 import type { Services } from '../services.js';
 import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
@@ -61,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
+    childLoggerFactory: (logger, bindings, options) => requestLogger(logger as Logger, bindings, options),
     frameworkErrors,
     clientErrorHandler,
   }) as unknown as FastifyInstance;
