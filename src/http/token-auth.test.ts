@@ -2,7 +2,7 @@
 // downloads, forward auth, the reduced self view, CORS, and each refusal of SPEC section 4.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createEnv, databaseKinds, type Env, said, type Tenant } from '../test-support/harness.js';
+import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '../test-support/harness.js';
 
 for (const kind of databaseKinds()) {
   describe(`token authentication (${kind})`, () => {
@@ -123,7 +123,7 @@ for (const kind of databaseKinds()) {
       const same = await call({ FF_AUTH: secret, authorization: `Bearer ${secret}` });
       assert.equal(same.statusCode, 200, `the same token in two carriers is not ambiguous: ${said(same)}`);
       await expect({ FF_AUTH: 'sk-nope' }, 401, 'invalid_token');
-      const flipped = `${secret.slice(0, -1)}${secret.endsWith('a') ? 'b' : 'a'}`;
+      const flipped = typoOf(secret);
       await expect({ FF_AUTH: flipped }, 401, 'invalid_token');
       const ghost = await (await (await env.tenant()).adminAgent()).createToken();
       await expect({ FF_AUTH: ghost.secret }, 401, 'invalid_token');

@@ -192,3 +192,6 @@ export { TOKENS_FEATURE };
 
 /** The response body, for assertion messages: a failing assertion shows what the server said. */
 export const said = (res: LightMyRequestResponse) => `${res.statusCode} ${res.body}`;
+
+/** The secret with its last character changed: a typo that the checksum refuses, never the secret itself. */
+export const typoOf = (secret: string) => `${secret.slice(0, -1)}${secret.endsWith('a') ? 'b' : 'a'}`;

@@ -10,7 +10,7 @@ import type { Db, Queryable } from '../db/db.js';
 import { buildApp } from '../http/app.js';
 import { memoryLimiter } from '../http/rate-limit.js';
 import { buildServices, type Services } from '../services.js';
-import { createEnv, databaseKinds, type Env, said, type Tenant } from '../test-support/harness.js';
+import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '../test-support/harness.js';
 import { formatToken } from './token.js';
 import { TokenVerifier } from './verifier.js';
 
@@ -112,7 +112,7 @@ for (const kind of databaseKinds()) {
     test('malformed tokens cost no query; a well-formed unknown one costs one per cache lifetime', async () => {
       const t = await tenant();
       const { secret } = await (await t.adminAgent()).createToken();
-      const typo = `${secret.slice(0, -1)}${secret.endsWith('a') ? 'b' : 'a'}`;
+      const typo = typoOf(secret);
       const unknown = formatToken(new Uint8Array(32).fill(7), 'nobody');
       const before = lookups(statements);
       for (const bad of ['sk-short', typo, 'x'.repeat(5000)]) {

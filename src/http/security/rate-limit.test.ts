@@ -3,7 +3,7 @@
 // address and other clients are unaffected. Clients get their own addresses through a trusted proxy.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createEnv, type Env, PASSWORD, said, type Tenant } from '../../test-support/harness.js';
+import { createEnv, type Env, PASSWORD, said, type Tenant, typoOf } from '../../test-support/harness.js';
 import { clientKey, memoryLimiter } from '../rate-limit.js';
 
 const PROXY = '10.0.0.7';
@@ -34,7 +34,7 @@ describe('failure rate limits (in memory)', () => {
   };
 
   test('token failures: the limit answers 401, then 429; valid tokens and other clients pass', async () => {
-    const bad = { FF_AUTH: `${secret.slice(0, -1)}0` };
+    const bad = { FF_AUTH: typoOf(secret) };
     for (let i = 0; i < 3; i++) assert.equal((await from('198.51.100.1', bad)).statusCode, 401);
     limited(await from('198.51.100.1', bad));
     limited(await from('198.51.100.1', { FF_AUTH: 'sk-garbage' }));
