@@ -2,7 +2,7 @@
 // logs), the audit event written beside its token_notices row, and the email itself.
 import type { MailMessage } from '../mail/mailer.js';
 import { messageIdFor, renderNotice, tokenPageUrl } from '../mail/templates.js';
-import type { EventRow } from '../tokens/store.js';
+import type { EventRow } from '../tokens/event-store.js';
 import type { NoticeKind } from './schedule.js';
 import type { Candidate, NoticeKey } from './store.js';
 

@@ -9,7 +9,7 @@ import type { Db } from '../db/db.js';
 import type { Mailer } from '../mail/mailer.js';
 import { recipientsFor } from '../mail/templates.js';
 import type { TokenService } from '../tokens/service.js';
-import { insertEvent } from '../tokens/store.js';
+import { insertEvent } from '../tokens/event-store.js';
 import { type NoticeOutcome, noticeEmail, noticeEvent, noticeKey, outcomeOf } from './notice.js';
 import { dueNotices, type NoticeKind } from './schedule.js';
 import * as store from './store.js';

@@ -10,6 +10,7 @@ import { chooseExpiry, type ExpiryChoice } from './expiry.js';
 import { type ListInput, parseListInput } from './list-query.js';
 import { effectiveState, TRANSITIONS, type Transition } from './lifecycle.js';
 import type { TokenRecord } from './store.js';
+import * as eventStore from './event-store.js';
 import * as store from './store.js';
 import * as secrets from './secret-store.js';
 import * as usageStore from './usage-store.js';
@@ -177,7 +178,7 @@ export class TokenService {
       if (!c) return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
       beforeSeq = c.id;
     }
-    const rows = await store.listEvents(this.db, id, limit + 1, beforeSeq);
+    const rows = await eventStore.listEvents(this.db, id, limit + 1, beforeSeq);
     const cut = pageOf(rows, limit, `events:${id}`, (e) => ({ key: e.at.toISOString(), id: e.seq }));
     const items = cut.items.map(({ seq: _seq, at, ...e }) => ({ ...e, at: at.toISOString() }));
     return ok({ items, nextCursor: cut.nextCursor });
@@ -319,7 +320,7 @@ export class TokenService {
     actor: Actor,
     details: Record<string, unknown>,
   ) {
-    return store.insertEvent(tx, {
+    return eventStore.insertEvent(tx, {
       institutionId,
       tokenId,
       type,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createEnv, databaseKinds, type Env } from '../test-support/harness.js';
+import * as eventStore from './event-store.js';
 import * as store from './store.js';
 import * as secrets from './secret-store.js';
 import * as usageStore from './usage-store.js';
@@ -154,7 +155,7 @@ for (const kind of databaseKinds()) {
 
     test('audit events are append-only', async () => {
       const { id, institutionId } = await insert();
-      await store.insertEvent(env.db, {
+      await eventStore.insertEvent(env.db, {
         institutionId,
         tokenId: id,
         type: 'token.created',

@@ -1,4 +1,4 @@
-// The SQL for token records, the management list, state transitions, expiry and audit events (secrets
+// The SQL for token records, the management list, state transitions and expiry (audit events, secrets
 // and usage have their own store files). Every state change is one guarded UPDATE (expected state and
 // unexpired in the WHERE clause); zero rows means another writer won or the token had expired.
 import type { Queryable } from '../db/db.js';
@@ -46,19 +46,10 @@ export type NewTokenRow = Pick<
   | 'expiresAt'
 > & { hash: string; createdBy: string | null };
 
-export interface EventRow {
-  institutionId: string;
-  tokenId: string;
-  type: string;
-  at: Date;
-  actorId: string | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-}
-
 type Row = Record<string, unknown>;
 
-const userRef = (r: Row, p: string): UserRef | null =>
+/** A joined user's columns (`<p>_id`, `<p>_email`, `<p>_name`) as a reference, or null. */
+export const userRef = (r: Row, p: string): UserRef | null =>
   r[`${p}_id`]
     ? { id: r[`${p}_id`] as string, email: r[`${p}_email`] as string, name: r[`${p}_name`] as string }
     : null;
@@ -234,50 +225,5 @@ export async function recordExpiry(
     institutionId: r.institution_id as string,
     expiresAt: r.expires_at as Date,
     previousState: r.previous_state as TokenState,
-  }));
-}
-
-export async function insertEvent(q: Queryable, e: EventRow): Promise<void> {
-  await q.query(
-    `INSERT INTO audit_events (id, institution_id, token_id, type, at, actor_id, ip, details)
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7)`,
-    [e.institutionId, e.tokenId, e.type, e.at, e.actorId, e.ip, JSON.stringify(e.details)],
-  );
-}
-
-export interface EventRecord {
-  id: string;
-  type: string;
-  at: Date;
-  actor: UserRef | null;
-  ip: string | null;
-  details: Record<string, unknown>;
-  seq: string;
-}
-
-/** Newest first; `beforeSeq` is the seq of the last event of the previous page. */
-export async function listEvents(
-  q: Queryable,
-  tokenId: string,
-  limit: number,
-  beforeSeq: string | null,
-): Promise<EventRecord[]> {
-  // Ordered by insertion, not by `at`: of two racing transitions the one that waited for the row lock
-  // read its time first but committed second, and the history must show the order that happened.
-  const rows = await q.query(
-    `SELECT e.id, e.type, e.at, e.ip, e.details, e.seq::text AS seq, u.id AS a_id, u.email AS a_email, u.name AS a_name
-     FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
-     WHERE e.token_id = $1 AND ($2::bigint IS NULL OR e.seq < $2::bigint)
-     ORDER BY e.seq DESC LIMIT $3`,
-    [tokenId, beforeSeq, limit],
-  );
-  return rows.map((r) => ({
-    id: r.id as string,
-    type: r.type as string,
-    at: r.at as Date,
-    actor: userRef(r, 'a'),
-    ip: (r.ip as string | null) ?? null,
-    details: r.details as Record<string, unknown>,
-    seq: r.seq as string,
   }));
 }
