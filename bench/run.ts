@@ -113,7 +113,7 @@ async function benchKind(kind: 'postgres' | 'pglite', o: BenchOptions): Promise<
           load: { server: big, path: token, tokens: db.bigSecrets },
         },
         {
-          // (d) runs in a process of its own, and processes of one build differ in speed: this is its ceiling.
+          // (d) runs in a process of its own, and processes of one build differ in speed: its own ceiling.
           key: 'a(d)',
           label: "GET /healthz on (d)'s server",
           load: { server: big, path: '/healthz', tokens: [] },

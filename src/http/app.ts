@@ -228,7 +228,8 @@ async function registerDocs(app: FastifyInstance) {
   });
 }
 
-// The docs' pages and document are open routes; the OpenAPI plugin itself sits at the root to see every route.
+// The docs' pages and document are open routes; the OpenAPI plugin itself sits at the root to see every
+// route.
 async function registerDocsUi(app: FastifyInstance) {
   await app.register(swaggerUi, { routePrefix: '/apis/v1/docs' });
   app.get('/apis/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -1,5 +1,6 @@
 // Files: staff upload and list them (session); integrations download them with a token holding
-// core.core.files_download (fileDownloadRoutes, registered with the token routes). Bytes come from the database, so any instance serves any file.
+// core.core.files_download (fileDownloadRoutes, registered with the token routes). Bytes come from the
+// database, so any instance serves any file.
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
