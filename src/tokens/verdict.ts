@@ -23,6 +23,8 @@ export interface VerifiedToken {
    * earlier grace end of a retired secret.
    */
   validUntil: string | null;
+  /** The token's own view (`GET /apis/v1/token`) as JSON, serialised once per cache fill. */
+  ownView: string;
 }
 
 export type Verification =
@@ -50,6 +52,14 @@ export function prepare(row: AuthRow): Prepared {
     permissions: row.permissions,
     expiresAt: row.expiresAt,
     validUntil,
+    ownView: JSON.stringify({
+      id: row.id,
+      name: row.name,
+      display: row.display,
+      state: 'active',
+      permissions: row.permissions,
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+    }),
   };
   return { row, valid: { ok: true, token } };
 }
@@ -71,8 +81,11 @@ export function judge(
 /** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
 function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailure | null {
   if (row.state === 'revoked') return 'token_revoked';
-  if (row.state === 'expired' || (row.expiresAt && now >= row.expiresAt)) return 'token_expired';
-  if (row.retired && (!row.retiredValidUntil || now >= row.retiredValidUntil)) return 'token_rotated';
+  // Times as numbers: `Date >= Date` converts both through Symbol.toPrimitive on every request.
+  const at = now.getTime();
+  if (row.state === 'expired' || (row.expiresAt && at >= row.expiresAt.getTime())) return 'token_expired';
+  if (row.retired && (!row.retiredValidUntil || at >= row.retiredValidUntil.getTime()))
+    return 'token_rotated';
   if (row.state === 'suspended') return 'token_suspended';
   if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
   return null;
