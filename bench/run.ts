@@ -75,13 +75,17 @@ async function benchKind(kind: 'postgres' | 'pglite', o: BenchOptions): Promise<
     TOKEND_AUTH_FAILURE_LIMIT: '1000000',
   };
   const servers: Tokend[] = [];
-  const start = async (name: string, env: Record<string, string>, withoutListener = false) => {
-    const server = await startTokend(name, { ...common, ...env }, { withoutListener });
+  const start = async (
+    name: string,
+    env: Record<string, string>,
+    options: { withoutListener?: boolean; baseline?: boolean } = {},
+  ) => {
+    const server = await startTokend(name, { ...common, ...env }, options);
     servers.push(server);
     return server;
   };
   try {
-    const cached = await start('cached', db.small);
+    const cached = await start('cached', db.small, { baseline: true });
     const uncached = await start('uncached', { ...db.smallCopy, TOKEND_CACHE_TTL: '0' });
     const big = await start('big', db.big);
     const token = '/apis/v1/token';
@@ -91,6 +95,16 @@ async function benchKind(kind: 'postgres' | 'pglite', o: BenchOptions): Promise<
           key: 'a',
           label: 'GET /healthz, no token (the ceiling)',
           load: { server: cached, path: '/healthz', tokens: [] },
+        },
+        {
+          key: 'a′',
+          label: "GET /healthz sent with (b)'s token header, not checked",
+          load: { server: cached, path: '/healthz', tokens: db.smallSecrets },
+        },
+        {
+          key: 's',
+          label: "(b)'s answer, same headers and body, without the check (bench-only route)",
+          load: { server: cached, path: '/apis/v1/bench/answer', tokens: db.smallSecrets },
         },
         {
           key: 'b',
@@ -135,7 +149,7 @@ async function benchKind(kind: 'postgres' | 'pglite', o: BenchOptions): Promise<
       log('postgres: propagation');
       const staff = await live.login(cached.url, ADMIN.email, ADMIN.password);
       const b = await start('B', db.small);
-      const deaf = await start('B without listener', db.small, true);
+      const deaf = await start('B without listener', db.small, { withoutListener: true });
       report.propagation = {
         withListener: percentiles(await suspensionDelays(cached.url, b.url, staff, o.propagationRuns)),
         withoutListener: percentiles(

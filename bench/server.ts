@@ -38,19 +38,31 @@ export function checkBuild(): string {
 export async function startTokend(
   name: string,
   env: Record<string, string>,
-  options: { withoutListener?: boolean } = {},
+  options: { withoutListener?: boolean; baseline?: boolean } = {},
 ): Promise<Tokend> {
   const port = await freePort();
-  const args = options.withoutListener
-    ? ['--import', 'tsx', join(root, 'bench', 'tokend-without-listener.ts')]
-    : [join(root, 'bin', 'tokend.js'), 'serve'];
+  // The bench's own entry, for what `tokend serve` does not do (bench/tokend-bench.ts); same build.
+  const own = {
+    ...(options.withoutListener ? { BENCH_NO_LISTENER: '1' } : {}),
+    ...(options.baseline ? { BENCH_BASELINE: '1' } : {}),
+  };
+  const args =
+    Object.keys(own).length > 0
+      ? ['--import', 'tsx', join(root, 'bench', 'tokend-bench.ts')]
+      : [join(root, 'bin', 'tokend.js'), 'serve'];
   // BENCH_NODE_ARGS passes flags to the servers' node, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile.
   const flags = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // BENCH_SERVER_CPUS pins the servers to cores (taskset), apart from the load generator.
   const cpus = process.env.BENCH_SERVER_CPUS;
   const command = cpus ? ['taskset', '-c', cpus, process.execPath] : [process.execPath];
   const child = spawn(command[0] as string, [...command.slice(1), ...flags, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env, PORT: String(port) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ...env,
+      ...own,
+      PORT: String(port),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
 import { ChangeListener } from './db/listener.js';
-import { buildApp } from './http/app.js';
+import { type AppDeps, buildApp } from './http/app.js';
 import { failureLimiter } from './http/rate-limit.js';
 import { createLogger } from './log.js';
 import { startReminderLoop } from './reminders/loop.js';
@@ -21,8 +21,14 @@ export interface Running {
 
 export async function startServer(
   config: Config,
-  // `notifications: false` runs without the change listener (the bench measures the cache-lifetime bound).
-  options: { clock?: Clock; logger?: Logger; notifications?: boolean } = {},
+  // `notifications: false` runs without the change listener (the bench measures the cache-lifetime bound);
+  // `extraTokenRoutes` adds the bench's baseline route.
+  options: {
+    clock?: Clock;
+    logger?: Logger;
+    notifications?: boolean;
+    extraTokenRoutes?: AppDeps['extraTokenRoutes'];
+  } = {},
 ): Promise<Running> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -51,6 +57,7 @@ export async function startServer(
     limiter,
     ...readiness,
     ...(https ? { https } : {}),
+    ...(options.extraTokenRoutes ? { extraTokenRoutes: options.extraTokenRoutes } : {}),
   });
   await app.listen({ port: config.port, host: config.host });
   services.usage.start(config.usageFlushMs);

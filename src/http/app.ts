@@ -44,6 +44,11 @@ export interface AppDeps {
   /** Extra readiness checks (the NOTIFY listener): name → ok. */
   readiness?: () => Record<string, boolean>;
   https?: { cert: string; key: string };
+  /**
+   * More routes in the token routes' scope, with their hook and headers: the bench's answer without a
+   * check (bench/tokend-bench.ts). None in tokend itself.
+   */
+  extraTokenRoutes?: (deps: RouteDeps) => (app: FastifyInstance) => Promise<void>;
 }
 
 declare module 'fastify' {
@@ -162,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     integrations.addHook('onRequest', apiRequest(CORS_HEADERS));
     await integrations.register(tokenRoutes(routeDeps));
     await integrations.register(fileDownloadRoutes(routeDeps));
+    if (deps.extraTokenRoutes) await integrations.register(deps.extraTokenRoutes(routeDeps));
   });
   return app;
 }

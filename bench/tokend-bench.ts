@@ -1,0 +1,47 @@
+// `tokend serve` as the bench starts it, from the build in dist/ when there is one (as bin/tokend.js does).
+// BENCH_NO_LISTENER=1 runs it without the change listener: how long another instance's change takes to
+// be honoured when notifications are lost (the cache-lifetime bound). BENCH_BASELINE=1 adds
+// GET /apis/v1/bench/answer beside the token routes: after one real check, it answers every request with
+// that token's answer to GET /apis/v1/token, same headers and same body, without checking anything, so
+// the bench can tell what (b)'s request and answer cost from what the check costs.
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { RouteDeps } from '../src/http/app.js';
+import type * as TokenRoutes from '../src/http/routes/token.js';
+import type * as Main from '../src/main.js';
+import type { VerifiedToken } from '../src/tokens/verdict.js';
+
+const built = new URL('../dist/src/', import.meta.url);
+const from = existsSync(new URL('main.js', built)) ? built : new URL('../src/', import.meta.url);
+const load = async <T>(path: string) => (await import(new URL(path, from).href)) as T;
+const { startServer } = await load<typeof Main>('main.js');
+const { loadConfig } = await load<typeof import('../src/config.js')>('config.js');
+const { TokenQuery } = await load<typeof TokenRoutes>('http/routes/token.js');
+
+// Shaped like the GET /apis/v1/token handler (synchronous, the same reply calls), minus the check.
+const baseline = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  let answer: VerifiedToken | null = null;
+  // The first request's token, checked once (the load sends `Authorization: Bearer`).
+  const first = async (authorization: string | undefined, institutionId: string) => {
+    const result = await deps.services.verifier.verify(authorization?.slice(7) ?? '', institutionId, null);
+    if (!result.ok) throw new Error(`the bench's token is refused: ${result.reason}`);
+    answer = result.token;
+    return answer.ownView;
+  };
+  app.get('/apis/v1/bench/answer', { schema: { hide: true, querystring: TokenQuery } }, (request, reply) => {
+    void reply.type('application/json; charset=utf-8');
+    if (!answer) return first(request.headers.authorization, request.institution.id);
+    if (answer.validUntil) void reply.header('ff-auth-token-valid-until', answer.validUntil);
+    return answer.ownView;
+  });
+};
+
+const running = await startServer(loadConfig(), {
+  notifications: process.env.BENCH_NO_LISTENER !== '1',
+  ...(process.env.BENCH_BASELINE === '1' ? { extraTokenRoutes: baseline } : {}),
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void running.stop().then(() => process.exit(0));
+  });
+}
