@@ -8,6 +8,7 @@ import type { Db } from '../src/db/db.js';
 import { generateToken } from '../src/tokens/token.js';
 
 const BATCH = 5_000;
+const WRITERS = 2;
 const DAY = 86_400_000;
 const NOW = Date.now();
 
@@ -96,17 +97,18 @@ export async function seedTokens(
   const started = performance.now();
   const ids = await institutions(db, Math.max(1, Math.ceil(total / perInstitution)));
   const secrets: string[] = [];
-  // Two batches in flight at most: minting (CPU here) overlaps writing (CPU in the database).
-  let writing: Promise<void> = Promise.resolve();
+  // Minting (CPU here) overlaps writing, and WRITERS batches are written at once on connections of their
+  // own, so that the database's inserts use every core (PGlite runs them one at a time all the same).
+  const writing: Promise<void>[] = [];
   for (let from = 0; from < total;) {
     const institution = ids[Math.floor(from / perInstitution)] as string;
     const size = Math.min(BATCH, total - from, perInstitution - (from % perInstitution));
     const made = batch(from, size, keep);
     secrets.push(...made.secrets);
-    await writing;
-    writing = insertBatch(db, institution, made.cols);
+    if (writing.length >= WRITERS) await writing.shift();
+    writing.push(insertBatch(db, institution, made.cols));
     from += size;
   }
-  await writing;
+  await Promise.all(writing);
   return { secrets, ms: performance.now() - started };
 }
