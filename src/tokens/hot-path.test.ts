@@ -154,17 +154,24 @@ for (const kind of databaseKinds()) {
       const verifier = new TokenVerifier(env.db, env.clock, { ttlMs: 400 });
       try {
         assert.equal((await verifier.verify(secret, t.institution.id, null)).ok, true);
+        const answered = new Set<object>();
         const answers = async (ms: number) => {
           const seen: (string | 'looked up')[] = [];
+          answered.clear();
           for (const end = Date.now() + ms; Date.now() < end;) {
             const v = verifier.verify(secret, t.institution.id, null);
-            seen.push(v instanceof Promise ? 'looked up' : v.ok ? 'ok' : v.reason);
+            seen.push(v instanceof Promise ? 'looked up' : v.ok ? `ok ${v.token.name}` : v.reason);
+            if (!(v instanceof Promise) && v.ok) answered.add(v.token);
             await new Promise((r) => setTimeout(r, 10));
           }
           return seen;
         };
         // Three lifetimes: an entry that simply expired would be looked up again at least twice.
-        assert.deepEqual(new Set(await answers(1200)), new Set(['ok']));
+        assert.deepEqual(new Set(await answers(1200)), new Set([`ok ${token.name}`]));
+        assert.equal(answered.size, 1, 'an unchanged token keeps its prepared answer through refreshes');
+        await env.db.query(`UPDATE api_tokens SET name = 'Renamed' WHERE id = $1`, [token.id]);
+        const renamed = await answers(1000);
+        assert.equal(renamed.at(-1), 'ok Renamed', renamed.join(' '));
         await env.db.query(`UPDATE api_tokens SET state = 'suspended' WHERE id = $1`, [token.id]);
         const after = await answers(1000);
         assert.ok(!after.includes('looked up'), after.join(' '));

@@ -90,3 +90,24 @@ function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailur
   if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
   return null;
 }
+
+/**
+ * Whether a re-read row says what the cached one says, field by field (AuthRow's every field): a refresh
+ * that finds its token unchanged keeps the prepared answer instead of building and serialising a new one.
+ */
+export function sameRow(a: AuthRow, b: AuthRow): boolean {
+  return (
+    a.id === b.id &&
+    a.institutionId === b.institutionId &&
+    a.name === b.name &&
+    a.display === b.display &&
+    a.state === b.state &&
+    time(a.expiresAt) === time(b.expiresAt) &&
+    a.retired === b.retired &&
+    time(a.retiredValidUntil) === time(b.retiredValidUntil) &&
+    a.permissions.length === b.permissions.length &&
+    a.permissions.every((p, i) => p === b.permissions[i])
+  );
+}
+
+const time = (d: Date | null) => d?.getTime() ?? null;

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Queryable } from '../db/db.js';
 import { type AuthRow, findAuthByHash, findAuthByHashes } from './secret-store.js';
 import { hashToken, isWellFormed } from './token.js';
-import { INVALID, judge, type Prepared, prepare, type Verification } from './verdict.js';
+import { INVALID, judge, type Prepared, prepare, sameRow, type Verification } from './verdict.js';
 
 export interface VerifierOptions {
   ttlMs: number;
@@ -141,7 +141,8 @@ export class TokenVerifier {
   }
 
   private remember(hash: string, row: AuthRow, ttl: number): Entry {
-    const entry = entryOf(row);
+    const cached = this.known?.peek(hash);
+    const entry = cached && sameRow(cached.row, row) ? cached : entryOf(row);
     this.known?.set(hash, entry, { ttl });
     let hashes = this.hashesById.get(row.id);
     if (!hashes) {
