@@ -1,21 +1,11 @@
-// Rotation (a new secret, the old one honoured for a grace period) and renewal (a new expiry), and why
-// any guarded change, transitions included, wrote nothing. Each checks its input, then one guarded
-// statement and its audit event commit together; zero rows means the token had moved on meanwhile.
+// Rotation (a new secret, the old one honoured for a grace period) and renewal (a new expiry). Each
+// checks its input, then one guarded statement and its audit event commit together; zero rows means the
+// token had moved on meanwhile, and refusal() says why.
 import type { Institution } from '../accounts/store.js';
 import { fail, ok, type Result } from '../errors.js';
 import { chooseExpiry, type ExpiryChoice } from './expiry.js';
-import { effectiveState } from './lifecycle.js';
 import * as secrets from './secret-store.js';
-import {
-  type Actor,
-  badId,
-  owned,
-  recordEvent,
-  recordExpiry,
-  reread,
-  type TokenDeps,
-} from './service-support.js';
-import * as store from './store.js';
+import { type Actor, badId, owned, recordEvent, refusal, reread, type TokenDeps } from './service-support.js';
 import { generateToken } from './token.js';
 import { iso, type TokenView } from './view.js';
 
@@ -107,30 +97,4 @@ export async function renew(
   if (!renewed) return refusal(deps, inst, id, 'renew', now);
   deps.changed(id);
   return ok(await reread(deps.db, inst, id, now));
-}
-
-/** Why a guarded change wrote nothing: gone (404), or a state or display that no longer allows it (409). */
-export async function refusal(
-  deps: TokenDeps,
-  inst: Institution,
-  id: string,
-  action: string,
-  now: Date,
-  expectedDisplay?: string,
-) {
-  const token = await store.findToken(deps.db, inst.id, id);
-  if (!token) return fail('not_found', 'token not found');
-  const state = effectiveState(token.state, token.expiresAt, now);
-  if (state === 'expired' && token.state !== 'expired') await recordExpiry(deps, [id]);
-  if (
-    expectedDisplay !== undefined &&
-    token.display !== expectedDisplay &&
-    (state === 'active' || state === 'suspended')
-  ) {
-    return fail(
-      'invalid_transition',
-      'the token was rotated meanwhile: its display no longer matches expectedDisplay',
-    );
-  }
-  return fail('invalid_transition', `cannot ${action} a token that is ${state}`);
 }

@@ -1,11 +1,13 @@
 // What the token services (service.ts, rotation.ts) share: the database, clock and change notice they
 // are built with, the caller's own token by id, the view re-read after a commit, the audit event written
-// inside the change's transaction, and recording expiry, which a refused change may be the first to see.
+// inside the change's transaction, why a guarded change wrote nothing, and recording expiry, which such a
+// refusal may be the first to see.
 import type { Institution } from '../accounts/store.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import * as eventStore from './event-store.js';
+import { effectiveState } from './lifecycle.js';
 import type { TokenRecord } from './store.js';
 import * as store from './store.js';
 import { type TokenView, tokenView } from './view.js';
@@ -85,4 +87,30 @@ export async function recordExpiry(
   });
   for (const r of expired) deps.changed(r.id);
   return expired;
+}
+
+/** Why a guarded change wrote nothing: gone (404), or a state or display that no longer allows it (409). */
+export async function refusal(
+  deps: TokenDeps,
+  inst: Institution,
+  id: string,
+  action: string,
+  now: Date,
+  expectedDisplay?: string,
+) {
+  const token = await store.findToken(deps.db, inst.id, id);
+  if (!token) return fail('not_found', 'token not found');
+  const state = effectiveState(token.state, token.expiresAt, now);
+  if (state === 'expired' && token.state !== 'expired') await recordExpiry(deps, [id]);
+  if (
+    expectedDisplay !== undefined &&
+    token.display !== expectedDisplay &&
+    (state === 'active' || state === 'suspended')
+  ) {
+    return fail(
+      'invalid_transition',
+      'the token was rotated meanwhile: its display no longer matches expectedDisplay',
+    );
+  }
+  return fail('invalid_transition', `cannot ${action} a token that is ${state}`);
 }

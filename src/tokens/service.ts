@@ -18,6 +18,7 @@ import {
   owned,
   recordEvent,
   recordExpiry,
+  refusal,
   reread,
   type TokenDeps,
 } from './service-support.js';
@@ -26,9 +27,6 @@ import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
 import { iso, type TokenView, tokenView } from './view.js';
 import { decodeCursor, pageOf } from '../pagination.js';
-
-export { MAX_GRACE_SECONDS, type RotateInput } from './rotation.js';
-export type { Actor } from './service-support.js';
 
 export const PERMISSIONS = ['core.core.files_download'] as const;
 
@@ -152,7 +150,7 @@ export class TokenService {
         await recordEvent(tx, inst.id, id, rule.event, now, actor, why.value ? { reason: why.value } : {});
       return done;
     });
-    if (!applied) return rotation.refusal(this.deps, inst, id, t, now);
+    if (!applied) return refusal(this.deps, inst, id, t, now);
     this.deps.changed(id);
     return ok(await reread(this.deps.db, inst, id, now));
   }
