@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { RouteDeps } from '../src/http/app.js';
 import type * as TokenRoutes from '../src/http/routes/token.js';
+import type * as TokenAuth from '../src/http/token-auth.js';
 import type * as Main from '../src/main.js';
 import type { VerifiedToken } from '../src/tokens/verdict.js';
 
@@ -17,20 +18,16 @@ const load = async <T>(path: string) => (await import(new URL(path, from).href))
 const { startServer } = await load<typeof Main>('main.js');
 const { loadConfig } = await load<typeof import('../src/config.js')>('config.js');
 const { TokenQuery } = await load<typeof TokenRoutes>('http/routes/token.js');
+const { andThen, authenticate } = await load<typeof TokenAuth>('http/token-auth.js');
 
 // Shaped like the GET /apis/v1/token handler (synchronous, the same reply calls), minus the check.
 const baseline = (deps: RouteDeps) => async (app: FastifyInstance) => {
   let answer: VerifiedToken | null = null;
-  // The first request's token, checked once (the load sends `Authorization: Bearer`).
-  const first = async (authorization: string | undefined, institutionId: string) => {
-    const result = await deps.services.verifier.verify(authorization?.slice(7) ?? '', institutionId, null);
-    if (!result.ok) throw new Error(`the bench's token is refused: ${result.reason}`);
-    answer = result.token;
-    return answer.ownView;
-  };
   app.get('/apis/v1/bench/answer', { schema: { hide: true, querystring: TokenQuery } }, (request, reply) => {
     void reply.type('application/json; charset=utf-8');
-    if (!answer) return first(request.headers.authorization, request.institution.id);
+    // The first request is checked as GET /apis/v1/token checks it; its answer serves every later one.
+    if (!answer)
+      return andThen(authenticate(deps, request, reply, null), (token) => (answer = token).ownView);
     if (answer.validUntil) void reply.header('ff-auth-token-valid-until', answer.validUntil);
     return answer.ownView;
   });

@@ -75,8 +75,11 @@ export function hasCarrier(request: FastifyRequest): boolean {
 
 export type MaybePromise<T> = T | Promise<T>;
 
-/** Applies `fn` now to a value, or later to a promise: the cached path stays free of promises. */
-export function then<T, U>(value: MaybePromise<T>, fn: (t: T) => MaybePromise<U>): MaybePromise<U> {
+/**
+ * Applies `fn` now to a value, or later to a promise: the cached path stays free of promises. Not named
+ * `then`: a module exporting `then` is a thenable, and `await import()` of it would call it.
+ */
+export function andThen<T, U>(value: MaybePromise<T>, fn: (t: T) => MaybePromise<U>): MaybePromise<U> {
   return value instanceof Promise ? value.then(fn) : fn(value);
 }
 

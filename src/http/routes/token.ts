@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../app.js';
 import { errors, TOKEN_SECURITY } from '../schemas.js';
-import { authenticate, then } from '../token-auth.js';
+import { andThen, authenticate } from '../token-auth.js';
 
 export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/:id/download'];
 
@@ -58,7 +58,7 @@ export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => 
     // verified (cached) facts: the token's own view costs no query of its own.
     (request, reply) => {
       void reply.type('application/json; charset=utf-8');
-      return then(authenticate(deps, request, reply, null), ownView);
+      return andThen(authenticate(deps, request, reply, null), ownView);
     },
   );
 
@@ -77,7 +77,7 @@ export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => 
     (request, reply) => {
       const wanted = request.headers['x-tokend-permission'];
       const permission = (Array.isArray(wanted) ? wanted[0] : wanted)?.trim() || null;
-      return then(authenticate(deps, request, reply, permission, true), (verified) => {
+      return andThen(authenticate(deps, request, reply, permission, true), (verified) => {
         void reply.header('x-tokend-token-id', verified.id);
         void reply.header('x-tokend-institution', request.institution.slug);
         void reply.header('x-tokend-permissions', verified.permissions.join(' '));
