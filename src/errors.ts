@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   https_required: 403,
   not_found: 404,
   unknown_institution: 404,
+  request_timeout: 408,
   invalid_transition: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
