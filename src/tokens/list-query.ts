@@ -1,6 +1,9 @@
 // The management list's parameters (SPEC section 5), checked and normalised before any query: states
 // (effective), search, issued for, sort, order and limit. The normalised filters also bind the cursor.
+// The API's schema checks the same first; these checks are what the CLI's list gets.
 import { fail, ok } from '../errors.js';
+import { cursorHolds } from '../pagination.js';
+import { textAllowed } from '../text-rules.js';
 import type { TokenState } from './lifecycle.js';
 
 export const STATES: readonly TokenState[] = ['active', 'suspended', 'revoked', 'expired'];
@@ -32,6 +35,13 @@ export function parseListInput(input: ListInput) {
   if ((input.q ?? '').length > 200) return fail('invalid_request', 'q must be at most 200 characters', 'q');
   if ((input.issuedFor ?? '').length > 200)
     return fail('invalid_request', 'issuedFor must be at most 200 characters', 'issuedFor');
+  for (const field of ['q', 'issuedFor'] as const) {
+    if (!textAllowed(input[field] ?? '', 'line'))
+      return fail('invalid_request', `${field} must not hold control characters`, field);
+  }
+  // The binding is checked where the query's fingerprint is made; here, that the id is a token's.
+  if (input.cursor !== undefined && !cursorHolds(input.cursor, 'uuid'))
+    return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
   return ok({
     states: [...new Set(states)].sort() as TokenState[],
     q: input.q?.trim() || null,
