@@ -63,6 +63,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: 64 * 1024,
+    // The router takes an id of any length (the URL is bounded by the 16 kB header limit): its schema
+    // answers 400 for a malformed one, where the router's default 100 would fall through to a 404.
+    routerOptions: { maxParamLength: 16 * 1024 },
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
     return503OnClosing: true,

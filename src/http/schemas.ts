@@ -1,6 +1,11 @@
 // The JSON shapes of SPEC section 5 as TypeBox schemas: they validate input (unknown fields refused),
-// serialise output and generate the OpenAPI document, so the three cannot disagree.
-import { type TSchema, Type } from '@sinclair/typebox';
+// serialise output and generate the OpenAPI document, so the three cannot disagree. Text inputs are
+// built from Line, Name and Text, which carry SPEC 5's character rules; no route adds its own.
+import { type StringOptions, type TSchema, Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { scrub } from '../log.js';
+import { TEXT_RULES } from '../text-rules.js';
+import { ApiError } from './errors.js';
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: 'date-time' });
@@ -44,7 +49,46 @@ export const EventSchema = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 });
 
-export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+/** One line of text: no NUL, lone surrogate or other control character. */
+export const Line = (options: StringOptions = {}) => Type.String({ ...options, pattern: TEXT_RULES.line });
+/** A name: a line without bidirectional overrides or isolates, which would make it read as another. */
+export const Name = (options: StringOptions = {}) => Type.String({ ...options, pattern: TEXT_RULES.name });
+/** Free text: a line's rules, but tab and newline allowed. */
+export const Text = (options: StringOptions = {}) => Type.String({ ...options, pattern: TEXT_RULES.text });
+
+// ajv's `uuid` format also takes `urn:uuid:…`, which the database would not.
+const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const IdParams = Type.Object({ id: Type.String({ pattern: UUID }) }, { additionalProperties: false });
+
+/** The query of a route that takes no parameters: any one is refused, not ignored. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+/**
+ * Refuses a query string whose %-escapes are not UTF-8 (a lone surrogate's only way into a URL). The
+ * parser keeps such a value as typed, `%FF`, which a schema cannot tell from the text `%FF`; so this
+ * looks at the raw query, before validation.
+ */
+export function refuseMalformedQuery(request: FastifyRequest): void {
+  const at = request.url.indexOf('?');
+  if (at === -1) return;
+  for (const pair of request.url.slice(at + 1).split('&')) {
+    const [key = '', value = ''] = pair.replace(/\+/g, ' ').split(/=(.*)/s);
+    const name = decoded(key);
+    if (name === null || decoded(value) === null) {
+      // A parameter's name is the client's own text: a token sent as one is not echoed back.
+      const field = name === null ? 'query' : scrub(name).slice(0, 100);
+      throw new ApiError('invalid_request', `${field} holds a %-escape that is not UTF-8`, field);
+    }
+  }
+}
+
+const decoded = (s: string): string | null => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+};
 
 export const ExpiryFields = {
   expiresInDays: Type.Optional(Type.Integer({ description: '30, 90 or 365' })),

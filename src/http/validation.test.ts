@@ -98,6 +98,9 @@ for (const kind of databaseKinds()) {
         ['/apis/v1/api-tokens?order=up', 'order'],
         ['/apis/v1/api-tokens?cursor=garbage', 'cursor'],
         ['/apis/v1/api-tokens?debug=1', 'debug'],
+        [`/apis/v1/api-tokens/${'a'.repeat(101)}`, 'id'],
+        ['/apis/v1/api-tokens?q=a%00b', 'q'],
+        ['/apis/v1/api-tokens?q=%FF', 'q'],
       ];
       for (const [url, field] of cases) {
         const res = await get(url);

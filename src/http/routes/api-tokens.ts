@@ -6,16 +6,29 @@ import { TOKENS_FEATURE } from '../../accounts/users.js';
 import type { Result } from '../../errors.js';
 import type { Transition } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../app.js';
-import { fromFailure } from '../errors.js';
-import { EventSchema, ExpiryFields, errors, IdParams, SESSION_SECURITY, TokenSchema } from '../schemas.js';
+import { cursorHolds } from '../../pagination.js';
+import { ApiError, fromFailure } from '../errors.js';
+import {
+  EventSchema,
+  ExpiryFields,
+  errors,
+  IdParams,
+  Line,
+  Name,
+  NoQuery,
+  refuseMalformedQuery,
+  SESSION_SECURITY,
+  Text,
+  TokenSchema,
+} from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 
 const StateName = Type.Union(['active', 'suspended', 'revoked', 'expired'].map((s) => Type.Literal(s)));
 const ListQuery = Type.Object(
   {
     state: Type.Optional(Type.Union([StateName, Type.Array(StateName, { maxItems: 4 })])),
-    q: Type.Optional(Type.String({ maxLength: 200 })),
-    issuedFor: Type.Optional(Type.String({ maxLength: 200 })),
+    q: Type.Optional(Line({ maxLength: 200 })),
+    issuedFor: Type.Optional(Line({ maxLength: 200 })),
     sort: Type.Optional(Type.Union([Type.Literal('createdAt'), Type.Literal('expiresAt')])),
     order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
     limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
@@ -25,9 +38,9 @@ const ListQuery = Type.Object(
 );
 const CreateBody = Type.Object(
   {
-    name: Type.String({ maxLength: 200 }),
-    description: Type.Optional(Type.String({ maxLength: 2000 })),
-    issuedFor: Type.Optional(Type.String({ maxLength: 200 })),
+    name: Name({ maxLength: 200 }),
+    description: Type.Optional(Text({ maxLength: 2000 })),
+    issuedFor: Type.Optional(Line({ maxLength: 200 })),
     ...ExpiryFields,
   },
   { additionalProperties: false },
@@ -35,14 +48,14 @@ const CreateBody = Type.Object(
 const RotateBody = Type.Object(
   {
     graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 604_800 })),
-    expectedDisplay: Type.Optional(Type.String({ maxLength: 64 })),
+    expectedDisplay: Type.Optional(Line({ maxLength: 64 })),
     ...ExpiryFields,
   },
   { additionalProperties: false },
 );
 const RenewBody = Type.Object(ExpiryFields, { additionalProperties: false });
 const ReasonBody = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 500 })) },
+  { reason: Type.Optional(Line({ maxLength: 500 })) },
   { additionalProperties: false },
 );
 const Page = <T extends typeof TokenSchema | typeof EventSchema>(item: T) =>
@@ -61,6 +74,7 @@ export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) 
   // Authentication runs before validation: an anonymous caller learns nothing about the schema.
   app.addHook('preValidation', async (request) => {
     request.session = await requireSession(deps, request, TOKENS_FEATURE);
+    refuseMalformedQuery(request);
   });
 
   app.get(
@@ -82,7 +96,14 @@ export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) 
 
   app.post(
     '/apis/v1/api-tokens',
-    { schema: { ...base, body: CreateBody, response: { 201: WithSecret, ...errors(400, 401, 403) } } },
+    {
+      schema: {
+        ...base,
+        querystring: NoQuery,
+        body: CreateBody,
+        response: { 201: WithSecret, ...errors(400, 401, 403) },
+      },
+    },
     async (request, reply) => {
       const who = actor(request);
       void reply.header('cache-control', 'no-store');
@@ -94,7 +115,7 @@ export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) 
     },
   );
 
-  const idSchema = { ...base, params: IdParams };
+  const idSchema = { ...base, params: IdParams, querystring: NoQuery };
   app.get<{ Params: { id: string } }>(
     '/apis/v1/api-tokens/:id',
     { schema: { ...idSchema, response: { 200: TokenSchema, ...errors(400, 401, 403, 404) } } },
@@ -116,7 +137,11 @@ export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) 
       },
     },
     async (request) => {
-      return answer(await tokens.events(request.institution, request.params.id, request.query.cursor));
+      const { cursor } = request.query;
+      // An event cursor's id is a sequence number: a token's uuid there would reach the database.
+      if (cursor !== undefined && !cursorHolds(cursor, 'seq'))
+        throw new ApiError('invalid_request', 'cursor is not valid for this query', 'cursor');
+      return answer(await tokens.events(request.institution, request.params.id, cursor));
     },
   );
 

@@ -3,13 +3,22 @@
 // database, so any instance serves any file.
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
 import { findFile, insertFile, listFiles } from '../../files/store.js';
 import { decodeCursor, pageOf } from '../../pagination.js';
 import type { RouteDeps } from '../app.js';
 import { ApiError } from '../errors.js';
-import { errors, IdParams, SESSION_SECURITY, TOKEN_SECURITY } from '../schemas.js';
+import { textAllowed } from '../../text-rules.js';
+import {
+  errors,
+  IdParams,
+  NoQuery,
+  refuseMalformedQuery,
+  SESSION_SECURITY,
+  TOKEN_SECURITY,
+} from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 import { authenticate } from '../token-auth.js';
 import { TokenQuery } from './token.js';
@@ -34,6 +43,7 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
   const staff = {
     preValidation: async (request: FastifyRequest) => {
       request.session = await requireSession(deps, request, TOKENS_FEATURE);
+      refuseMalformedQuery(request);
     },
   };
 
@@ -44,6 +54,7 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
       schema: {
         tags: ['files'],
         security: SESSION_SECURITY,
+        querystring: NoQuery,
         consumes: ['multipart/form-data'],
         response: { 201: FileSchema, ...errors(400, 401, 403, 413, 415) },
       },
@@ -51,11 +62,12 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
     async (request, reply) => {
       if (!request.isMultipart())
         throw new ApiError('unsupported_media_type', 'send multipart/form-data with a field "file"');
-      const part = await request.file();
-      if (part?.fieldname !== 'file')
-        throw new ApiError('invalid_request', 'the form needs a field "file"', 'file');
-      const bytes = await part.toBuffer();
-      const name = part.filename.replace(/[\\/\r\n"]/g, '_').slice(0, 255) || 'file';
+      const { part, bytes } = await readUpload(request);
+      // The name is served back in Content-Disposition: a control or bidi character there is refused,
+      // not repaired, as in every other name (a file `invoice\u202Efdp.exe` would read as a PDF).
+      if (!textAllowed(part.filename, 'name'))
+        throw new ApiError('invalid_request', 'the file name holds a control or bidi character', 'filename');
+      const name = part.filename.replace(/[\\/"]/g, '_').slice(0, 255) || 'file';
       const file = {
         id: randomUUID(),
         name,
@@ -95,7 +107,7 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
     },
     async (request) => {
       const { cursor } = request.query;
-      const after = cursor === undefined ? null : decodeCursor(cursor, 'files');
+      const after = cursor === undefined ? null : decodeCursor(cursor, 'files', 'uuid');
       if (cursor !== undefined && !after)
         throw new ApiError('invalid_request', 'cursor is not valid', 'cursor');
       const rows = await listFiles(db, request.institution.id, 51, after && { at: after.key, id: after.id });
@@ -104,6 +116,22 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
     },
   );
 };
+
+/**
+ * The form's one part, read whole. busboy's own errors (no boundary, a part cut short) are plain Errors
+ * and would answer 500; the plugin's limits carry a code and keep their answers (413 and the like).
+ */
+async function readUpload(request: FastifyRequest): Promise<{ part: MultipartFile; bytes: Buffer }> {
+  try {
+    const part = await request.file();
+    if (part?.fieldname !== 'file')
+      throw new ApiError('invalid_request', 'the form needs a field "file"', 'file');
+    return { part, bytes: await part.toBuffer() };
+  } catch (error) {
+    if (error instanceof ApiError || (error as { code?: unknown }).code !== undefined) throw error;
+    throw new ApiError('invalid_request', 'the body is not a valid multipart/form-data form', 'file');
+  }
+}
 
 /** The download, a token route: it sits with the token routes in their scope (CORS, no session). */
 export const fileDownloadRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {

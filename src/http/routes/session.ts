@@ -7,7 +7,7 @@ import { userView } from '../../accounts/users.js';
 import type { RouteDeps } from '../app.js';
 import { ApiError } from '../errors.js';
 import { clientKey } from '../rate-limit.js';
-import { errors, SESSION_SECURITY } from '../schemas.js';
+import { errors, Line, NoQuery, SESSION_SECURITY } from '../schemas.js';
 import { currentSession, requireSession, SESSION_COOKIE } from '../session-auth.js';
 
 const SessionView = Type.Object({
@@ -38,9 +38,10 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
     {
       schema: {
         tags: ['session'],
+        querystring: NoQuery,
         body: Type.Object(
           {
-            email: Type.String({ minLength: 1, maxLength: 320 }),
+            email: Line({ minLength: 1, maxLength: 320 }),
             password: Type.String({ minLength: 1, maxLength: 1024 }),
           },
           { additionalProperties: false },

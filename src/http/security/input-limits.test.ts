@@ -1,5 +1,6 @@
 // Limits at the edge (SPEC section 5): oversized headers and broken HTTP on a real socket, bad URLs and
-// over-long path parameters, hostile JSON (deep nesting, __proto__, unknown fields, long strings).
+// over-long ids (400 with field id, as any malformed id), hostile JSON (deep nesting, __proto__, unknown
+// fields, long strings).
 // Each gets a catalogued 4xx that quotes nothing it was sent, and the server keeps serving.
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
@@ -53,15 +54,20 @@ describe('input limits', () => {
   });
 
   test('bad %-escapes and over-long path parameters are refused without quoting the path', async () => {
-    const cases: [string, number, string][] = [
-      [`/apis/v1/files/${secret}%zz/download`, 400, 'invalid_request'],
-      [`/apis/v1/api-tokens/${secret}${secret}`, 404, 'not_found'],
-      [`/apis/v1/files/${secret.repeat(3)}/download`, 404, 'not_found'],
+    const admin = await t.adminAgent();
+    const asToken = (o: { method: 'GET'; url: string }) => t.request({ ...o, headers: { FF_AUTH: secret } });
+    // An id of any length reaches its route, so a malformed one is the schema's 400 with field id.
+    const cases: [string, typeof asToken, number, string, string][] = [
+      [`/apis/v1/files/${secret}%zz/download`, asToken, 400, 'invalid_request', 'url'],
+      [`/apis/v1/api-tokens/${secret}${secret}`, admin.request, 400, 'invalid_request', 'id'],
+      [`/apis/v1/api-tokens/${secret.repeat(100)}`, admin.request, 400, 'invalid_request', 'id'],
+      [`/apis/v1/files/${secret.repeat(3)}/download`, asToken, 400, 'invalid_request', 'id'],
     ];
-    for (const [url, status, error] of cases) {
-      const res = await t.request({ method: 'GET', url, headers: { FF_AUTH: secret } });
-      assert.equal(res.statusCode, status, `${url} → ${said(res)}`);
+    for (const [url, send, status, error, field] of cases) {
+      const res = await send({ method: 'GET', url });
+      assert.equal(res.statusCode, status, `${url.slice(0, 80)} → ${said(res)}`);
       assert.equal(res.json().error, error, said(res));
+      assert.equal(res.json().field, field, said(res));
       assert.ok(!res.body.includes(secret.slice(10)), `echoed: ${said(res)}`);
     }
     await stillServing();
