@@ -105,6 +105,12 @@ describe('tokend CLI on the embedded database', () => {
     const missing = await run('tokens', 'create', '--by', 'admin@example.test');
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /--name/);
+    // The API's text rules hold on the command line too: an escape sequence or a bidi override is refused.
+    const escape = await run('tokens', 'create', '--name', 'x\u001b[2J', '--by', 'admin@example.test');
+    assert.equal(escape.code, 2, escape.stderr);
+    assert.match(escape.stderr, /name holds a character that is not allowed/);
+    const bidi = await run('tokens', 'create', '--name', 'invoice\u202efdp', '--by', 'admin@example.test');
+    assert.equal(bidi.code, 2, bidi.stderr);
   });
 
   test('institutions: a second needs every institution to have a hostname; users take --institution', async () => {

@@ -27,6 +27,7 @@ import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
 import { iso, type TokenView, tokenView } from './view.js';
 import { decodeCursor, pageOf } from '../pagination.js';
+import { type TextKind, textAllowed } from '../text-rules.js';
 
 export const PERMISSIONS = ['core.core.files_download'] as const;
 
@@ -36,10 +37,19 @@ export interface CreateInput extends ExpiryChoice {
   issuedFor?: string | undefined;
 }
 
-function checkText(value: string | undefined, field: string, max: number, min = 0): Result<string> {
+// The HTTP schemas hold the same rules; the CLI reaches the service without them.
+function checkText(
+  value: string | undefined,
+  field: string,
+  max: number,
+  kind: TextKind,
+  min = 0,
+): Result<string> {
   const v = (value ?? '').trim();
   if (v.length < min || v.length > max)
     return fail('invalid_request', `${field} must be ${min}-${max} characters`, field);
+  if (!textAllowed(v, kind))
+    return fail('invalid_request', `${field} holds a character that is not allowed`, field);
   return ok(v);
 }
 
@@ -61,11 +71,11 @@ export class TokenService {
     input: CreateInput,
   ): Promise<Result<{ token: TokenView; secret: string }>> {
     const now = this.deps.clock();
-    const name = checkText(input.name, 'name', 200, 1);
+    const name = checkText(input.name, 'name', 200, 'name', 1);
     if (!name.ok) return name;
-    const description = checkText(input.description, 'description', 2000);
+    const description = checkText(input.description, 'description', 2000, 'text');
     if (!description.ok) return description;
-    const issuedFor = checkText(input.issuedFor, 'issuedFor', 200);
+    const issuedFor = checkText(input.issuedFor, 'issuedFor', 200, 'line');
     if (!issuedFor.ok) return issuedFor;
     const expiry = chooseExpiry(input, inst, now);
     if (!expiry.ok) return expiry;
@@ -132,7 +142,7 @@ export class TokenService {
   ): Promise<Result<TokenView>> {
     const bad = badId(id);
     if (bad) return bad;
-    const why = checkText(reason, 'reason', 500);
+    const why = checkText(reason, 'reason', 500, 'line');
     if (!why.ok) return why;
     const rule = TRANSITIONS[t];
     const now = this.deps.clock();
