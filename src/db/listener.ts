@@ -24,14 +24,23 @@ export interface ListenerOptions {
   url: string;
   minRetryMs?: number;
   maxRetryMs?: number;
-  /** A half-open TCP connection never errors: a periodic query that does not answer counts as lost. */
+  /**
+   * A frozen connection (a stopped backend, a silent partition) never errors, and TCP keeps it open:
+   * a `SELECT 1` every heartbeatMs that is not answered within heartbeatTimeoutMs counts as lost.
+   */
   heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  connectTimeoutMs?: number;
 }
+
+/** First TCP keep-alive probe after this much silence: a peer gone for good errors the socket. */
+export const KEEP_ALIVE_DELAY_MS = 10_000;
 
 export class ChangeListener {
   private client: pg.Client | null = null;
   private readonly dead = new WeakSet<pg.Client>();
   private retry: NodeJS.Timeout | null = null;
+  // The next heartbeat, or the deadline of the one in flight: one at a time, never queued behind another.
   private heartbeat: NodeJS.Timeout | null = null;
   private attempts = 0;
   private stopped = false;
@@ -54,7 +63,7 @@ export class ChangeListener {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) clearTimeout(this.heartbeat);
     const client = this.client;
     this.client = null;
     if (client) {
@@ -69,7 +78,8 @@ export class ChangeListener {
       connectionString: this.options.url,
       application_name: LISTENER_APPLICATION_NAME,
       keepAlive: true,
-      connectionTimeoutMillis: 5000,
+      keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
     });
     client.on('notification', (n) => {
       if (n.channel !== TOKEN_CHANNEL || this.dead.has(client)) return;
@@ -100,10 +110,11 @@ export class ChangeListener {
   private lost(client: pg.Client, error: unknown): void {
     if (this.dead.has(client)) return;
     this.dead.add(client);
+    // With the heartbeat in flight, end() destroys the socket rather than wait for a goodbye.
     void client.end().catch(() => {});
     if (this.client === client) {
       this.client = null;
-      if (this.heartbeat) clearInterval(this.heartbeat);
+      if (this.heartbeat) clearTimeout(this.heartbeat);
       this.hooks.gap();
     }
     if (this.stopped) return;
@@ -116,19 +127,26 @@ export class ChangeListener {
   }
 
   private startHeartbeat(client: pg.Client): void {
-    const every = this.options.heartbeatMs ?? 10_000;
-    if (every <= 0) return;
-    this.heartbeat = setInterval(() => {
-      const timeout = setTimeout(() => this.lost(client, new Error('listener heartbeat timed out')), every);
-      timeout.unref();
-      client.query('SELECT 1').then(
-        () => clearTimeout(timeout),
-        (error: unknown) => {
-          clearTimeout(timeout);
-          this.lost(client, error);
-        },
+    const { heartbeatMs = 1000, heartbeatTimeoutMs = 2000 } = this.options;
+    if (heartbeatMs <= 0) return;
+    const beat = () => {
+      if (this.client !== client) return;
+      this.heartbeat = setTimeout(
+        () => this.lost(client, new Error(`listener heartbeat unanswered for ${heartbeatTimeoutMs} ms`)),
+        heartbeatTimeoutMs,
       );
-    }, every);
+      this.heartbeat.unref();
+      client.query('SELECT 1').then(
+        () => {
+          if (this.client !== client) return;
+          if (this.heartbeat) clearTimeout(this.heartbeat);
+          this.heartbeat = setTimeout(beat, heartbeatMs);
+          this.heartbeat.unref();
+        },
+        (error: unknown) => this.lost(client, error),
+      );
+    };
+    this.heartbeat = setTimeout(beat, heartbeatMs);
     this.heartbeat.unref();
   }
 }
