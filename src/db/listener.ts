@@ -4,6 +4,7 @@
 // is not, notifications are lost: the cache is cleared when the loss is noticed and again once LISTEN
 // is back, readiness reports it, and the cache lifetime bounds staleness in between.
 import pg from 'pg';
+import { KEEP_ALIVE_DELAY_MS } from './db.js';
 
 export const TOKEN_CHANNEL = 'tokend_tokens';
 /** Lets an operator (or a test) find the listening backend in pg_stat_activity. */
@@ -32,9 +33,6 @@ export interface ListenerOptions {
   heartbeatTimeoutMs?: number;
   connectTimeoutMs?: number;
 }
-
-/** First TCP keep-alive probe after this much silence: a peer gone for good errors the socket. */
-export const KEEP_ALIVE_DELAY_MS = 10_000;
 
 export class ChangeListener {
   private client: pg.Client | null = null;
