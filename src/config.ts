@@ -34,6 +34,13 @@ export function parseDuration(raw: string): number {
 
 const duration: Parser<number> = parseDuration;
 
+// A timeout of 0 would mean "wait forever" to pg: a hanging server would hang requests, not fail closed.
+const timeout: Parser<number> = (raw) => {
+  const ms = parseDuration(raw);
+  if (ms <= 0) throw new Error('must be more than 0');
+  return ms;
+};
+
 const url: Parser<string | undefined> = (raw) => {
   if (raw === '') return undefined;
   try {
@@ -76,6 +83,30 @@ export const SETTINGS = {
   port: setting('PORT', '3000', integer(0, 65535), 'TCP port to listen on (0 picks a free one).'),
   host: setting('HOST', '127.0.0.1', text, 'Address to listen on (0.0.0.0 for all interfaces).'),
   databaseUrl: setting('DATABASE_URL', '', url, 'PostgreSQL URL; unset means the embedded PGlite database.'),
+  dbConnectTimeoutMs: setting(
+    'TOKEND_DB_CONNECT_TIMEOUT',
+    '500ms',
+    timeout,
+    'Longest wait to open a PostgreSQL connection or get one from the pool; then 503.',
+  ),
+  tokenQueryTimeoutMs: setting(
+    'TOKEND_TOKEN_QUERY_TIMEOUT',
+    '250ms',
+    timeout,
+    "Longest wait for a token check's lookup on PostgreSQL; then it fails closed (503).",
+  ),
+  listenerHeartbeatMs: setting(
+    'TOKEND_LISTENER_HEARTBEAT',
+    '1s',
+    duration,
+    'How often the change listener sends `SELECT 1` on its connection; 0 turns it off.',
+  ),
+  listenerTimeoutMs: setting(
+    'TOKEND_LISTENER_TIMEOUT',
+    '2s',
+    timeout,
+    'A heartbeat unanswered this long: listener lost (cache cleared, /readyz 503), reconnect.',
+  ),
   dataDir: setting('TOKEND_DATA_DIR', './data', text, 'Embedded database, outbox and lock live here.'),
   adminEmail: setting(
     'TOKEND_ADMIN_EMAIL',

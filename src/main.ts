@@ -103,7 +103,12 @@ async function drain(app: FastifyInstance): Promise<void> {
 function changeListener(config: Config, services: Services, logger: Logger): ChangeListener | null {
   if (services.db.kind !== 'postgres' || !config.databaseUrl) return null;
   return new ChangeListener(
-    { url: config.databaseUrl },
+    {
+      url: config.databaseUrl,
+      heartbeatMs: config.listenerHeartbeatMs,
+      heartbeatTimeoutMs: config.listenerTimeoutMs,
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+    },
     {
       changed: (id) => services.verifier.invalidate(id),
       gap: () => services.verifier.clear(),

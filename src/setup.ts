@@ -20,7 +20,9 @@ export interface Opened {
 }
 
 export async function openDatabase(
-  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'adminEmail' | 'adminPassword' | 'publicUrl'>,
+  // Without the timeouts (the bench's databases) the pool keeps db.ts's defaults.
+  config: Pick<Config, 'databaseUrl' | 'dataDir' | 'adminEmail' | 'adminPassword' | 'publicUrl'> &
+    Partial<Pick<Config, 'dbConnectTimeoutMs' | 'tokenQueryTimeoutMs'>>,
   clock: Clock,
   role: 'server' | 'cli',
 ): Promise<Opened> {
@@ -29,6 +31,8 @@ export async function openDatabase(
     const db = await openDb({
       databaseUrl: config.databaseUrl,
       dataDir: config.databaseUrl ? undefined : join(config.dataDir, 'pgdata'),
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      tokenQueryTimeoutMs: config.tokenQueryTimeoutMs,
     });
     await migrate(db);
     const generatedPassword = await db.withAdvisoryLock(LOCKS.migrate, () => firstStart(db, config, clock));

@@ -11,6 +11,8 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
+  /** The same database for the token check's lookups: on PostgreSQL with their short query timeout. */
+  readonly lookups: Queryable;
   /** Runs `fn` in one transaction; rolls back if it throws. Never make a network call inside. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
   /** Runs `fn` holding a session-level advisory lock (migrations, first-start setup, sweeps). */
@@ -27,10 +29,20 @@ export interface DbOptions {
   /** A PGlite data dump to start from (tests copy a migrated template instead of migrating). */
   loadDataDir?: Blob | undefined;
   poolSize?: number;
+  /** PostgreSQL: longest wait to open a connection or get one from the pool. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: longest wait for an answer to a query through `lookups`. */
+  tokenQueryTimeoutMs?: number;
 }
 
 export async function openDb(options: DbOptions): Promise<Db> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl) {
+    return openPostgres(options.databaseUrl, {
+      max: options.poolSize ?? 10,
+      connectTimeoutMs: options.connectTimeoutMs,
+      tokenQueryTimeoutMs: options.tokenQueryTimeoutMs,
+    });
+  }
   return openPglite(options.dataDir, options.loadDataDir);
 }
 
@@ -58,6 +70,7 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
   return {
     kind: 'pglite',
     pglite,
+    lookups: self,
     query: self.query,
     exec: self.exec,
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
@@ -75,17 +88,33 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
   };
 }
 
-export function openPostgres(url: string, max = 10): Db & { pool: pg.Pool } {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2000 });
+export interface PostgresOptions {
+  max?: number;
+  connectTimeoutMs?: number | undefined;
+  tokenQueryTimeoutMs?: number | undefined;
+}
+
+export function openPostgres(url: string, options: PostgresOptions = {}): Db & { pool: pg.Pool } {
+  // A server that accepts and never answers would hold each connect this long: a token check that
+  // needs a new connection then fails closed (503) after it, not after the OS's TCP timeout.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
+  });
   // An idle client that loses its server emits 'error'; the pool replaces it, so it must not crash us.
   pool.on('error', () => {});
-  // A connection that freezes without a reset (a network partition) would hang a query forever; the
-  // timeout turns it into an error that answers 503. Scripts and advisory-lock waits have none.
-  const timed = (sql: string, params?: readonly unknown[]) => ({
+  // A connection that freezes without a reset (a network partition, a stopped server) would hang a
+  // query forever; the timeout (client-side: a frozen server enforces nothing) turns it into an error
+  // that answers 503, and the pool discards the connection. Scripts and advisory-lock waits have none.
+  const timed = (sql: string, params?: readonly unknown[], timeoutMs = QUERY_TIMEOUT_MS) => ({
     text: sql,
     values: params as unknown[],
-    query_timeout: QUERY_TIMEOUT_MS,
+    query_timeout: timeoutMs,
   });
+  const lookupTimeoutMs = options.tokenQueryTimeoutMs ?? QUERY_TIMEOUT_MS;
   const wrap = (client: pg.PoolClient): Queryable => ({
     query: async (sql, params) => (await client.query(timed(sql, params))).rows,
     exec: async (sql) => {
@@ -110,6 +139,14 @@ export function openPostgres(url: string, max = 10): Db & { pool: pg.Pool } {
     query: async (sql, params) => (await pool.query(timed(sql, params))).rows,
     exec: async (sql) => {
       await pool.query(sql);
+    },
+    // A token check waits for its lookup this long at most: a hanging server answers 503 in well under
+    // a second rather than after the 10 s every other query may take.
+    lookups: {
+      query: async (sql, params) => (await pool.query(timed(sql, params, lookupTimeoutMs))).rows,
+      exec: async (sql) => {
+        await pool.query(sql);
+      },
     },
     transaction: (fn) =>
       withClient(async (client) => {
@@ -147,6 +184,9 @@ export function openPostgres(url: string, max = 10): Db & { pool: pg.Pool } {
 }
 
 const QUERY_TIMEOUT_MS = 10_000;
+
+/** First TCP keep-alive probe after this much silence on a connection: a peer gone for good errors it. */
+export const KEEP_ALIVE_DELAY_MS = 10_000;
 
 /** Advisory lock keys, one per job that must not run twice at once. */
 export const LOCKS = { migrate: 7_301_001, reminders: 7_301_002 } as const;

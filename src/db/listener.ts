@@ -4,6 +4,7 @@
 // is not, notifications are lost: the cache is cleared when the loss is noticed and again once LISTEN
 // is back, readiness reports it, and the cache lifetime bounds staleness in between.
 import pg from 'pg';
+import { KEEP_ALIVE_DELAY_MS } from './db.js';
 
 export const TOKEN_CHANNEL = 'tokend_tokens';
 /** Lets an operator (or a test) find the listening backend in pg_stat_activity. */
@@ -24,14 +25,20 @@ export interface ListenerOptions {
   url: string;
   minRetryMs?: number;
   maxRetryMs?: number;
-  /** A half-open TCP connection never errors: a periodic query that does not answer counts as lost. */
+  /**
+   * A frozen connection (a stopped backend, a silent partition) never errors, and TCP keeps it open:
+   * a `SELECT 1` every heartbeatMs that is not answered within heartbeatTimeoutMs counts as lost.
+   */
   heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
+  connectTimeoutMs?: number;
 }
 
 export class ChangeListener {
   private client: pg.Client | null = null;
   private readonly dead = new WeakSet<pg.Client>();
   private retry: NodeJS.Timeout | null = null;
+  // The next heartbeat, or the deadline of the one in flight: one at a time, never queued behind another.
   private heartbeat: NodeJS.Timeout | null = null;
   private attempts = 0;
   private stopped = false;
@@ -54,7 +61,7 @@ export class ChangeListener {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.heartbeat) clearTimeout(this.heartbeat);
     const client = this.client;
     this.client = null;
     if (client) {
@@ -69,7 +76,8 @@ export class ChangeListener {
       connectionString: this.options.url,
       application_name: LISTENER_APPLICATION_NAME,
       keepAlive: true,
-      connectionTimeoutMillis: 5000,
+      keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
+      connectionTimeoutMillis: this.options.connectTimeoutMs ?? 5000,
     });
     client.on('notification', (n) => {
       if (n.channel !== TOKEN_CHANNEL || this.dead.has(client)) return;
@@ -100,10 +108,11 @@ export class ChangeListener {
   private lost(client: pg.Client, error: unknown): void {
     if (this.dead.has(client)) return;
     this.dead.add(client);
+    // With the heartbeat in flight, end() destroys the socket rather than wait for a goodbye.
     void client.end().catch(() => {});
     if (this.client === client) {
       this.client = null;
-      if (this.heartbeat) clearInterval(this.heartbeat);
+      if (this.heartbeat) clearTimeout(this.heartbeat);
       this.hooks.gap();
     }
     if (this.stopped) return;
@@ -116,19 +125,26 @@ export class ChangeListener {
   }
 
   private startHeartbeat(client: pg.Client): void {
-    const every = this.options.heartbeatMs ?? 10_000;
-    if (every <= 0) return;
-    this.heartbeat = setInterval(() => {
-      const timeout = setTimeout(() => this.lost(client, new Error('listener heartbeat timed out')), every);
-      timeout.unref();
-      client.query('SELECT 1').then(
-        () => clearTimeout(timeout),
-        (error: unknown) => {
-          clearTimeout(timeout);
-          this.lost(client, error);
-        },
+    const { heartbeatMs = 1000, heartbeatTimeoutMs = 2000 } = this.options;
+    if (heartbeatMs <= 0) return;
+    const beat = () => {
+      if (this.client !== client) return;
+      this.heartbeat = setTimeout(
+        () => this.lost(client, new Error(`listener heartbeat unanswered for ${heartbeatTimeoutMs} ms`)),
+        heartbeatTimeoutMs,
       );
-    }, every);
+      this.heartbeat.unref();
+      client.query('SELECT 1').then(
+        () => {
+          if (this.client !== client) return;
+          if (this.heartbeat) clearTimeout(this.heartbeat);
+          this.heartbeat = setTimeout(beat, heartbeatMs);
+          this.heartbeat.unref();
+        },
+        (error: unknown) => this.lost(client, error),
+      );
+    };
+    this.heartbeat = setTimeout(beat, heartbeatMs);
     this.heartbeat.unref();
   }
 }

@@ -27,7 +27,12 @@ function counted(db: Db): { db: Db; statements: string[] } {
       return q.exec(sql);
     },
   });
-  const wrapped: Db = { ...db, ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))) };
+  const wrapped: Db = {
+    ...db,
+    ...wrap(db),
+    lookups: wrap(db.lookups),
+    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
+  };
   return { db: wrapped, statements };
 }
 

@@ -157,4 +157,69 @@ describe('several instances on PostgreSQL', { skip: !process.env.TEST_DATABASE_U
     }
     await live.waitUntil('the listener to reconnect', ready, 15_000, 50);
   });
+
+  test('a frozen listener (its backend stopped): /readyz says so within a few seconds and the cache is cleared', async () => {
+    const name = new URL(url).pathname.slice(1);
+    const listeners = async () =>
+      (
+        await sql.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = $2', [
+          LISTENER_APPLICATION_NAME,
+          name,
+        ])
+      ).rows.map((r: { pid: number }) => r.pid);
+    // The test before this one terminated every listener: wait until each instance has its own again.
+    await live.waitUntil(
+      'every instance to listen',
+      async () => (await listeners()).length === servers.length,
+    );
+    const others = await listeners();
+    // A cache lifetime of a minute: only the listener's loss can explain a refusal within seconds.
+    const c = await start({ TOKEND_CACHE_TTL: '60s' });
+    const readyz = async () => {
+      const res = await fetch(`${c}/readyz`);
+      const { checks } = (await res.json()) as { checks: Record<string, boolean> };
+      return { status: res.status, checks };
+    };
+    await live.waitUntil('C ready', async () => (await readyz()).status === 200);
+    const [pid, ...more] = (await listeners()).filter((p) => !others.includes(p));
+    assert.ok(pid !== undefined && more.length === 0, "one new listening backend: C's");
+    const { secret, token } = await cachedEverywhere(c);
+    // The connection stays open and the kernel keeps acknowledging it: only a heartbeat can tell.
+    // New connections are refused meanwhile, so the lost listener cannot come straight back unseen.
+    const admin = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+    await admin.connect();
+    await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS false`);
+    const resume = () => process.kill(pid, 'SIGCONT');
+    process.once('exit', resume);
+    try {
+      process.kill(pid, 'SIGSTOP');
+      const frozenAt = performance.now();
+      // Committed while C's listener hears nothing: C keeps its cached answer until it gives up.
+      await sql.query(`UPDATE api_tokens SET state = 'suspended' WHERE id = $1`, [token.id]);
+      await live.waitUntil(
+        '/readyz to report the frozen listener',
+        async () => {
+          const r = await readyz();
+          return r.status === 503 && r.checks.listener === false;
+        },
+        10_000,
+        20,
+      );
+      const noticed = performance.now() - frozenAt;
+      console.log(`frozen listener: /readyz 503 after ${Math.round(noticed)} ms`);
+      assert.ok(noticed < 4000, `/readyz said ready for ${Math.round(noticed)} ms`);
+      assert.deepEqual(await live.useToken(c, secret), { status: 401, error: 'token_suspended' });
+    } finally {
+      resume();
+      process.removeListener('exit', resume);
+      await admin.query(`ALTER DATABASE ${name} WITH ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    await live.waitUntil(
+      'the listener to reconnect',
+      async () => (await readyz()).status === 200,
+      15_000,
+      50,
+    );
+  });
 });
