@@ -69,7 +69,7 @@ for (const kind of databaseKinds()) {
     after(() => env.close());
     const plain = () => connect(port, '127.0.0.1');
 
-    test('a body at a byte every 200 ms: 408 request_timeout and the connection closed', async () => {
+    test('a body at a byte every 200 ms: 408 request_timeout and the connection closed', async (c) => {
       const t = await env.tenant();
       const head = `POST /apis/v1/session HTTP/1.1\r\nHost: ${t.host}\r\nContent-Type: application/json\r\n`;
       const sized = await exchange(plain, `${head}Content-Length: 1000\r\n\r\n{`, ' ');
@@ -90,15 +90,17 @@ for (const kind of databaseKinds()) {
         // The request timeout is 1 s, checked every 150 ms.
         assert.ok(got.ms >= 900 && got.ms < 2500, `${what}: closed after ${got.ms} ms`);
         assert.equal(got.error, undefined, `${what}: ${got.error}`);
+        c.diagnostic(`${what} body: 408 and closed after ${got.ms} ms`);
       }
     });
 
-    test('headers that never end: 408 within the headers timeout', async () => {
+    test('headers that never end: 408 within the headers timeout', async (c) => {
       const got = await exchange(plain, 'GET /healthz HTTP/1.1\r\nHost: x\r\n', 'X-Slow: 1\r\n');
       assert.equal(got.closedBy, 'server', `still open after ${got.ms} ms: ${got.answer}`);
       assert.match(got.answer, /^HTTP\/1\.1 408 /, got.answer);
       assert.match(got.answer, /"error":"request_timeout"/, got.answer);
       assert.ok(got.ms >= 500 && got.ms < 2000, `closed after ${got.ms} ms`);
+      c.diagnostic(`headers: 408 and closed after ${got.ms} ms`);
     });
 
     test('answers made before routing carry Referrer-Policy and the JSON answers’ headers', async () => {
