@@ -34,12 +34,14 @@ export function parseDuration(raw: string): number {
 
 const duration: Parser<number> = parseDuration;
 
-// A timeout of 0 would mean "wait forever" to pg: a hanging server would hang requests, not fail closed.
-const timeout: Parser<number> = (raw) => {
-  const ms = parseDuration(raw);
-  if (ms <= 0) throw new Error('must be more than 0');
-  return ms;
-};
+/** A duration of at least `minMs`: a timeout of 0 would mean "never", which is what these settings end. */
+function durationAtLeast(minMs: number): Parser<number> {
+  return (raw) => {
+    const ms = parseDuration(raw);
+    if (ms < minMs) throw new Error(`must be at least ${minMs}ms`);
+    return ms;
+  };
+}
 
 const url: Parser<string | undefined> = (raw) => {
   if (raw === '') return undefined;
@@ -82,17 +84,51 @@ function setting<T>(env: string, fallback: string, parse: Parser<T>, help: strin
 export const SETTINGS = {
   port: setting('PORT', '3000', integer(0, 65535), 'TCP port to listen on (0 picks a free one).'),
   host: setting('HOST', '127.0.0.1', text, 'Address to listen on (0.0.0.0 for all interfaces).'),
+  connectionTimeoutMs: setting(
+    'TOKEND_CONNECTION_TIMEOUT',
+    '60s',
+    durationAtLeast(100),
+    'A connection that moves no byte either way for this long is closed (a stalled client or download).',
+  ),
+  requestTimeoutMs: setting(
+    'TOKEND_REQUEST_TIMEOUT',
+    '60s',
+    durationAtLeast(100),
+    // 60 s lets the default largest upload (10 MB) through at 1.5 Mbit/s.
+    'Time to receive a whole request, body included; later: `408 request_timeout`, connection closed.',
+  ),
+  headersTimeoutMs: setting(
+    'TOKEND_HEADERS_TIMEOUT',
+    '10s',
+    durationAtLeast(100),
+    "Time to receive a request's headers (slow clients); at most TOKEND_REQUEST_TIMEOUT.",
+  ),
+  keepAliveTimeoutMs: setting(
+    'TOKEND_KEEP_ALIVE_TIMEOUT',
+    '72s',
+    durationAtLeast(100),
+    // Longer than the balancer's idle timeout, so that it closes first and never sends on a connection
+    // tokend is closing (Fastify's default for that reason).
+    "An idle keep-alive connection is closed after this: longer than load balancers' (AWS: 60 s).",
+  ),
+  shutdownGraceMs: setting(
+    'TOKEND_SHUTDOWN_GRACE',
+    '8s',
+    duration,
+    // Under `docker stop`'s 10 s and Kubernetes' 30 s, leaving time for the final usage flush.
+    'On SIGTERM, how long responses in flight may take to finish before they are cut.',
+  ),
   databaseUrl: setting('DATABASE_URL', '', url, 'PostgreSQL URL; unset means the embedded PGlite database.'),
   dbConnectTimeoutMs: setting(
     'TOKEND_DB_CONNECT_TIMEOUT',
     '500ms',
-    timeout,
+    durationAtLeast(1),
     'Longest wait to open a PostgreSQL connection or get one from the pool; then 503.',
   ),
   tokenQueryTimeoutMs: setting(
     'TOKEND_TOKEN_QUERY_TIMEOUT',
     '250ms',
-    timeout,
+    durationAtLeast(1),
     "Longest wait for a token check's lookup on PostgreSQL; then it fails closed (503).",
   ),
   listenerHeartbeatMs: setting(
@@ -104,7 +140,7 @@ export const SETTINGS = {
   listenerTimeoutMs: setting(
     'TOKEND_LISTENER_TIMEOUT',
     '2s',
-    timeout,
+    durationAtLeast(1),
     'A heartbeat unanswered this long: listener lost (cache cleared, /readyz 503), reconnect.',
   ),
   dataDir: setting('TOKEND_DATA_DIR', './data', text, 'Embedded database, outbox and lock live here.'),

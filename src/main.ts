@@ -1,12 +1,13 @@
 // Composition root: config → database → services → HTTP server (+ usage flush, reminder loop); a
-// graceful stop on SIGTERM/SIGINT drains requests, flushes usage and closes the database.
+// graceful stop on SIGTERM/SIGINT drains the connections (graceful-stop.ts), flushes usage and closes
+// the database.
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
 import { ChangeListener } from './db/listener.js';
+import { drainer } from './graceful-stop.js';
 import { type AppDeps, buildApp } from './http/app.js';
 import { failureLimiter } from './http/rate-limit.js';
 import { createLogger } from './log.js';
@@ -59,6 +60,7 @@ export async function startServer(
     ...(https ? { https } : {}),
     ...(options.extraTokenRoutes ? { extraTokenRoutes: options.extraTokenRoutes } : {}),
   });
+  const connections = drainer(app.server);
   await app.listen({ port: config.port, host: config.host });
   services.usage.start(config.usageFlushMs);
   // After listen: entries cached before LISTEN takes effect are dropped when it does (gap).
@@ -73,7 +75,10 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       await reminders.stop();
-      await drain(app);
+      const { cut } = await connections.drain(config.shutdownGraceMs);
+      if (cut > 0)
+        logger.warn({ cut, graceMs: config.shutdownGraceMs }, 'responses cut at the end of the grace');
+      await app.close();
       services.verifier.stop();
       await listener?.stop();
       await services.usage.stop().catch((err: unknown) => logger.error({ err }, 'final usage flush failed'));
@@ -83,20 +88,6 @@ export async function startServer(
     return stopping;
   };
   return { url, stop };
-}
-
-/**
- * app.close() waits for requests in flight. Node closes only the keep-alive connections idle at that
- * moment; one busy then stays open after its response until keepAliveTimeout (72 s), holding the stop
- * past most orchestrators' grace period. So idle connections are closed again as requests finish.
- */
-async function drain(app: FastifyInstance): Promise<void> {
-  const sweep = setInterval(() => app.server.closeIdleConnections(), 25);
-  try {
-    await app.close();
-  } finally {
-    clearInterval(sweep);
-  }
 }
 
 /** On PostgreSQL other instances change tokens too: their commits reach this cache through NOTIFY. */
@@ -126,7 +117,10 @@ export async function serve(config: Config = loadConfig()): Promise<void> {
     process.once(signal, () => {
       logger.info({ signal }, 'tokend stopping');
       running.stop().then(
-        () => process.exit(0),
+        () => {
+          logger.info('tokend stopped');
+          process.exit(0);
+        },
         (err: unknown) => {
           logger.error({ err }, 'stop failed');
           process.exit(1);

@@ -18,6 +18,7 @@ import type { Institution } from '../accounts/store.js';
 import type { Config } from '../config.js';
 import { requestLogger, scrub } from '../log.js';
 import type { Services } from '../services.js';
+import { fastifyTimeouts, serverOptions } from './edge-server.js';
 import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { FailureLimiter } from './rate-limit.js';
@@ -66,9 +67,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // The router takes an id of any length (the URL is bounded by the 16 kB header limit): its schema
     // answers 400 for a malformed one, where the router's default 100 would fall through to a 404.
     routerOptions: { maxParamLength: 16 * 1024 },
-    ...(deps.https ? { https: deps.https } : {}),
+    ...fastifyTimeouts(config),
+    ...(deps.https
+      ? { https: { ...deps.https, ...serverOptions(config) } }
+      : { http: serverOptions(config) }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    return503OnClosing: true,
+    // main.ts drains before it closes: requests on open connections are answered with Connection: close
+    // (SPEC section 5), not with Fastify's 503, whose body is not the catalogue's.
+    return503OnClosing: false,
     childLoggerFactory: (logger, bindings, options) => requestLogger(logger as Logger, bindings, options),
     frameworkErrors,
     clientErrorHandler,

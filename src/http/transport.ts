@@ -4,6 +4,7 @@
 // Also the answers Fastify gives before routing (bad URLs, broken requests), in the catalogue's shape.
 import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
 import { BlockList, isIP, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import type { Config } from '../config.js';
@@ -101,12 +102,21 @@ export function strictTransport(request: FastifyRequest, reply: FastifyReply): v
 }
 
 /**
+ * What an answer made before routing carries (SPEC section 6: Referrer-Policy on every response, HSTS
+ * over HTTPS): the JSON answers' set, as no route's hook has run to set it.
+ */
+export function edgeHeaders(encrypted: boolean): Record<string, string> {
+  return encrypted ? { ...API_HEADERS, 'strict-transport-security': HSTS } : API_HEADERS;
+}
+
+/**
  * Errors Fastify meets before a route is chosen (a bad %-escape, an over-long path parameter). Its own
  * answers quote the path, which may hold a token; these say only what is wrong.
  */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-  void reply.header('cache-control', 'no-store');
+  void reply.headers(API_HEADERS);
+  strictTransport(request, reply);
   return reply
     .status(tooLong ? 404 : 400)
     .send(
@@ -116,18 +126,37 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
     );
 }
 
-const CLIENT_ERRORS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'request headers too large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request timed out'],
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'invalid_request', 'request headers too large'],
+  // Node's requestTimeout and headersTimeout (SPEC section 5).
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'request body not received in time'],
 };
 
 /** Malformed HTTP from a client (before Fastify sees a request): a short answer, never the bytes sent. */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'malformed HTTP request'];
-  const body = JSON.stringify({ error: 'invalid_request', message });
-  const head = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json`;
-  if (socket.writable)
-    socket.write(`${head}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
-  socket.destroy(error);
+  const [status, code, message] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'invalid_request',
+    'malformed HTTP request',
+  ];
+  const body = JSON.stringify({ error: code, message });
+  const headers = Object.entries(edgeHeaders((socket as Partial<TLSSocket>).encrypted === true));
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    ...headers.map(([name, value]) => `${name}: ${value}`),
+    'Connection: close',
+  ].join('\r\n');
+  // Node's own rule: never in the middle of a response already on the wire (a request timing out while
+  // its answer streams).
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (!socket.writable || answering?.headersSent) {
+    socket.destroy(error);
+    return;
+  }
+  // Closed once the answer is flushed, not at once: a 408 cut off is a reset to the client, not a 408.
+  socket.end(`${head}\r\n\r\n${body}`);
+  socket.destroySoon();
 }
