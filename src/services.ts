@@ -17,7 +17,9 @@ export function buildServices(
   const verifier = new TokenVerifier(db, clock, { ttlMs: config.cacheTtlMs, backstop: db.kind !== 'pglite' });
   const tokens = new TokenService(db, clock, (id) => verifier.invalidate(id));
   const usage = new UsageRecorder(db, onError);
-  const institutions = institutionResolver(db, Math.max(config.cacheTtlMs, 1000));
+  // Every request resolves its institution before a token check: a hanging database must fail it closed
+  // as fast as the token lookup (its snapshot expired mid-outage made a check wait the 10 s query timeout).
+  const institutions = institutionResolver(db.lookups, Math.max(config.cacheTtlMs, 1000));
   return { db, clock, verifier, tokens, usage, institutions };
 }
 
