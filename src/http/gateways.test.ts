@@ -1,7 +1,7 @@
-// The README's gateway configurations, run as a user would paste them: Debian's nginx and Caddy in front
-// of a listening tokend and a small upstream that records what reaches it. Only addresses, ports, file
-// paths and the host name are changed. Skips (does not fail) when a gateway binary is not installed:
-// scripts/install-test-deps.sh installs them.
+// The README's gateway configurations, run as a user would paste them: Debian's nginx, Caddy and HAProxy
+// (with the README's Lua action) in front of a listening tokend and a small upstream that records what
+// reaches it. Only addresses, ports, file paths and the host name are changed. Skips (does not fail) when
+// a gateway binary is not installed: scripts/install-test-deps.sh installs them.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,7 +48,7 @@ async function listening(env: Env, db = env.db, services = env.services) {
   return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
 }
 
-const KINDS = ['nginx', 'caddy'] as const;
+const KINDS = ['nginx', 'caddy', 'haproxy'] as const;
 
 for (const kind of databaseKinds()) {
   for (const gateway of KINDS) {
@@ -181,5 +181,6 @@ for (const kind of databaseKinds()) {
 
 // Fails loudly if the README lost a block the test runs: that is the README's bug, not a skip.
 test('the README holds the gateway configurations this test runs', () => {
-  for (const language of ['nginx', 'caddyfile']) assert.match(readmeBlock(language), /127\.0\.0\.1:3000/);
+  for (const language of ['nginx', 'caddyfile', 'lua', 'haproxy'])
+    assert.match(readmeBlock(language), /127\.0\.0\.1:3000/);
 });

@@ -17,11 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './live-server.js';
 
-export type GatewayKind = 'nginx' | 'caddy';
+export type GatewayKind = 'nginx' | 'caddy' | 'haproxy';
 
 const BINARIES: Record<GatewayKind, string[]> = {
   nginx: ['/usr/sbin/nginx', '/usr/bin/nginx'],
   caddy: ['/usr/bin/caddy', '/usr/local/bin/caddy'],
+  haproxy: ['/usr/sbin/haproxy', '/usr/local/sbin/haproxy'],
 };
 
 /** The installed binary, or null (the gateway test then skips). */
@@ -98,6 +99,16 @@ function configure(kind: GatewayKind, dir: string, port: number, at: Addresses, 
     );
     return { args: ['-c', join(dir, 'nginx.conf'), '-p', dir, '-e', join(dir, 'startup.log')], env: {} };
   }
+  if (kind === 'haproxy') {
+    writeFileSync(join(dir, 'tokend-auth.lua'), adapt(readmeBlock('lua'), common.slice(0, 1)));
+    const cfg = adapt(readmeBlock('haproxy'), [
+      ...common.slice(0, 3),
+      ['/etc/haproxy/', `${dir}/`],
+      ['bind :443 ssl', `bind 127.0.0.1:${port} ssl`],
+    ]);
+    writeFileSync(join(dir, 'haproxy.cfg'), cfg);
+    return { args: ['-db', '-f', join(dir, 'haproxy.cfg')], env: {} };
+  }
   const site = adapt(readmeBlock('caddyfile'), [
     ...common,
     [`${at.host} {`, `${at.host}:${port} {\n\tbind 127.0.0.1`],
@@ -118,6 +129,7 @@ function certificate(dir: string, host: string) {
     '-keyout', join(dir, 'api.key'), '-out', join(dir, 'api.pem'),
   ], { stdio: 'ignore' }); // prettier-ignore
   copyFileSync(join(dir, 'api.key'), join(dir, 'tokens.key'));
+  copyFileSync(join(dir, 'api.key'), join(dir, 'api.pem.key')); // where HAProxy looks for the key
   copyFileSync(join(dir, 'api.pem'), join(dir, 'tokens.pem'));
 }
 
