@@ -146,6 +146,11 @@ for (const kind of databaseKinds()) {
       test('refusals reach the client with tokend’s status and code; a suspension at once', async () => {
         const admin = await t.adminAgent();
         const { secret, token } = await admin.createToken();
+        // A client's own X-Original-URI never stands in for the URL's token.
+        const smuggled = await gw.request(`/apis/v2/x?token=${typoOf(secret)}`, {
+          headers: { 'x-original-uri': `/x?token=${secret}`, 'x-forwarded-uri': `/x?token=${secret}` },
+        });
+        assert.ok([400, 401].includes(smuggled.status), `${smuggled.status} ${smuggled.body}`);
         const missing = await gw.request('/apis/v2/contacts');
         assert.equal(missing.status, 401, missing.body);
         assert.equal(missing.headers['x-tokend-error'], 'missing_token');
