@@ -145,9 +145,16 @@ export async function startGateway(kind: GatewayKind, at: Addresses): Promise<Ga
   const binary = gatewayBinary(kind);
   if (!binary) throw new Error(`${kind} is not installed`);
   const dir = mkdtempSync(join(tmpdir(), `tokend-${kind}-`));
-  certificate(dir, at.host);
   const port = await freePort();
-  const { args, env } = configure(kind, dir, port, at, await freePort());
+  let setup;
+  try {
+    certificate(dir, at.host);
+    setup = configure(kind, dir, port, at, await freePort());
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const { args, env } = setup;
   let output = '';
   const child: ChildProcess = spawn(binary, args, { env: { ...process.env, ...env }, stdio: 'pipe' });
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -157,6 +164,7 @@ export async function startGateway(kind: GatewayKind, at: Addresses): Promise<Ga
   while (!(await accepting(port))) {
     if (child.exitCode !== null || Date.now() > deadline) {
       child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
       throw new Error(`${kind} did not start: ${output.slice(-2000)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
