@@ -1,7 +1,8 @@
 // Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, verify,
 // then record usage or failure in memory (flushed later). Failed checks count against the client's
 // address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
-// echo what was presented.
+// echo what was presented; every 401 says why in WWW-Authenticate (RFC 6750), for gateways that drop it.
+import { BlockList, isIP, type Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Verification, VerifiedToken } from '../tokens/verdict.js';
 import type { RouteDeps } from './app.js';
@@ -47,21 +48,49 @@ function offer(found: Presented | undefined, token: string | undefined, carrier:
 }
 
 /**
- * The token a request presents, the same in every carrier it uses (or none); forward auth also reads
- * the original URI a gateway passes on. Runs on every token check, so it builds no list.
+ * The token a request presents, the same in every carrier it uses (or none). `proxied`: the request
+ * comes from a trusted gateway, whose original-URI headers are read too — every one of them, since a
+ * gateway that sets one passes the client's own copy of the other on unchanged.
+ * Runs on every token check, so it builds no list.
  */
-export function presentedToken(request: FastifyRequest, forwarded = false): Presented | undefined {
+export function presentedToken(request: FastifyRequest, proxied = false): Presented | undefined {
   // Node keeps `FF_AUTH` as `ff_auth`; `FF-Auth` is the alias for proxies that drop underscores.
   let found = offer(undefined, header(request, 'ff_auth'), 'FF_AUTH');
   found = offer(found, header(request, 'ff-auth'), 'FF-Auth');
   found = offer(found, bearer(header(request, 'authorization')), 'Authorization');
   found = offer(found, queryToken(request.url), 'query');
-  if (!forwarded) return found;
-  return offer(
-    found,
-    queryToken(header(request, 'x-original-uri') ?? header(request, 'x-forwarded-uri')),
-    'query',
-  );
+  if (!proxied) return found;
+  found = offer(found, queryToken(header(request, 'x-original-uri')), 'query');
+  return offer(found, queryToken(header(request, 'x-forwarded-uri')), 'query');
+}
+
+/**
+ * Whether a request's connection comes from a proxy in TOKEND_TRUST_PROXY (its peer, not anything it
+ * says): only then are a gateway's headers about the original request believed. Decided once per
+ * connection.
+ */
+export function trustedPeer(trustProxy: readonly string[]): (request: FastifyRequest) => boolean {
+  if (trustProxy.length === 0) return () => false;
+  const proxies = new BlockList();
+  for (const entry of trustProxy) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) proxies.addAddress(address, family);
+    else proxies.addSubnet(address, Number(bits), family);
+  }
+  const known = new WeakMap<Socket, boolean>();
+  return (request) => {
+    let trusted = known.get(request.socket);
+    if (trusted === undefined) {
+      const peer = request.socket.remoteAddress ?? '';
+      const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer)?.[1];
+      trusted = v4
+        ? proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
+        : isIP(peer) !== 0 && proxies.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
+      known.set(request.socket, trusted);
+    }
+    return trusted;
+  };
 }
 
 /** Whether a request carries any token at all (two different ones included). */
@@ -92,11 +121,18 @@ export function authenticate(
   request: FastifyRequest,
   reply: FastifyReply,
   permission: string | null,
-  forwarded = false,
+  proxied = false,
 ): MaybePromise<VerifiedToken> {
-  const first = presentedToken(request, forwarded);
+  const first = presentedToken(request, proxied);
   if (!first)
-    throw new ApiError('missing_token', 'send a token in FF_AUTH, Authorization: Bearer or ?token=');
+    throw new ApiError(
+      'missing_token',
+      'send a token in FF_AUTH, Authorization: Bearer or ?token=',
+      undefined,
+      {
+        'www-authenticate': CHALLENGE,
+      },
+    );
   const now = deps.services.clock();
   const result = deps.services.verifier.verify(first.token, request.institution.id, permission, now);
   if (result instanceof Promise) return result.then((r) => settle(deps, request, reply, first, now, r));
@@ -159,9 +195,11 @@ async function refuse(
     });
   }
   throw new ApiError(result.reason, MESSAGES[result.reason], undefined, {
-    'www-authenticate': `Bearer error="invalid_token"`,
+    'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${result.reason}"`,
   });
 }
+
+const CHALLENGE = 'Bearer realm="tokend"';
 
 const MESSAGES = {
   invalid_token: 'the token is not valid',

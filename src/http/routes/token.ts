@@ -1,12 +1,12 @@
 // Routes an integration calls with its token: its own view (`GET /apis/v1/token`) and forward auth
 // for a gateway (`GET /apis/v1/auth`). CORS for token routes lives here too: any origin, no
-// credentials, preflight answered without authentication.
+// credentials, preflight answered without authentication — a gateway's forwarded preflight included.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, onSendHookHandler } from 'fastify';
 import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../app.js';
 import { errors, TOKEN_SECURITY } from '../schemas.js';
-import { andThen, authenticate } from '../token-auth.js';
+import { andThen, authenticate, trustedPeer } from '../token-auth.js';
 
 export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/:id/download'];
 
@@ -21,17 +21,47 @@ export const TokenQuery = Type.Object(
   { additionalProperties: false },
 );
 
+/** Forward auth's query is the gateway's request's own (Caddy keeps the client's): any field passes. */
+const ForwardQuery = Type.Object(
+  { token: Type.Optional(Type.String({ maxLength: 8192 })) },
+  { additionalProperties: true },
+);
+
+/** What tokend's own preflight answers, beside the scope's CORS headers. */
+function preflight(reply: FastifyReply) {
+  return reply.headers({
+    'access-control-allow-methods': 'GET, OPTIONS',
+    'access-control-allow-headers': 'FF_AUTH, FF-Auth, Authorization',
+    'access-control-max-age': '600',
+  });
+}
+
+/**
+ * Forward auth's refusals name their code in X-Tokend-Error: nginx's auth_request drops the body, and
+ * a client behind it could not tell a suspended token from an expired one. Read back from the answer so
+ * that every refusal has it, those of the scope's hook (unknown host, plain HTTP) and 503 included.
+ */
+const nameRefusal: onSendHookHandler = (_request, reply, payload, done) => {
+  if (reply.statusCode >= 400 && typeof payload === 'string') {
+    try {
+      const code = (JSON.parse(payload) as { error?: unknown }).error;
+      if (typeof code === 'string') void reply.header('x-tokend-error', code);
+    } catch {
+      // not the catalogue's JSON: nothing to name
+    }
+  }
+  done(null, payload);
+};
+
 // What a verified token sees of itself: only active tokens pass the check, so the view is always active.
 const ownView = (token: VerifiedToken) => token.ownView;
 
 export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  const fromProxy = trustedPeer(deps.config.trustProxy);
   for (const url of TOKEN_ROUTES) {
-    app.options(url, { schema: { hide: true } }, async (_request, reply) => {
-      void reply.header('access-control-allow-methods', 'GET, OPTIONS');
-      void reply.header('access-control-allow-headers', 'FF_AUTH, FF-Auth, Authorization');
-      void reply.header('access-control-max-age', '600');
-      return reply.status(204).send();
-    });
+    app.options(url, { schema: { hide: true } }, async (_request, reply) =>
+      preflight(reply).status(204).send(),
+    );
   }
 
   app.get(
@@ -70,14 +100,21 @@ export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => 
         description:
           'Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz). Name a required permission in X-Tokend-Permission.',
         security: TOKEN_SECURITY,
-        querystring: TokenQuery,
+        querystring: ForwardQuery,
         response: { 200: Type.Null(), ...errors(400, 401, 403, 429, 503) },
       },
+      onSend: nameRefusal,
     },
     (request, reply) => {
+      const proxied = fromProxy(request);
+      // A gateway asks about a client's preflight too (Caddy sends it as GET with X-Forwarded-Method):
+      // it carries no token by design, so it is answered as tokend answers its own, with forward auth's
+      // 200 (Envoy's ext_authz takes nothing else as a yes).
+      if (proxied && request.headers['x-forwarded-method']?.toString().toUpperCase() === 'OPTIONS')
+        return preflight(reply).status(200).send();
       const wanted = request.headers['x-tokend-permission'];
       const permission = (Array.isArray(wanted) ? wanted[0] : wanted)?.trim() || null;
-      return andThen(authenticate(deps, request, reply, permission, true), (verified) => {
+      return andThen(authenticate(deps, request, reply, permission, proxied), (verified) => {
         void reply.header('x-tokend-token-id', verified.id);
         void reply.header('x-tokend-institution', request.institution.slug);
         void reply.header('x-tokend-permissions', verified.permissions.join(' '));

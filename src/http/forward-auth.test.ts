@@ -1,0 +1,164 @@
+// Forward auth as gateways use it (SPEC section 4): any query passes, the original URI is read from
+// trusted proxies only and from every header that carries it, each refusal names its code in
+// X-Tokend-Error (and 401s in WWW-Authenticate), and a forwarded preflight needs no token.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { InjectOptions } from 'fastify';
+import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '../test-support/harness.js';
+
+const AUTH = '/apis/v1/auth';
+
+for (const kind of databaseKinds()) {
+  describe(`forward auth (${kind})`, () => {
+    // tokend behind a gateway at 10.0.0.5 (trusted), and the same without a trusted proxy.
+    let proxied: Env;
+    let direct: Env;
+    let t: Tenant;
+    let u: Tenant;
+    before(async () => {
+      proxied = await createEnv(kind, { trustProxy: ['10.0.0.5'], authFailureLimit: 3 });
+      direct = await createEnv(kind, { authFailureLimit: 1000 });
+      t = await proxied.tenant();
+      u = await direct.tenant();
+    });
+    after(async () => {
+      await proxied.close();
+      await direct.close();
+    });
+
+    // What the gateway sends: it terminated TLS.
+    const viaGateway = (o: InjectOptions) =>
+      t.request({
+        ...o,
+        remoteAddress: '10.0.0.5',
+        headers: { 'x-forwarded-proto': 'https', ...(o.headers ?? {}) },
+      });
+
+    test('any query string passes: the gateway keeps the client request’s own', async () => {
+      const { secret } = await (await u.adminAgent()).createToken();
+      const res = await u.request({
+        method: 'GET',
+        url: `${AUTH}?page=2&sort=name&token=${secret}`,
+      });
+      assert.equal(res.statusCode, 200, said(res));
+      const header = await u.request({ method: 'GET', url: `${AUTH}?page=2`, headers: { FF_AUTH: secret } });
+      assert.equal(header.statusCode, 200, said(header));
+    });
+
+    test('the original URI is read only from a trusted proxy, and from both headers', async () => {
+      const admin = await t.adminAgent();
+      const { secret, token } = await admin.createToken();
+      const other = (await admin.createToken()).secret;
+      const forwarded = await viaGateway({
+        method: 'GET',
+        url: AUTH,
+        headers: { 'x-forwarded-uri': `/apis/v2/contacts?token=${secret}` },
+      });
+      assert.equal(forwarded.statusCode, 200, said(forwarded));
+      assert.equal(forwarded.headers['x-tokend-token-id'], token.id);
+      // Caddy sets X-Forwarded-Uri and passes on a client's own X-Original-URI.
+      const smuggled = await viaGateway({
+        method: 'GET',
+        url: AUTH,
+        headers: {
+          'x-forwarded-uri': `/apis/v2/contacts?token=${typoOf(other)}`,
+          'x-original-uri': `/x?token=${secret}`,
+        },
+      });
+      assert.equal(smuggled.statusCode, 400, said(smuggled));
+      assert.equal(smuggled.json().error, 'ambiguous_credentials');
+      assert.equal(smuggled.headers['x-tokend-error'], 'ambiguous_credentials');
+      const same = await viaGateway({
+        method: 'GET',
+        url: `${AUTH}?token=${secret}`,
+        headers: { 'x-forwarded-uri': `/p?token=${secret}`, 'x-original-uri': `/p?token=${secret}` },
+      });
+      assert.equal(same.statusCode, 200, said(same));
+      // From anyone else the headers are the client's own words: not a carrier.
+      const { secret: hers } = await (await u.adminAgent()).createToken();
+      const client = await u.request({
+        method: 'GET',
+        url: AUTH,
+        headers: { 'x-original-uri': `/x?token=${hers}`, 'x-forwarded-uri': `/x?token=${hers}` },
+      });
+      assert.equal(client.statusCode, 401, said(client));
+      assert.equal(client.json().error, 'missing_token');
+    });
+
+    test('every 401 carries WWW-Authenticate; forward-auth refusals name their code', async () => {
+      const admin = await u.adminAgent();
+      const { secret, token } = await admin.createToken();
+      const missing = await u.request({ method: 'GET', url: '/apis/v1/token' });
+      assert.equal(missing.statusCode, 401, said(missing));
+      assert.equal(missing.headers['www-authenticate'], 'Bearer realm="tokend"');
+      await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
+      const suspended = await u.request({
+        method: 'GET',
+        url: '/apis/v1/token',
+        headers: { FF_AUTH: secret },
+      });
+      assert.equal(suspended.statusCode, 401, said(suspended));
+      assert.equal(
+        suspended.headers['www-authenticate'],
+        'Bearer realm="tokend", error="invalid_token", error_description="token_suspended"',
+      );
+      assert.equal(suspended.headers['x-tokend-error'], undefined, 'only forward auth adds X-Tokend-Error');
+      const cases: [Record<string, string>, number, string][] = [
+        [{}, 401, 'missing_token'],
+        [{ FF_AUTH: secret }, 401, 'token_suspended'],
+        [{ FF_AUTH: 'sk-nope' }, 401, 'invalid_token'],
+        [{ FF_AUTH: secret, authorization: 'Bearer sk-other' }, 400, 'ambiguous_credentials'],
+      ];
+      for (const [headers, status, error] of cases) {
+        const res = await u.request({ method: 'GET', url: AUTH, headers });
+        assert.equal(res.statusCode, status, said(res));
+        assert.equal(res.json().error, error);
+        assert.equal(res.headers['x-tokend-error'], error, said(res));
+        if (status === 401) assert.match(String(res.headers['www-authenticate']), /^Bearer realm="tokend"/);
+      }
+      const active = (await admin.createToken()).secret;
+      const lacking = await u.request({
+        method: 'GET',
+        url: AUTH,
+        headers: { FF_AUTH: active, 'x-tokend-permission': 'core.contacts.read' },
+      });
+      assert.equal(lacking.statusCode, 403, said(lacking));
+      assert.equal(lacking.headers['x-tokend-error'], 'insufficient_permission');
+      const unknownHost = await direct.app.inject({
+        method: 'GET',
+        url: AUTH,
+        headers: { host: 'nobody.test' },
+      });
+      assert.equal(unknownHost.headers['x-tokend-error'], unknownHost.json().error, said(unknownHost));
+    });
+
+    test('a limited address gets 429 with Retry-After and X-Tokend-Error', async () => {
+      const { secret } = await (await t.adminAgent()).createToken();
+      const fromClient = { 'x-forwarded-for': '198.51.100.7' };
+      let last;
+      for (let i = 0; i < 4; i++)
+        last = await viaGateway({
+          method: 'GET',
+          url: AUTH,
+          headers: { ...fromClient, FF_AUTH: typoOf(secret) },
+        });
+      assert.ok(last);
+      assert.equal(last.statusCode, 429, said(last));
+      assert.equal(last.headers['x-tokend-error'], 'rate_limited');
+      assert.match(String(last.headers['retry-after']), /^[1-9]\d*$/);
+    });
+
+    test('a forwarded preflight is answered like tokend’s own, without a token', async () => {
+      const headers = { 'x-forwarded-method': 'OPTIONS', 'x-forwarded-uri': '/apis/v2/contacts' };
+      const res = await viaGateway({ method: 'GET', url: AUTH, headers });
+      assert.equal(res.statusCode, 200, said(res));
+      assert.equal(res.headers['access-control-allow-origin'], '*');
+      assert.equal(res.headers['access-control-allow-methods'], 'GET, OPTIONS');
+      assert.match(String(res.headers['access-control-allow-headers']), /FF_AUTH/);
+      assert.equal(res.headers['x-tokend-token-id'], undefined);
+      // Only a trusted proxy says what the method was.
+      const client = await u.request({ method: 'GET', url: AUTH, headers });
+      assert.equal(client.statusCode, 401, said(client));
+    });
+  });
+}
