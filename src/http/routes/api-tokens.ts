@@ -6,6 +6,7 @@ import { TOKENS_FEATURE } from '../../accounts/users.js';
 import type { Result } from '../../errors.js';
 import type { Transition } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../app.js';
+import { clientAddress } from '../client-address.js';
 import { fromFailure } from '../errors.js';
 import { EventSchema, ExpiryFields, errors, IdParams, SESSION_SECURITY, TokenSchema } from '../schemas.js';
 import { requireSession } from '../session-auth.js';
@@ -51,7 +52,10 @@ const WithSecret = Type.Object({ token: TokenSchema, secret: Type.String() });
 
 export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
   const { tokens } = deps.services;
-  const actor = (request: FastifyRequest) => ({ userId: request.session.user.id, ip: request.ip });
+  const actor = (request: FastifyRequest) => ({
+    userId: request.session.user.id,
+    ip: clientAddress(request),
+  });
   const answer = <T>(result: Result<T>, reply?: FastifyReply, status = 200): T => {
     if (!result.ok) throw fromFailure(result);
     if (reply) void reply.status(status);
