@@ -237,6 +237,24 @@ export const SETTINGS = {
     integer(1, 1_000_000),
     'Failed logins allowed per client address per window.',
   ),
+  loginAccountLimit: setting(
+    'TOKEND_LOGIN_ACCOUNT_LIMIT',
+    '50',
+    integer(1, 1_000_000),
+    'Failed logins allowed per account (its email, from any address) per window.',
+  ),
+  redisTimeoutMs: setting(
+    'TOKEND_REDIS_TIMEOUT',
+    '250ms',
+    duration,
+    'How long a rate-limit call to Redis may take before this instance counts in memory.',
+  ),
+  redisBreakMs: setting(
+    'TOKEND_REDIS_BREAK',
+    '10s',
+    duration,
+    'After a Redis call fails or times out, Redis is skipped this long (memory counts at once).',
+  ),
   failureWindowMs: setting('TOKEND_FAILURE_WINDOW', '1m', duration, 'Window of the failure rate limits.'),
   maxFileBytes: setting(
     'TOKEND_MAX_FILE_SIZE',

@@ -72,3 +72,53 @@ describe('request lines through the app, at info', () => {
     assert.deepEqual(completed.res, { statusCode: 200 });
   });
 });
+
+describe('%-encoded tokens outside token= (issue 14)', () => {
+  const { logger, lines } = capture('info');
+  let env: Env;
+  before(async () => {
+    env = await createEnv('pglite', {}, { logger });
+  });
+  after(() => env.close());
+
+  /** Every escape of `text`'s characters, one at a time and all at once: what a client might send. */
+  const encodings = (text: string) => {
+    const all = [...text].map((c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return [
+      text.replace('-', '%2D'),
+      text.replace(/b/, '%62'),
+      text.slice(0, 10) + all.slice(10, 20).join('') + text.slice(20),
+      all.join(''),
+      text.replace('-', '%252D'),
+    ];
+  };
+
+  test('a token in another query parameter or the path, escaped, is masked in the request lines', async () => {
+    const t = await env.tenant();
+    const { token } = generateToken('hubspot');
+    const secret = token.replace(/^sk-hubspot-/, 'sk-hubspot-b');
+    lines.length = 0;
+    for (const encoded of encodings(secret)) {
+      await t.request({ method: 'GET', url: `/apis/v1/nothing?x=${encoded}` });
+      await t.request({ method: 'GET', url: `/apis/v1/files/${encoded}/download` });
+    }
+    assert.ok(lines.length >= 20, `${lines.length} lines`);
+    const text = lines.map((l) => JSON.stringify(l)).join('\n');
+    const tail = secret.slice(-30);
+    for (const encoded of encodings(secret))
+      assert.ok(!text.includes(encoded), `the log holds ${encoded.slice(0, 16)}…:\n${text.slice(0, 1500)}`);
+    assert.ok(!text.includes(tail), `the log holds the secret decoded:\n${text.slice(0, 1500)}`);
+    const incoming = lines
+      .filter((l) => l.msg === 'incoming request')
+      .map((l) => (l.req as { url: string }).url);
+    assert.ok(
+      incoming.every((url) => url.includes('sk-[REDACTED]')),
+      `each URL says where the token was: ${incoming.join('\n')}`,
+    );
+    // Escapes that hide nothing are logged as sent; a %22 is never decoded into the JSON line.
+    lines.length = 0;
+    await t.request({ method: 'GET', url: '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22' });
+    const plain = lines.find((l) => l.msg === 'incoming request');
+    assert.equal((plain?.req as { url: string }).url, '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22');
+  });
+});

@@ -1,7 +1,8 @@
 // Structured logs (pino) that never carry a secret: requests are logged without headers, URLs lose
 // their `token=` parameter, error details (which may quote row values) are dropped, and — as the last
 // line of defence, on the finished line — anything shaped like a token, a SHA-256 hash, a bearer
-// credential, a `token=` parameter or a session cookie is masked, in the server's logs and the CLI's.
+// credential, a `token=` parameter or a session cookie is masked, %-encoded or not, in the server's logs
+// and the CLI's.
 import pino, {
   type Bindings,
   type ChildLoggerOptions,
@@ -20,7 +21,7 @@ const SESSION_COOKIE = /(tokend_session=)[^;\s"'\\]*/gi;
 const HEADER_FIELD =
   /("(?:authorization|proxy-authorization|cookie|set-cookie|ff_auth|ff-auth|x-csrf-token)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\[(?:\s*"(?:[^"\\]|\\.)*"\s*,?)*\])/gi;
 
-export function scrub(text: string): string {
+function scrubPlain(text: string): string {
   return text
     .replace(HEADER_FIELD, '$1"[REDACTED]"')
     .replace(TOKEN_PARAM, '$1[REDACTED]')
@@ -28,6 +29,38 @@ export function scrub(text: string): string {
     .replace(BEARER, '$1[REDACTED]')
     .replace(TOKENISH, 'sk-[REDACTED]')
     .replace(HASHISH, '[REDACTED]');
+}
+
+// A run of URL-ish text, looked at when it holds a %-escape (`?x=sk%2Dhubspot…`, a path with `%62`).
+const RUN = /[^\s"'\\<>]+/g;
+// Printable ASCII but `"` and `\`: what a token is made of, and safe to put back inside a JSON string.
+const ESCAPE = /%(2[013-9A-Fa-f]|[346][0-9A-Fa-f]|5[0-9ABD-Fabd-f]|7[0-9A-Ea-e])/g;
+
+/** Decodes the escapes that spell ASCII, repeatedly (a %25 may hide another escape), never throwing. */
+function decodeAscii(run: string): string {
+  let text = run;
+  for (let i = 0; i < 3; i++) {
+    const next = text.replace(ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === text) break;
+    text = next;
+  }
+  return text;
+}
+
+/**
+ * Masks secrets in text. A %-encoded secret is one too (the server decodes paths and queries before it
+ * reads them), so a run with escapes is also looked at decoded, and written decoded and masked if that
+ * hides something.
+ */
+export function scrub(text: string): string {
+  const plain = scrubPlain(text);
+  if (!plain.includes('%')) return plain;
+  return plain.replace(RUN, (run) => {
+    if (!run.includes('%')) return run;
+    const decoded = decodeAscii(run);
+    const masked = scrubPlain(decoded);
+    return masked === decoded ? run : masked;
+  });
 }
 
 /**
@@ -59,13 +92,15 @@ export const serializers = {
     url?: string;
     hostname?: string;
     ip?: string;
+    clientAddress?: string;
     socket?: { remoteAddress?: string };
   }) {
     return {
       method: req.method,
       url: redactUrl(req.url ?? ''),
       host: req.hostname,
-      remoteAddress: req.ip ?? req.socket?.remoteAddress,
+      // The client behind trusted proxies, as rate limits and usage see it (buildApp's requests).
+      remoteAddress: req.clientAddress ?? req.ip ?? req.socket?.remoteAddress,
     };
   },
   res(res: { statusCode?: number }) {

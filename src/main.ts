@@ -10,6 +10,7 @@ import { ChangeListener } from './db/listener.js';
 import { drainer } from './graceful-stop.js';
 import { type AppDeps, buildApp } from './http/app.js';
 import { failureLimiter } from './http/rate-limit.js';
+import { TLS_PROFILE } from './http/transport.js';
 import { createLogger } from './log.js';
 import { startReminderLoop } from './reminders/loop.js';
 import { buildServices, type Services } from './services.js';
@@ -48,7 +49,11 @@ export async function startServer(
   const limiter = failureLimiter(config, logger);
   const https =
     config.tlsCert && config.tlsKey
-      ? { cert: readFileSync(config.tlsCert, 'utf8'), key: readFileSync(config.tlsKey, 'utf8') }
+      ? {
+          cert: readFileSync(config.tlsCert, 'utf8'),
+          key: readFileSync(config.tlsKey, 'utf8'),
+          ...TLS_PROFILE,
+        }
       : undefined;
   const readiness = listener ? { readiness: () => ({ listener: listener.connected }) } : {};
   const app = await buildApp({

@@ -19,6 +19,7 @@ import type { Config } from '../config.js';
 import { requestLogger, scrub } from '../log.js';
 import type { Services } from '../services.js';
 import { fastifyTimeouts, serverOptions } from './edge-server.js';
+import { requestHost, trustForwarding } from './client-address.js';
 import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
 import type { FailureLimiter } from './rate-limit.js';
@@ -83,6 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = new Metrics();
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
+  trustForwarding(app, config.trustProxy);
 
   const pageHeaders = securityHeaders();
   await registerDocs(app);
@@ -137,9 +139,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void reply.headers(headers);
       strictTransport(request, reply);
       if (!transport.isSecure(request)) return done(new ApiError('https_required', 'use HTTPS'));
-      const cached = services.institutions.cached(request.host);
+      const host = requestHost(request);
+      const cached = services.institutions.cached(host);
       if (cached !== undefined) return answeredBy(request, cached, done);
-      services.institutions.resolve(request.host).then((i) => answeredBy(request, i, done), done);
+      services.institutions.resolve(host).then((i) => answeredBy(request, i, done), done);
     };
   };
   await app.register(async (open) => {

@@ -1,7 +1,8 @@
-// Failure rate limits per client address (SPEC section 4): only failures count, so a valid token keeps
-// working from a limited address. Fixed windows; in memory for one instance, in Redis when several
-// instances must share the counters. A limiter never throws: when Redis cannot be reached, each call
-// falls back to this instance's own counters (limits stay enforced per instance) and says so once.
+// Failure rate limits per client address and per login account (SPEC section 4): only failures count,
+// so a valid token keeps working from a limited address. Fixed windows; in memory for one instance, in
+// Redis when several instances must share the counters. A limiter never throws: when Redis cannot be
+// reached or does not answer, calls fall back to this instance's own counters (limits stay enforced per
+// instance) for a while without asking Redis again, and it says so once.
 import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -44,15 +45,23 @@ export function memoryLimiter(
   now: () => number = Date.now,
   maxKeys = 100_000,
 ): FailureLimiter {
-  const windows = new Map<string, { start: number; count: number }>();
+  // One table per kind of counter (the key's prefix: `login:`, `account:`, `token:`), each with its own
+  // bound: a spray of token failures must not evict the login counter that blocks an address.
+  const tables = new Map<string, Map<string, { start: number; count: number }>>();
+  const tableOf = (key: string) => {
+    const kind = key.slice(0, Math.max(0, key.indexOf(':')));
+    let table = tables.get(kind);
+    if (!table) tables.set(kind, (table = new Map()));
+    return table;
+  };
   const current = (key: string) => {
-    const w = windows.get(key);
+    const w = tableOf(key).get(key);
     return w && now() - w.start < windowMs ? w : null;
   };
   const left = (w: { start: number }) => w.start + windowMs - now();
   // Bounds memory under a spray of addresses: finished windows go first, then the oldest (a Map keeps
   // insertion order), so a flood can only shorten other addresses' windows, never grow the heap.
-  const makeRoom = () => {
+  const makeRoom = (windows: Map<string, { start: number }>) => {
     if (windows.size < maxKeys) return;
     for (const [k, v] of windows) if (now() - v.start >= windowMs) windows.delete(k);
     for (const k of windows.keys()) {
@@ -69,7 +78,8 @@ export function memoryLimiter(
       let w = current(key);
       if (w) w.count++;
       else {
-        makeRoom();
+        const windows = tableOf(key);
+        makeRoom(windows);
         w = { start: now(), count: 1 };
         windows.delete(key);
         windows.set(key, w);
@@ -81,7 +91,7 @@ export function memoryLimiter(
       if (w && w.count > 0) w.count--;
     },
     async close() {
-      windows.clear();
+      tables.clear();
     },
   };
 }
@@ -108,6 +118,9 @@ export interface RedisLimiterOptions {
   prefix?: string;
   /** How long a Redis call may take before this instance answers from memory instead. */
   timeoutMs?: number;
+  /** After a failed call, how long Redis is skipped (memory answers at once) before it is tried again. */
+  breakMs?: number;
+  now?: () => number;
 }
 
 /** Counters in Redis, shared by every instance that uses the same URL and prefix. */
@@ -117,7 +130,9 @@ export function redisLimiter(
   options: RedisLimiterOptions = {},
 ): FailureLimiter & { readonly client: Redis } {
   const prefix = options.prefix ?? 'tokend:fail:';
-  const timeout = options.timeoutMs ?? 500;
+  const timeout = options.timeoutMs ?? 250;
+  const breakMs = options.breakMs ?? 10_000;
+  const now = options.now ?? Date.now;
   const client = new Redis(url, {
     // Fail fast rather than queue: a request must not wait for Redis to come back.
     enableOfflineQueue: false,
@@ -134,14 +149,27 @@ export function redisLimiter(
   const scripts = client as unknown as Scripts;
   const local = memoryLimiter(windowMs);
   let degraded = false;
-  // ioredis reconnects by itself; the listener keeps its errors from surfacing as unhandled events.
+  // The circuit breaker: a frozen Redis answers nothing, so each call would wait the whole timeout (a
+  // login two of them). After one failure, calls go straight to memory until `openUntil`; then one call
+  // at a time probes Redis while the others still answer from memory.
+  let openUntil = 0;
+  let probing = false;
+  // ioredis reconnects by itself; the listener keeps its errors from surfacing as unhandled events. A
+  // connection that is ready again has just answered, so the breaker need not wait out its time.
   client.on('error', () => {});
+  client.on('ready', () => {
+    openUntil = 0;
+  });
 
   async function attempt<T>(remote: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    if (probing || now() < openUntil) return fallback();
+    const probe = degraded;
+    if (probe) probing = true;
     try {
       const value = await remote();
       if (degraded) options.logger?.info('Redis is reachable again: rate-limit counters are shared');
       degraded = false;
+      openUntil = 0;
       return value;
     } catch (err) {
       if (!degraded)
@@ -150,7 +178,10 @@ export function redisLimiter(
           'Redis is unreachable: rate-limit counters fall back to this instance until it returns',
         );
       degraded = true;
+      openUntil = now() + breakMs;
       return fallback();
+    } finally {
+      if (probe) probing = false;
     }
   }
 
@@ -188,9 +219,13 @@ export function redisLimiter(
 
 /** The limiter the settings ask for: Redis when TOKEND_REDIS_URL is set, memory otherwise. */
 export function failureLimiter(
-  config: Pick<Config, 'redisUrl' | 'failureWindowMs'>,
+  config: Pick<Config, 'redisUrl' | 'failureWindowMs' | 'redisTimeoutMs' | 'redisBreakMs'>,
   logger?: Pick<Logger, 'warn' | 'info'>,
 ): FailureLimiter {
   if (!config.redisUrl) return memoryLimiter(config.failureWindowMs);
-  return redisLimiter(config.redisUrl, config.failureWindowMs, logger ? { logger } : {});
+  return redisLimiter(config.redisUrl, config.failureWindowMs, {
+    timeoutMs: config.redisTimeoutMs,
+    breakMs: config.redisBreakMs,
+    ...(logger ? { logger } : {}),
+  });
 }

@@ -6,6 +6,7 @@ import { BlockList, isIP, type Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Verification, VerifiedToken } from '../tokens/verdict.js';
 import type { RouteDeps } from './app.js';
+import { clientAddress } from './client-address.js';
 import { ApiError } from './errors.js';
 import { clientKey } from './rate-limit.js';
 
@@ -153,7 +154,7 @@ function settle(
   deps.services.usage.recordUse(
     token.id,
     now.getTime(),
-    request.ip,
+    clientAddress(request),
     (header(request, 'user-agent') ?? '').slice(0, 500),
     presented.carrier,
   );
@@ -168,7 +169,7 @@ async function refuse(
   now: Date,
 ): Promise<never> {
   const { services, limiter, metrics } = deps;
-  const ip = request.ip;
+  const ip = clientAddress(request);
   metrics.tokenCheck(result.reason);
   const known = result.token && result.token.institutionId === request.institution.id ? result.token : null;
   // Known tokens' failures become audit events; another institution's token is reported to its owner.

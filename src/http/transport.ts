@@ -1,13 +1,15 @@
-// Which requests count as HTTPS (SPEC section 6): TLS on the socket, or X-Forwarded-Proto from a trusted
-// proxy (Fastify's trustProxy, set from TOKEND_TRUST_PROXY). Plain HTTP is allowed only on a direct
-// loopback connection without forwarding headers, and only while TOKEND_ALLOW_LOOPBACK_HTTP is on.
+// Which requests count as HTTPS (SPEC section 6): TLS on the socket, or X-Forwarded-Proto (or RFC 7239
+// `Forwarded: proto=`) from a trusted proxy (TOKEND_TRUST_PROXY, read in client-address.ts). Plain HTTP is
+// allowed only on a direct loopback connection without forwarding headers, and only while
+// TOKEND_ALLOW_LOOPBACK_HTTP is on.
 // Also the answers Fastify gives before routing (bad URLs, broken requests), in the catalogue's shape.
 import { type IncomingMessage, STATUS_CODES, type ServerResponse } from 'node:http';
-import { BlockList, isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import helmet from 'helmet';
 import type { Config } from '../config.js';
+import { normalizeAddress, requestProtocol, trustedProxies } from './client-address.js';
 
 const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
 const FORWARDING = ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-real-ip'];
@@ -18,19 +20,7 @@ export interface TransportPolicy {
 }
 
 export function transportPolicy(config: Pick<Config, 'trustProxy' | 'allowLoopbackHttp'>): TransportPolicy {
-  const proxies = new BlockList();
-  for (const entry of config.trustProxy) {
-    const [address = '', bits] = entry.split('/');
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) proxies.addAddress(address, family);
-    else proxies.addSubnet(address, Number(bits), family);
-  }
-  const isProxy = (peer: string) => {
-    const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer)?.[1];
-    return v4
-      ? proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
-      : proxies.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
-  };
+  const proxies = trustedProxies(config.trustProxy);
   // Whether a connection's peer is loopback and not a proxy is decided once per connection.
   const localPeers = new WeakMap<Socket, boolean>();
   const isLocalPeer = (socket: Socket) => {
@@ -39,19 +29,44 @@ export function transportPolicy(config: Pick<Config, 'trustProxy' | 'allowLoopba
       const peer = socket.remoteAddress ?? '';
       // A trusted proxy's connection is never "direct": a proxy on this host that forgot its
       // X-Forwarded-* headers would otherwise pass the whole internet off as local development.
-      local = LOOPBACK.test(peer) && !(config.trustProxy.length > 0 && isProxy(peer));
+      local = LOOPBACK.test(peer) && !proxies.isProxy(normalizeAddress(peer) ?? peer);
       localPeers.set(socket, local);
     }
     return local;
   };
   return {
     isSecure(request) {
-      if (request.protocol === 'https') return true;
+      if (requestProtocol(request) === 'https') return true;
       if (!config.allowLoopbackHttp) return false;
       return isLocalPeer(request.socket) && !FORWARDING.some((h) => request.headers[h] !== undefined);
     },
   };
 }
+
+/**
+ * tokend's own TLS: Mozilla's "intermediate" profile (v5.7) — TLS 1.2 with ECDHE/DHE and AEAD suites only
+ * (no static-RSA key exchange, which has no forward secrecy, and no CBC, LUCKY13's ground), and TLS 1.3.
+ * Node's default list also allows both. The client picks among these, as the profile says; DHE uses the
+ * RFC 7919 group OpenSSL chooses (`dhparam: 'auto'`).
+ */
+export const TLS_PROFILE = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+    'DHE-RSA-AES128-GCM-SHA256',
+    'DHE-RSA-AES256-GCM-SHA384',
+  ].join(':'),
+  honorCipherOrder: false,
+  dhparam: 'auto',
+} as const;
 
 /**
  * What every JSON answer carries (the OWASP REST Security Cheat Sheet's set): no cache or referrer keeps
@@ -98,7 +113,7 @@ export function securityHeaders(): Record<string, string> {
 
 /** HSTS means something only over HTTPS (browsers ignore it on plain HTTP), so it is sent only there. */
 export function strictTransport(request: FastifyRequest, reply: FastifyReply): void {
-  if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
+  if (requestProtocol(request) === 'https') void reply.header('strict-transport-security', HSTS);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Result } from '../../errors.js';
 import type { Transition } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../app.js';
 import { cursorHolds } from '../../pagination.js';
+import { clientAddress } from '../client-address.js';
 import { ApiError, fromFailure } from '../errors.js';
 import {
   EventSchema,
@@ -64,7 +65,10 @@ const WithSecret = Type.Object({ token: TokenSchema, secret: Type.String() });
 
 export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
   const { tokens } = deps.services;
-  const actor = (request: FastifyRequest) => ({ userId: request.session.user.id, ip: request.ip });
+  const actor = (request: FastifyRequest) => ({
+    userId: request.session.user.id,
+    ip: clientAddress(request),
+  });
   const answer = <T>(result: Result<T>, reply?: FastifyReply, status = 200): T => {
     if (!result.ok) throw fromFailure(result);
     if (reply) void reply.status(status);

@@ -74,6 +74,44 @@ describe('failure rate limits (in memory)', () => {
   });
 });
 
+describe('login limits per account (defaults: 10 per address, 50 per account)', () => {
+  let env: Env;
+  before(async () => {
+    env = await createEnv('pglite', { trustProxy: [PROXY] });
+  });
+  after(() => env.close());
+
+  test('50 wrong passwords from 5 addresses, then the right one from a 6th: 429', async () => {
+    const t = await env.tenant();
+    const admin = await t.user('admin');
+    const login = (client: string, password: string, email = admin.user.email) =>
+      env.app.inject({
+        method: 'POST',
+        url: '/apis/v1/session',
+        remoteAddress: PROXY,
+        headers: { host: t.host, 'x-forwarded-proto': 'https', 'x-forwarded-for': client },
+        payload: { email, password },
+      });
+    for (let a = 1; a <= 5; a++)
+      for (let i = 0; i < 10; i++) {
+        const res = await login(`198.51.100.${100 + a}`, `wrong-${a}-${i}`);
+        assert.equal(res.statusCode, 401, `attempt ${i + 1} from address ${a}: ${said(res)}`);
+      }
+    limited(await login('198.51.100.106', PASSWORD));
+    // The same email in capitals is the same account; another account is not limited.
+    limited(await login('198.51.100.107', PASSWORD, admin.user.email.toUpperCase()));
+    const other = await t.user('staff');
+    const res = await login('198.51.100.106', PASSWORD, other.user.email);
+    assert.equal(res.statusCode, 200, `another account logs in: ${said(res)}`);
+  });
+
+  const limited = (res: { statusCode: number; headers: Record<string, unknown>; body: string }) => {
+    assert.equal(res.statusCode, 429, `${res.statusCode} ${res.body}`);
+    assert.equal(JSON.parse(res.body).error, 'rate_limited');
+    assert.ok(Number(res.headers['retry-after']) >= 1, `Retry-After ${String(res.headers['retry-after'])}`);
+  };
+});
+
 describe('memoryLimiter and clientKey', () => {
   test('fixed windows: the limit, Retry-After counting down, a fresh window after it ends', async () => {
     let now = 1_000_000;
@@ -96,6 +134,15 @@ describe('memoryLimiter and clientKey', () => {
     for (let i = 0; i < 5000; i++) await limiter.fail(`token:10.0.${i >> 8}.${i & 255}`, 3);
     for (let i = 0; i < 3; i++) await limiter.fail('token:victim', 3);
     assert.equal(await limiter.retryAfter('token:victim', 3), 60, 'the newest keys are kept');
+  });
+
+  test('a spray of token failures does not evict the login counter that blocks an address', async () => {
+    const limiter = memoryLimiter(60_000, Date.now, 1000);
+    for (let i = 0; i < 3; i++) await limiter.fail('login:198.51.100.9', 2);
+    assert.equal(await limiter.retryAfter('login:198.51.100.9', 2), 60);
+    for (let i = 0; i < 5000; i++) await limiter.fail(`token:10.1.${i >> 8}.${i & 255}`, 3);
+    assert.equal(await limiter.retryAfter('login:198.51.100.9', 2), 60, 'the login block holds');
+    assert.equal(await limiter.fail('login:198.51.100.9', 2), 60, 'and the next attempt is still refused');
   });
 
   test('clientKey: IPv4 as is, IPv4-mapped unwrapped, IPv6 by /64', () => {

@@ -3,13 +3,17 @@
 // limiting from memory — never throwing, never waiting — and shares again once Redis returns.
 // Runs when TEST_REDIS_URL is set (CI sets it).
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { createEnv, type Env, said, type Tenant } from '../../test-support/harness.js';
+import { loadConfig } from '../../config.js';
+import { createEnv, type Env, PASSWORD, said, type Tenant } from '../../test-support/harness.js';
+import { freePort, waitUntil } from '../../test-support/live-server.js';
 import { buildApp } from '../app.js';
-import { redisLimiter } from '../rate-limit.js';
+import { type FailureLimiter, failureLimiter, redisLimiter } from '../rate-limit.js';
 import { tcpProxy } from './tcp-proxy.js';
 
 const REDIS = process.env.TEST_REDIS_URL;
@@ -126,5 +130,93 @@ describe('rate-limit counters in Redis', { skip: REDIS ? false : 'TEST_REDIS_URL
       warnings.some((w) => w.includes('reachable again')),
       warnings.join(''),
     );
+  });
+});
+
+// A frozen Redis (issue 14): the process stopped with SIGSTOP keeps its connections open and answers
+// nothing, as in a network partition. After one timeout the breaker sends every call to memory at once.
+const REDIS_SERVER = spawnSync('redis-server', ['--version']).status === 0;
+
+describe('a frozen Redis', { skip: REDIS_SERVER ? false : 'redis-server is not installed' }, () => {
+  let env: Env;
+  let t: Tenant;
+  let redis: ChildProcess;
+  let app: FastifyInstance;
+  let limiter: FailureLimiter;
+  before(async () => {
+    const port = await freePort();
+    redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    // The settings' defaults (TOKEND_REDIS_TIMEOUT, TOKEND_REDIS_BREAK), as `serve` builds the limiter.
+    const config = {
+      ...loadConfig({}),
+      redisUrl: `redis://127.0.0.1:${port}`,
+      authFailureLimit: 3,
+      trustProxy: [PROXY],
+    };
+    env = await createEnv('pglite', config);
+    t = await env.tenant();
+    limiter = failureLimiter(config, pino({ level: 'silent' }));
+    const client = (limiter as ReturnType<typeof redisLimiter>).client;
+    await waitUntil('Redis ready', async () => client.status === 'ready');
+    app = await buildApp({ config, services: env.services, logger: pino({ level: 'silent' }), limiter });
+  });
+  after(async () => {
+    redis.kill('SIGCONT');
+    redis.kill('SIGKILL');
+    await app.close();
+    await limiter.close();
+    await env.close();
+  });
+
+  const timed = async <T>(run: () => Promise<T>) => {
+    const started = performance.now();
+    const value = await run();
+    return { value, ms: Math.round(performance.now() - started) };
+  };
+  const check = (client: string) =>
+    app.inject({
+      method: 'GET',
+      url: '/apis/v1/token',
+      remoteAddress: PROXY,
+      headers: { host: t.host, 'x-forwarded-proto': 'https', 'x-forwarded-for': client, FF_AUTH: 'sk-wrong' },
+    });
+
+  test('failed checks and a correct login answer at once from memory after one timeout', async () => {
+    assert.equal((await check('198.51.100.90')).statusCode, 401, 'counted in Redis while it answers');
+    redis.kill('SIGSTOP');
+    const first = await timed(() => check('198.51.100.91'));
+    assert.equal(first.value.statusCode, 401, said(first.value));
+    const next: { status: number; ms: number }[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { value, ms } = await timed(() => check('198.51.100.91'));
+      next.push({ status: value.statusCode, ms });
+    }
+    const admin = await t.user('admin');
+    const login = await timed(() =>
+      app.inject({
+        method: 'POST',
+        url: '/apis/v1/session',
+        remoteAddress: PROXY,
+        headers: { host: t.host, 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.92' },
+        payload: { email: admin.user.email, password: PASSWORD },
+      }),
+    );
+    const report = `first failed check ${first.ms} ms; next ${next.map((n) => `${n.status}/${n.ms}ms`).join(', ')}; login ${login.ms} ms`;
+    console.log(`frozen Redis: ${report}`);
+    assert.ok(first.ms < 1000, `the first check waits one timeout at most: ${report}`);
+    assert.deepEqual(
+      next.map((n) => n.status),
+      [401, 401, 429, 429, 429],
+      `the limit still holds, from memory: ${report}`,
+    );
+    assert.ok(Math.max(...next.map((n) => n.ms)) < 150, `later checks do not wait for Redis: ${report}`);
+    assert.equal(login.value.statusCode, 200, said(login.value));
+    assert.ok(login.ms < 450, `a correct login does not wait for Redis: ${report}`);
   });
 });

@@ -3,9 +3,10 @@
 // Over TLS: HSTS, a Secure session cookie, no-store on secrets, and tokens accepted even with
 // TOKEND_ALLOW_LOOPBACK_HTTP=false; the same server refuses nothing it should serve.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -114,5 +115,93 @@ describe('HTTPS served by tokend (TOKEND_TLS_CERT, TOKEND_TLS_KEY)', () => {
     // Forwarding headers change nothing on a TLS socket: the connection itself is secure.
     const forwarded = await call('GET', '/apis/v1/token', { FF_AUTH: secret, 'x-forwarded-proto': 'http' });
     assert.equal(forwarded.status, 200, forwarded.body);
+  });
+
+  /** A TLS handshake offering only `ciphers` (and at most `maxVersion`): the suite agreed, or the refusal. */
+  function handshake(ciphers: string | undefined, maxVersion: 'TLSv1.2' | 'TLSv1.3') {
+    const { hostname, port } = new URL(server.url);
+    return new Promise<{ ok: true; cipher: string; version: string } | { ok: false; error: string }>(
+      (resolve) => {
+        const socket = tlsConnect({
+          host: hostname,
+          port: Number(port),
+          ca,
+          maxVersion,
+          ...(ciphers ? { ciphers } : {}),
+        });
+        socket.once('secureConnect', () => {
+          resolve({ ok: true, cipher: socket.getCipher().name, version: String(socket.getProtocol()) });
+          socket.end();
+        });
+        socket.once('error', (err: Error & { code?: string }) =>
+          resolve({ ok: false, error: err.code ?? err.message }),
+        );
+      },
+    );
+  }
+
+  test("Mozilla's intermediate profile: no static RSA, no CBC; ECDHE/DHE AEAD on TLS 1.2, and TLS 1.3", async () => {
+    for (const suite of [
+      'AES128-GCM-SHA256', // static RSA key exchange: no forward secrecy
+      'AES256-GCM-SHA384',
+      'AES128-SHA', // static RSA and CBC
+      'ECDHE-RSA-AES128-SHA', // CBC (LUCKY13)
+      'ECDHE-RSA-AES256-SHA384',
+      'DHE-RSA-AES128-SHA256',
+    ]) {
+      const answer = await handshake(suite, 'TLSv1.2');
+      assert.equal(answer.ok, false, `${suite} was agreed: ${JSON.stringify(answer)}`);
+    }
+    for (const suite of [
+      'ECDHE-RSA-AES128-GCM-SHA256',
+      'ECDHE-RSA-AES256-GCM-SHA384',
+      'ECDHE-RSA-CHACHA20-POLY1305',
+      'DHE-RSA-AES128-GCM-SHA256',
+      'DHE-RSA-AES256-GCM-SHA384',
+    ]) {
+      const answer = await handshake(suite, 'TLSv1.2');
+      assert.deepEqual(answer, { ok: true, cipher: suite, version: 'TLSv1.2' }, suite);
+    }
+    const modern = await handshake(undefined, 'TLSv1.3');
+    assert.ok(modern.ok && modern.version === 'TLSv1.3', JSON.stringify(modern));
+  });
+
+  test('openssl s_client offering CBC or static RSA is refused; an ECDHE AEAD suite is agreed', async () => {
+    const { port } = new URL(server.url);
+    // -brief prints "CONNECTION ESTABLISHED" and the suite once a handshake succeeds (on stderr). Run
+    // asynchronously: the server answering it lives in this process.
+    const sClient = (cipher: string) =>
+      new Promise<string>((resolve) => {
+        const child = execFile(
+          'openssl',
+          ['s_client', '-connect', `127.0.0.1:${port}`, '-tls1_2', '-cipher', cipher, '-brief'],
+          { timeout: 10_000 },
+          (_error, stdout, stderr) => {
+            const said = `${stdout}${stderr}`;
+            resolve(said.includes('CONNECTION ESTABLISHED') ? said : `refused: ${said.slice(0, 300)}`);
+          },
+        );
+        child.stdin?.end();
+      });
+    for (const cipher of ['AES128-SHA256', 'ECDHE-RSA-AES128-SHA256', 'AES256-GCM-SHA384'])
+      assert.match(await sClient(cipher), /^refused/, cipher);
+    assert.match(await sClient('ECDHE-RSA-AES128-GCM-SHA256'), /Ciphersuite: ECDHE-RSA-AES128-GCM-SHA256/);
+  });
+
+  test('logout over TLS clears the cookie as HttpOnly, SameSite=Strict and Secure', async () => {
+    const login = await call(
+      'POST',
+      '/apis/v1/session',
+      {},
+      { email: 'admin@example.test', password: 'admin-password-123' },
+    );
+    assert.equal(login.status, 200, login.body);
+    const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+    const csrf = (JSON.parse(login.body) as { csrfToken: string }).csrfToken;
+    const logout = await call('DELETE', '/apis/v1/session', { cookie, 'x-csrf-token': csrf });
+    assert.equal(logout.status, 204, logout.body);
+    const cleared = String(logout.headers['set-cookie']);
+    for (const attribute of [/^tokend_session=;/, /; HttpOnly/, /; SameSite=Strict/, /; Secure/])
+      assert.match(cleared, attribute);
   });
 });

@@ -102,6 +102,32 @@ describe('HTTPS required for tokens and sessions', () => {
     assert.doesNotMatch(String(local.headers['set-cookie']), /Secure/);
   });
 
+  test('logout clears the cookie with the attributes of the login cookie (HttpOnly, SameSite=Strict, Secure)', async () => {
+    const admin = await proxied.t.user('admin');
+    const headers = { host: proxied.t.host, 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.5' };
+    const login = await proxied.app.inject({
+      method: 'POST',
+      url: '/apis/v1/session',
+      remoteAddress: PROXY,
+      headers,
+      payload: { email: admin.user.email, password: 'correct horse battery staple' },
+    });
+    assert.equal(login.statusCode, 200, said(login));
+    const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
+    const logout = await proxied.app.inject({
+      method: 'DELETE',
+      url: '/apis/v1/session',
+      remoteAddress: PROXY,
+      headers: { ...headers, cookie, 'x-csrf-token': login.json().csrfToken },
+    });
+    assert.equal(logout.statusCode, 204, said(logout));
+    const cleared = String(logout.headers['set-cookie']);
+    assert.match(cleared, /^tokend_session=;/);
+    for (const attribute of [/; Path=\/(;|$)/, /; HttpOnly/, /; SameSite=Strict/, /; Secure/])
+      assert.match(cleared, attribute);
+    assert.match(cleared, /Expires=Thu, 01 Jan 1970|Max-Age=0/);
+  });
+
   test('direct loopback: allowed without forwarding headers, unless switched off or a trusted proxy', async () => {
     const dev = await proxied.from('127.0.0.1');
     assert.equal(dev.statusCode, 200, said(dev));
