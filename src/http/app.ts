@@ -12,6 +12,7 @@ import Fastify, {
   type HookHandlerDoneFunction,
   type onRequestHookHandler,
 } from 'fastify';
+import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Session } from '../accounts/sessions.js';
 import type { Institution } from '../accounts/store.js';
@@ -45,7 +46,8 @@ export interface AppDeps {
   limiter: FailureLimiter;
   /** Extra readiness checks (the NOTIFY listener): name → ok. */
   readiness?: () => Record<string, boolean>;
-  https?: { cert: string; key: string };
+  /** TLS: the certificate and key, with the protocol and cipher profile (transport.ts TLS_PROFILE). */
+  https?: TlsOptions & { cert: string; key: string };
   /**
    * More routes in the token routes' scope, with their hook and headers: the bench's answer without a
    * check (bench/tokend-bench.ts). None in tokend itself.

@@ -134,6 +134,14 @@ const peerOf = (request: FastifyRequest) => {
 };
 
 /**
+ * Whether the connection itself comes from a proxy in TOKEND_TRUST_PROXY (its peer, not anything it says):
+ * only then are a gateway's headers about the original request (its URI, its method) believed.
+ */
+export function fromTrustedProxy(request: FastifyRequest): boolean {
+  return trustedProxies(request.trustedProxies ?? NONE).isProxy(peerOf(request));
+}
+
+/**
  * The client's address: the connection's peer, or — on a connection from a trusted proxy — the right-most
  * address in X-Forwarded-For (else in `Forwarded: for=`) that is not itself a trusted proxy. X-Forwarded-For
  * wins when both are present: it is what nearly every proxy writes, and such a proxy passes a client's own

@@ -2,7 +2,6 @@
 // then record usage or failure in memory (flushed later). Failed checks count against the client's
 // address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
 // echo what was presented; every 401 says why in WWW-Authenticate (RFC 6750), for gateways that drop it.
-import { BlockList, isIP, type Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Verification, VerifiedToken } from '../tokens/verdict.js';
 import type { RouteDeps } from './app.js';
@@ -63,35 +62,6 @@ export function presentedToken(request: FastifyRequest, proxied = false): Presen
   if (!proxied) return found;
   found = offer(found, queryToken(header(request, 'x-original-uri')), 'query');
   return offer(found, queryToken(header(request, 'x-forwarded-uri')), 'query');
-}
-
-/**
- * Whether a request's connection comes from a proxy in TOKEND_TRUST_PROXY (its peer, not anything it
- * says): only then are a gateway's headers about the original request believed. Decided once per
- * connection.
- */
-export function trustedPeer(trustProxy: readonly string[]): (request: FastifyRequest) => boolean {
-  if (trustProxy.length === 0) return () => false;
-  const proxies = new BlockList();
-  for (const entry of trustProxy) {
-    const [address = '', bits] = entry.split('/');
-    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) proxies.addAddress(address, family);
-    else proxies.addSubnet(address, Number(bits), family);
-  }
-  const known = new WeakMap<Socket, boolean>();
-  return (request) => {
-    let trusted = known.get(request.socket);
-    if (trusted === undefined) {
-      const peer = request.socket.remoteAddress ?? '';
-      const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(peer)?.[1];
-      trusted = v4
-        ? proxies.check(v4, 'ipv4') || proxies.check(peer, 'ipv6')
-        : isIP(peer) !== 0 && proxies.check(peer, isIP(peer) === 6 ? 'ipv6' : 'ipv4');
-      known.set(request.socket, trusted);
-    }
-    return trusted;
-  };
 }
 
 /** Whether a request carries any token at all (two different ones included). */

@@ -6,7 +6,8 @@ import type { FastifyInstance, FastifyReply, onSendHookHandler } from 'fastify';
 import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../app.js';
 import { errors, TOKEN_SECURITY } from '../schemas.js';
-import { andThen, authenticate, trustedPeer } from '../token-auth.js';
+import { fromTrustedProxy } from '../client-address.js';
+import { andThen, authenticate } from '../token-auth.js';
 
 export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/:id/download'];
 
@@ -57,7 +58,6 @@ const nameRefusal: onSendHookHandler = (_request, reply, payload, done) => {
 const ownView = (token: VerifiedToken) => token.ownView;
 
 export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const fromProxy = trustedPeer(deps.config.trustProxy);
   for (const url of TOKEN_ROUTES) {
     app.options(url, { schema: { hide: true } }, async (_request, reply) =>
       preflight(reply).status(204).send(),
@@ -106,7 +106,7 @@ export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => 
       onSend: nameRefusal,
     },
     (request, reply) => {
-      const proxied = fromProxy(request);
+      const proxied = fromTrustedProxy(request);
       // A gateway asks about a client's preflight too (Caddy sends it as GET with X-Forwarded-Method):
       // it carries no token by design, so it is answered as tokend answers its own, with forward auth's
       // 200 (Envoy's ext_authz takes nothing else as a yes).
