@@ -239,6 +239,9 @@ for (const kind of databaseKinds()) {
         json('GET', '/apis/v1/api-tokens?debug=1'),
         json('GET', '/apis/v1/files?debug=1'),
         { ...form(filePart('filename="a.txt"')), url: '/apis/v1/files?debug=1' },
+        json('GET', '/apis/v1/session?debug=1'),
+        // Refused before it logs out: the requests after it still have their session.
+        { method: 'DELETE', url: '/apis/v1/session?debug=1' },
       ];
       for (const request of cases) refused(await admin.request(request), 'debug', String(request.url));
       const login = await t.request(

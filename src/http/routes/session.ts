@@ -105,7 +105,8 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
       schema: {
         tags: ['session'],
         security: SESSION_SECURITY,
-        response: { 200: SessionView, ...errors(401) },
+        querystring: NoQuery,
+        response: { 200: SessionView, ...errors(400, 401) },
       },
     },
     async (request, reply) => {
@@ -118,7 +119,14 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
 
   app.delete(
     '/apis/v1/session',
-    { schema: { tags: ['session'], security: SESSION_SECURITY, response: { ...errors(401, 403) } } },
+    {
+      schema: {
+        tags: ['session'],
+        security: SESSION_SECURITY,
+        querystring: NoQuery,
+        response: { ...errors(400, 401, 403) },
+      },
+    },
     async (request, reply) => {
       const session = await requireSession(deps, request, null);
       await logout(services.db, session);
