@@ -45,6 +45,24 @@ for (const kind of databaseKinds()) {
       assert.equal(header.statusCode, 200, said(header));
     });
 
+    test('a token parameter whose name is %-encoded is refused: gateways strip only token=', async () => {
+      const { secret } = await (await u.adminAgent()).createToken();
+      for (const url of [`${AUTH}?%74oken=${secret}`, `/apis/v1/token?%74ok%65n=${secret}`]) {
+        const res = await u.request({ method: 'GET', url });
+        assert.equal(res.statusCode, 400, said(res));
+        assert.deepEqual([res.json().error, res.json().field], ['invalid_request', 'token'], said(res));
+      }
+      // The same through a gateway's original URI.
+      const proxiedSecret = (await (await t.adminAgent()).createToken()).secret;
+      const res = await viaGateway({
+        method: 'GET',
+        url: AUTH,
+        headers: { 'x-forwarded-uri': `/apis/v2/contacts?%74oken=${proxiedSecret}` },
+      });
+      assert.equal(res.statusCode, 400, said(res));
+      assert.equal(res.headers['x-tokend-error'], 'invalid_request');
+    });
+
     test('the original URI is read only from a trusted proxy, and from both headers', async () => {
       const admin = await t.adminAgent();
       const { secret, token } = await admin.createToken();

@@ -21,10 +21,30 @@ const header = (request: FastifyRequest, name: string) => {
   return Array.isArray(v) ? v[0] : v;
 };
 
+/**
+ * The `token` query parameter, named literally. A name that only decodes to `token` (`%74oken`) is
+ * refused: gateways strip the literal name before the platform, so the secret would travel on to it.
+ */
 function queryToken(url: string | undefined): string | undefined {
   if (!url) return undefined;
   const q = url.indexOf('?');
-  return q < 0 ? undefined : (new URLSearchParams(url.slice(q + 1)).get('token') ?? undefined);
+  if (q < 0) return undefined;
+  const query = url.slice(q + 1);
+  for (const part of query.split('&')) {
+    const eq = part.indexOf('=');
+    const name = eq < 0 ? part : part.slice(0, eq);
+    if (name !== 'token' && (name.includes('%') || name.includes('+')) && decodedName(name) === 'token')
+      throw new ApiError('invalid_request', 'write the token parameter as token=', 'token');
+  }
+  return new URLSearchParams(query).get('token') ?? undefined;
+}
+
+function decodedName(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
 }
 
 const BEARER = /^Bearer[ \t]/i;
