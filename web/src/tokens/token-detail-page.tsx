@@ -7,6 +7,7 @@ import { ErrorMessage } from '../dialog.js';
 import { Time } from '../format.js';
 import { followLink, paths } from '../router.js';
 import type { Token, UsageDay } from '../types.js';
+import { useRequest } from '../use-request.js';
 import { ReasonDialog, RenewDialog, RotateDialog } from './action-dialogs.js';
 import { AuditHistory } from './audit-history.js';
 import { TokenMetadata } from './token-metadata.js';
@@ -120,19 +121,8 @@ interface TokenActionsProps {
 }
 
 function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const reactivate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onChanged(await api.transition(token.id, 'reactivate'));
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : 'The token could not be reactivated.');
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useRequest();
+  const reactivate = () => run(() => api.transition(token.id, 'reactivate'), onChanged);
   if (token.state === 'revoked' || token.state === 'expired') {
     return (
       <p className="muted actions-note">
@@ -142,7 +132,7 @@ function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
   }
   return (
     <div className="actions">
-      <ErrorMessage message={error} />
+      <ErrorMessage message={error?.message ?? null} />
       {token.state === 'active' ? (
         <div className="button-group">
           <button type="button" className="button" onClick={() => onAction('rotate')}>
