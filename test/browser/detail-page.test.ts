@@ -10,7 +10,15 @@ import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import type { Db } from '../../src/db/db.js';
 import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
-import { detailStatus, eventually, newPage, openTokens, submitDialog } from './helpers.js';
+import {
+  createToken,
+  detailStatus,
+  eventually,
+  newPage,
+  openToken,
+  openTokens,
+  submitDialog,
+} from './helpers.js';
 import { buildPageIfMissing, type RunningServer, startServer } from './server.js';
 
 const admin = { email: 'admin@example.com', password: 'admin-password-for-detail-tests' };
@@ -32,6 +40,33 @@ after(async () => {
 const history = (page: Page) => page.getByRole('region', { name: 'Audit history' });
 const historyRows = (page: Page) => history(page).locator('tbody tr');
 const newest = (page: Page) => historyRows(page).first().locator('td').nth(1).textContent();
+const tokenIdOf = (page: Page) => decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+
+/**
+ * The `METHOD path` of every request to this token's API made while `act` runs and until the history
+ * and usage have been re-fetched, plus a quiet moment in which a stray request would still show up.
+ */
+async function requestsDuring(page: Page, id: string, act: () => Promise<void>): Promise<string[]> {
+  const prefix = `/apis/v1/api-tokens/${id}`;
+  const seen: string[] = [];
+  const record = (request: { url: () => string; method: () => string }) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith(prefix)) seen.push(`${request.method()} ${pathname.slice(prefix.length) || '/'}`);
+  };
+  const reloaded = (suffix: string) =>
+    page.waitForResponse((r) => new URL(r.url()).pathname === `${prefix}${suffix}` && r.ok());
+  const events = reloaded('/events');
+  const usage = reloaded('/usage');
+  page.on('request', record);
+  try {
+    await act();
+    await Promise.all([events, usage]);
+    await page.waitForTimeout(500);
+  } finally {
+    page.off('request', record);
+  }
+  return seen.sort();
+}
 
 /** Creates a token through the API with the page's session and walks it through `cycles` suspensions. */
 async function tokenWithHistory(page: Page, name: string, cycles: number): Promise<string> {
@@ -83,6 +118,42 @@ for (const kind of databaseKinds()) {
       await server?.stop();
       await db?.close();
       if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    test('an action sends its own request and re-fetches only the history and usage, not the token', async () => {
+      const page = await newPage(browser);
+      await openTokens(page, server.url, admin);
+      const name = 'Billing export';
+      const { dialog } = await createToken(page, { name });
+      await dialog.getByRole('button', { name: /^Done/ }).click();
+      await openToken(page, server.url, name);
+      await history(page).getByRole('cell', { name: 'Created' }).waitFor();
+      const id = tokenIdOf(page);
+
+      const suspended = await requestsDuring(page, id, async () => {
+        await page.getByRole('button', { name: 'Suspend' }).click();
+        const suspend = page.getByRole('dialog', { name: 'Suspend token' });
+        await submitDialog(suspend, 'Suspend token', detailStatus(page).getByText('Suspended'));
+      });
+      assert.deepEqual(suspended, ['GET /events', 'GET /usage', 'POST /suspend']);
+      await eventually(async () => assert.equal(await newest(page), 'Suspended'));
+
+      const reactivated = await requestsDuring(page, id, async () => {
+        await page.getByRole('button', { name: 'Reactivate' }).click();
+        await detailStatus(page).getByText('Active').waitFor();
+      });
+      assert.deepEqual(reactivated, ['GET /events', 'GET /usage', 'POST /reactivate']);
+
+      const renewed = await requestsDuring(page, id, async () => {
+        await page.getByRole('button', { name: 'Renew' }).click();
+        const renew = page.getByRole('dialog', { name: 'Renew token' });
+        await renew.getByLabel('90 days').check();
+        await submitDialog(renew, 'Renew token', history(page).getByRole('cell', { name: 'Renewed' }));
+      });
+      assert.deepEqual(renewed, ['GET /events', 'GET /usage', 'POST /renew']);
+      // The page still shows the state and expiry the actions answered with.
+      assert.equal(await detailStatus(page).textContent(), 'Active');
+      await page.context().close();
     });
 
     test('an older page of the history that arrives after a reset is dropped, not appended', async () => {
