@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { ErrorMessage } from './dialog.js';
 import { TextField } from './fields.js';
 import type { Session } from './types.js';
+import { useRequest } from './use-request.js';
 
 export function LoginPage({
   notice,
@@ -15,24 +16,16 @@ export function LoginPage({
 }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useRequest();
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onLogin(await api.login(email.trim(), password));
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : 'Sign-in failed.');
-      setBusy(false);
-    }
+    void run(() => api.login(email.trim(), password), onLogin);
   }
 
   return (
     <main className="login">
-      <form className="card login-card" onSubmit={(event) => void submit(event)}>
+      <form className="card login-card" onSubmit={submit}>
         <p className="brand brand-large">tokend</p>
         <h1>Sign in</h1>
         {notice ? (
@@ -40,7 +33,7 @@ export function LoginPage({
             {notice}
           </p>
         ) : null}
-        <ErrorMessage message={error} />
+        <ErrorMessage message={error?.message ?? null} />
         <TextField
           label="Email"
           type="email"

@@ -1,10 +1,11 @@
 // The dialogs behind the detail page's actions: Suspend and Revoke (with an optional reason; Revoke
 // names the token and says it is final), Rotate (grace period, new secret shown once) and Renew.
 import { type FormEvent, useId, useState } from 'react';
-import { ApiError, api } from '../api.js';
+import { api } from '../api.js';
 import { Dialog, ErrorMessage } from '../dialog.js';
 import { TextField } from '../fields.js';
 import type { Token, TokenWithSecret } from '../types.js';
+import { useRequest } from '../use-request.js';
 import { defaultExpiry, ExpiryField, type ExpiryValue, expiryRequest } from './expiry-field.js';
 import { SecretReveal } from './secret-reveal.js';
 
@@ -12,25 +13,6 @@ interface ActionDialogProps {
   token: Token;
   onChanged: (token: Token) => void;
   onClose: () => void;
-}
-
-/** Runs one request for a dialog: busy while it runs, its error message kept for the dialog to show. */
-function useSubmit() {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<{ message: string; field?: string | undefined } | null>(null);
-  async function run(action: () => Promise<void>) {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (failure) {
-      const message = failure instanceof Error ? failure.message : 'The request failed.';
-      setError({ message, field: failure instanceof ApiError ? failure.field : undefined });
-    } finally {
-      setBusy(false);
-    }
-  }
-  return { busy, error, run };
 }
 
 function Actions(props: {
@@ -63,14 +45,17 @@ export function ReasonDialog({
   action,
 }: ActionDialogProps & { action: 'suspend' | 'revoke' }) {
   const [reason, setReason] = useState('');
-  const { busy, error, run } = useSubmit();
+  const { busy, error, run } = useRequest();
   const revoke = action === 'revoke';
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () => {
-      onChanged(await api.transition(token.id, action, reason.trim() || undefined));
-      onClose();
-    });
+    void run(
+      () => api.transition(token.id, action, reason.trim() || undefined),
+      (next) => {
+        onChanged(next);
+        onClose();
+      },
+    );
   };
   return (
     <Dialog title={revoke ? 'Revoke token' : 'Suspend token'} onClose={onClose} busy={busy}>
@@ -112,14 +97,16 @@ export function RotateDialog({ token, onChanged, onClose }: ActionDialogProps) {
   const hintId = useId();
   const [grace, setGrace] = useState(3600);
   const [rotated, setRotated] = useState<TokenWithSecret | null>(null);
-  const { busy, error, run } = useSubmit();
+  const { busy, error, run } = useRequest();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () => {
-      const result = await api.rotate(token.id, grace, token.display);
-      setRotated(result);
-      onChanged(result.token);
-    });
+    void run(
+      () => api.rotate(token.id, grace, token.display),
+      (result) => {
+        setRotated(result);
+        onChanged(result.token);
+      },
+    );
   };
   if (rotated) {
     return (
@@ -166,17 +153,20 @@ export function RotateDialog({ token, onChanged, onClose }: ActionDialogProps) {
 export function RenewDialog({ token, onChanged, onClose }: ActionDialogProps) {
   const [expiry, setExpiry] = useState<ExpiryValue>(defaultExpiry);
   const [expiryError, setExpiryError] = useState<string | undefined>();
-  const { busy, error, run } = useSubmit();
+  const { busy, error, run } = useRequest();
   const onExpiryField = error?.field === 'expiresAt' || error?.field === 'expiresInDays';
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const request = expiryRequest(expiry);
     setExpiryError('error' in request ? request.error : undefined);
     if ('error' in request) return;
-    void run(async () => {
-      onChanged(await api.renew(token.id, request.body));
-      onClose();
-    });
+    void run(
+      () => api.renew(token.id, request.body),
+      (next) => {
+        onChanged(next);
+        onClose();
+      },
+    );
   };
   return (
     <Dialog title="Renew token" onClose={onClose} busy={busy} wide>

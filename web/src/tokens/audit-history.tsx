@@ -1,10 +1,12 @@
 // The token's audit history, newest first as the API answers it, one page at a time through
-// nextCursor. `version` changes after an action on the page, which reloads the first page.
+// nextCursor. `version` changes after an action on the page, which reloads the first page; an older
+// page still in flight then is dropped (one request runs the history, a later run supersedes it).
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { ErrorMessage } from '../dialog.js';
 import { Person, Time } from '../format.js';
-import type { TokenEvent } from '../types.js';
+import type { Page, TokenEvent } from '../types.js';
+import { useRequest } from '../use-request.js';
 
 const eventLabels: Record<string, string> = {
   'token.created': 'Created',
@@ -51,34 +53,26 @@ function Details({ details }: { details: TokenEvent['details'] }) {
 }
 
 export function AuditHistory({ tokenId, version }: { tokenId: string; version: number }) {
-  const [events, setEvents] = useState<TokenEvent[]>([]);
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-
-  async function load(cursor: string | null) {
-    setLoading(true);
-    try {
-      const page = await api.listEvents(tokenId, cursor);
-      setEvents((shown) => (cursor ? [...shown, ...page.items] : page.items));
-      setNextCursor(page.nextCursor);
-      setError(null);
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : 'The history could not be loaded.');
-    } finally {
-      setLoading(false);
-    }
-  }
+  const [shown, setShown] = useState<Page<TokenEvent>>({ items: [], nextCursor: null });
+  const { busy: loading, error, run } = useRequest(true);
+  const { items: events, nextCursor } = shown;
 
   // `version` changes after an action: it is the trigger for a reload.
   useEffect(() => {
-    void load(null);
-  }, [tokenId, version]);
+    void run(() => api.listEvents(tokenId, null), setShown);
+  }, [tokenId, version, run]);
+
+  const showOlder = (cursor: string) =>
+    run(
+      () => api.listEvents(tokenId, cursor),
+      (page) =>
+        setShown((before) => ({ items: [...before.items, ...page.items], nextCursor: page.nextCursor })),
+    );
 
   return (
     <section className="card" aria-labelledby="history-title">
       <h2 id="history-title">Audit history</h2>
-      <ErrorMessage message={error} />
+      <ErrorMessage message={error?.message ?? null} />
       {events.length === 0 && !loading && !error ? <p className="muted">No events recorded.</p> : null}
       {events.length > 0 ? (
         <div className="table-wrap">
@@ -113,7 +107,12 @@ export function AuditHistory({ tokenId, version }: { tokenId: string; version: n
         </div>
       ) : null}
       {nextCursor ? (
-        <button type="button" className="button" disabled={loading} onClick={() => void load(nextCursor)}>
+        <button
+          type="button"
+          className="button"
+          disabled={loading}
+          onClick={() => void showOlder(nextCursor)}
+        >
           Show older events
         </button>
       ) : null}

@@ -1,10 +1,11 @@
 // The Create token dialog: the token's details and expiry, messages beside the field at fault (from
 // the form's own checks or the API's 400 `field`), then the new secret shown once.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
-import { ApiError, api } from '../api.js';
+import { api } from '../api.js';
 import { Dialog, ErrorMessage } from '../dialog.js';
 import { TextField } from '../fields.js';
 import type { Token, TokenWithSecret } from '../types.js';
+import { useRequest } from '../use-request.js';
 import { defaultExpiry, ExpiryField, type ExpiryValue, expiryRequest } from './expiry-field.js';
 import { SecretReveal } from './secret-reveal.js';
 
@@ -38,39 +39,35 @@ export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps
   const [description, setDescription] = useState('');
   const [issuedFor, setIssuedFor] = useState('');
   const [expiry, setExpiry] = useState<ExpiryValue>(defaultExpiry);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [checked, setChecked] = useState<FieldErrors>({});
+  const { busy, error, run, clearError } = useRequest();
   const [created, setCreated] = useState<TokenWithSecret | null>(null);
   const form = useRef<HTMLFormElement>(null);
+  // The API's 400 names a field: its message goes beside that field, any other failure above the form.
+  const apiField = error?.field ? apiFields[error.field] : undefined;
+  const errors: FieldErrors = error && apiField ? { [apiField]: error.message } : checked;
+  const formError = error && !apiField ? error.message : null;
 
   useEffect(() => {
-    if (Object.keys(errors).length > 0)
-      form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
-  }, [errors]);
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [checked, error]);
 
-  async function submit(event: FormEvent) {
+  function submit(event: FormEvent) {
     event.preventDefault();
     const found = checkDetails(name, description, issuedFor);
     const expiryBody = expiryRequest(expiry);
     if ('error' in expiryBody) found.expiry = expiryBody.error;
-    setFormError(null);
-    setErrors(found);
+    clearError();
+    setChecked(found);
     if (Object.keys(found).length > 0 || 'error' in expiryBody) return;
-    setBusy(true);
-    try {
-      const details = { name: name.trim(), description: description.trim(), issuedFor: issuedFor.trim() };
-      const result = await api.createToken(details, expiryBody.body);
-      setCreated(result);
-      onCreated(result.token);
-    } catch (error) {
-      const field = error instanceof ApiError && error.field ? apiFields[error.field] : undefined;
-      const message = error instanceof Error ? error.message : 'The token could not be created.';
-      if (field) setErrors({ [field]: message });
-      else setFormError(message);
-    } finally {
-      setBusy(false);
-    }
+    const details = { name: name.trim(), description: description.trim(), issuedFor: issuedFor.trim() };
+    void run(
+      () => api.createToken(details, expiryBody.body),
+      (result) => {
+        setCreated(result);
+        onCreated(result.token);
+      },
+    );
   }
 
   if (created) {
@@ -82,7 +79,7 @@ export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps
   }
   return (
     <Dialog title="Create token" onClose={onClose} busy={busy} wide>
-      <form ref={form} onSubmit={(event) => void submit(event)} noValidate>
+      <form ref={form} onSubmit={submit} noValidate>
         <ErrorMessage message={formError} />
         <TextField
           label="Name"

@@ -1,12 +1,13 @@
 // One token: its metadata, the actions its state allows (nothing else is offered), the grace notice
 // after a rotation, daily usage and the audit history. After each action the page shows the token the
-// server answered with and reloads the history and usage.
-import { useEffect, useState } from 'react';
+// server answered with (no GET of it again) and reloads only the history and usage.
+import { useState } from 'react';
 import { api } from '../api.js';
 import { ErrorMessage } from '../dialog.js';
 import { Time } from '../format.js';
 import { followLink, paths } from '../router.js';
-import type { Token, UsageDay } from '../types.js';
+import type { Token } from '../types.js';
+import { useLoaded, useRequest } from '../use-request.js';
 import { ReasonDialog, RenewDialog, RotateDialog } from './action-dialogs.js';
 import { AuditHistory } from './audit-history.js';
 import { TokenMetadata } from './token-metadata.js';
@@ -15,32 +16,15 @@ import { UsageChart } from './usage-chart.js';
 type Action = 'suspend' | 'revoke' | 'rotate' | 'renew';
 
 export function TokenDetailPage({ id }: { id: string }) {
-  const [token, setToken] = useState<Token | null>(null);
-  const [usage, setUsage] = useState<UsageDay[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  // `version` counts the actions taken here: it re-keys what an action changes besides the token.
   const [version, setVersion] = useState(0);
+  const loaded = useLoaded(() => api.getToken(id), [id]);
+  const usage = useLoaded(() => api.getUsage(id), [id, version]);
   const [dialog, setDialog] = useState<Action | null>(null);
-
-  // `version` changes after an action: it is the trigger for a reload.
-  useEffect(() => {
-    let current = true;
-    Promise.all([api.getToken(id), api.getUsage(id)])
-      .then(([loaded, daily]) => {
-        if (!current) return;
-        setToken(loaded);
-        setUsage(daily.items);
-        setError(null);
-      })
-      .catch((failure: Error) => {
-        if (current) setError(failure.message);
-      });
-    return () => {
-      current = false;
-    };
-  }, [id, version]);
+  const token = loaded.data;
 
   const changed = (next: Token) => {
-    setToken(next);
+    loaded.setData(next);
     setVersion((n) => n + 1);
   };
 
@@ -58,8 +42,8 @@ export function TokenDetailPage({ id }: { id: string }) {
     return (
       <>
         {header}
-        {error ? (
-          <ErrorMessage message={`The token could not be loaded: ${error}`} />
+        {loaded.error ? (
+          <ErrorMessage message={`The token could not be loaded: ${loaded.error.message}`} />
         ) : (
           <p className="muted">Loading…</p>
         )}
@@ -69,7 +53,7 @@ export function TokenDetailPage({ id }: { id: string }) {
   return (
     <>
       {header}
-      <ErrorMessage message={error} />
+      <ErrorMessage message={usage.error?.message ?? null} />
       <GraceNotice until={token.previousSecretValidUntil} />
       <section className="card" aria-labelledby="details-title">
         <h2 id="details-title">Details</h2>
@@ -77,7 +61,7 @@ export function TokenDetailPage({ id }: { id: string }) {
       </section>
       <section className="card" aria-labelledby="usage-title">
         <h2 id="usage-title">Requests per day, last 90 days</h2>
-        {usage ? <UsageChart items={usage} /> : <p className="muted">Loading…</p>}
+        {usage.data ? <UsageChart items={usage.data.items} /> : <p className="muted">Loading…</p>}
       </section>
       <AuditHistory tokenId={token.id} version={version} />
       {dialog === 'suspend' || dialog === 'revoke' ? (
@@ -120,19 +104,8 @@ interface TokenActionsProps {
 }
 
 function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const reactivate = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      onChanged(await api.transition(token.id, 'reactivate'));
-    } catch (failure) {
-      setError(failure instanceof Error ? failure.message : 'The token could not be reactivated.');
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run } = useRequest();
+  const reactivate = () => run(() => api.transition(token.id, 'reactivate'), onChanged);
   if (token.state === 'revoked' || token.state === 'expired') {
     return (
       <p className="muted actions-note">
@@ -142,7 +115,7 @@ function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
   }
   return (
     <div className="actions">
-      <ErrorMessage message={error} />
+      <ErrorMessage message={error?.message ?? null} />
       {token.state === 'active' ? (
         <div className="button-group">
           <button type="button" className="button" onClick={() => onAction('rotate')}>

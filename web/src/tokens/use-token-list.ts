@@ -1,8 +1,9 @@
 // Fetches one page of the token list for the address's query. Pages are opaque cursors bound to their
 // query, so the stack of cursors seen is kept per query: "Previous" pops it, a new query starts over.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api } from '../api.js';
 import type { Page, Token } from '../types.js';
+import { useLoaded } from '../use-request.js';
 import { readFilters } from './token-filters.js';
 import type { Sorting } from './token-table.js';
 
@@ -32,33 +33,14 @@ export function useTokenList(query: string): TokenList {
   });
   const cursors = paging.query === query ? paging.cursors : [null];
   const cursor = cursors[cursors.length - 1] ?? null;
-  const [page, setPage] = useState<Page<Token> | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(true);
   const [reloads, setReloads] = useState(0);
-
   // `reloads` is only the trigger for a refresh.
-  useEffect(() => {
-    let current = true;
+  const loaded = useLoaded(() => {
     const params = new URLSearchParams(query);
-    setBusy(true);
-    api
-      .listTokens({ ...readFilters(params), ...readSorting(params), limit: PAGE_SIZE, cursor })
-      .then((result) => {
-        if (!current) return;
-        setPage(result);
-        setError(null);
-      })
-      .catch((failure: Error) => {
-        if (current) setError(failure.message);
-      })
-      .finally(() => {
-        if (current) setBusy(false);
-      });
-    return () => {
-      current = false;
-    };
+    return api.listTokens({ ...readFilters(params), ...readSorting(params), limit: PAGE_SIZE, cursor });
   }, [query, cursor, reloads]);
+  const { data: page, busy } = loaded;
+  const error = loaded.error?.message ?? null;
 
   const nextCursor = page?.nextCursor ?? null;
   return {

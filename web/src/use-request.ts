@@ -1,0 +1,75 @@
+// The page's one way to run a request from a component: `busy` while it runs, its failure kept as a
+// message (with the API's `field`) for the component to show. A later run supersedes an earlier one,
+// whose answer is then dropped: a reset of a list cannot be undone by an older page arriving after it,
+// and an answer for a component that is gone changes nothing.
+import { type DependencyList, useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api.js';
+
+export interface RequestError {
+  message: string;
+  field?: string | undefined;
+}
+
+export interface Request {
+  busy: boolean;
+  error: RequestError | null;
+  /** Sends; hands the answer to `apply` only if no later run has started. Resolves whether it applied. */
+  run: <T>(send: () => Promise<T>, apply: (answer: T) => void) => Promise<boolean>;
+  /** Forgets the last failure (the form's own checks replace it). */
+  clearError: () => void;
+}
+
+export function useRequest(initiallyBusy = false): Request {
+  const [busy, setBusy] = useState(initiallyBusy);
+  const [error, setError] = useState<RequestError | null>(null);
+  const latest = useRef(0);
+  useEffect(() => {
+    return () => {
+      latest.current += 1;
+    };
+  }, []);
+
+  const run = useCallback(async <T>(send: () => Promise<T>, apply: (answer: T) => void) => {
+    latest.current += 1;
+    const ticket = latest.current;
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await send();
+      if (ticket !== latest.current) return false;
+      apply(answer);
+      return true;
+    } catch (failure) {
+      if (ticket === latest.current) {
+        const message = failure instanceof Error ? failure.message : 'The request failed.';
+        setError({ message, field: failure instanceof ApiError ? failure.field : undefined });
+      }
+      return false;
+    } finally {
+      if (ticket === latest.current) setBusy(false);
+    }
+  }, []);
+  const clearError = useCallback(() => setError(null), []);
+  return { busy, error, run, clearError };
+}
+
+export interface Loaded<T> extends Request {
+  data: T | null;
+  /** Replaces what is shown with an answer the page already has (an action's result), without a GET. */
+  setData: (data: T) => void;
+}
+
+/**
+ * Loads with `load` whenever `deps` change; until the next answer the previous one stays shown. `deps`
+ * are the load's inputs, as for useEffect.
+ */
+export function useLoaded<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
+  const request = useRequest(true);
+  const [data, setData] = useState<T | null>(null);
+  const { run } = request;
+  useEffect(() => {
+    void run(load, setData);
+    // `load` is a new closure each render; `deps` are what it reads.
+  }, deps);
+  return { ...request, data, setData };
+}
