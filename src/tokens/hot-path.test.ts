@@ -193,11 +193,11 @@ for (const kind of databaseKinds()) {
       const verifier = new TokenVerifier(c.db, env.clock, { ttlMs: 200, backstop: false });
       try {
         const seen = new Set<string>();
-        // Five lifetimes of steady use: one lookup, no refresh.
-        for (const end = Date.now() + 1000; Date.now() < end;) {
+        // Five lifetimes of steady use: one lookup, no refresh. The lifetimes pass on the clock, not slept.
+        for (let moved = 0; moved < 1000; moved += 10) {
           const v = await verifier.verify(secret, t.institution.id, null);
           seen.add(v.ok ? 'ok' : v.reason);
-          await new Promise((r) => setTimeout(r, 10));
+          env.clock.elapse(10);
         }
         assert.deepEqual(seen, new Set(['ok']));
         assert.equal(lookups(c.statements), 1, c.statements.join('\n'));

@@ -27,7 +27,19 @@ export interface VerifierOptions {
   maxEntries?: number;
   /** Unknown hashes kept, apart from known ones: a flood of made-up tokens cannot evict real entries. */
   maxMissing?: number;
+  /** Monotonic ms for entry lifetimes (lru-cache's `perf`); by default the clock's own, else `performance`. */
+  perf?: Perf;
 }
+
+/**
+ * A monotonic reading for lifetimes, apart from the wall-clock `now` the decisions use: a clock may carry
+ * one (the tests' movable clock does), so that tests move a lifetime forward instead of sleeping it out.
+ */
+export interface Perf {
+  now(): number;
+}
+
+const perfOf = (clock: Clock & { perf?: Perf }): Perf => clock.perf ?? performance;
 
 /** A prepared row in the cache. */
 interface Entry extends Prepared {
@@ -49,6 +61,7 @@ export class TokenVerifier {
   private refresher: NodeJS.Timeout | null = null;
   private refreshing = false;
   private readonly backstop: boolean;
+  private readonly perf: Perf;
 
   constructor(
     // Only lookups: on PostgreSQL they fail closed after TOKEND_TOKEN_QUERY_TIMEOUT, not 10 s.
@@ -58,15 +71,17 @@ export class TokenVerifier {
   ) {
     const on = options.ttlMs > 0;
     this.backstop = options.backstop ?? true;
+    const perf = (this.perf = options.perf ?? perfOf(clock));
     this.known = on
       ? new LRUCache<string, Entry>({
           max: options.maxEntries ?? 50_000,
           ttl: this.backstop ? options.ttlMs : 0,
+          perf,
           dispose: (entry, hash) => this.forget(entry.row.id, hash),
         })
       : null;
     this.missing = on
-      ? new LRUCache<string, true>({ max: options.maxMissing ?? 10_000, ttl: options.ttlMs })
+      ? new LRUCache<string, true>({ max: options.maxMissing ?? 10_000, ttl: options.ttlMs, perf })
       : null;
   }
 
@@ -177,9 +192,9 @@ export class TokenVerifier {
       for (let i = 0; i < used.length; i += REFRESH_BATCH) {
         const hashes = used.slice(i, i + REFRESH_BATCH);
         const epoch = this.epoch;
-        const started = performance.now();
+        const started = this.perf.now();
         const rows = await findAuthByHashes(this.db.lookups, hashes);
-        const ttl = Math.round(this.options.ttlMs - (performance.now() - started));
+        const ttl = Math.round(this.options.ttlMs - (this.perf.now() - started));
         if (epoch !== this.epoch || ttl <= 0) continue;
         for (const hash of hashes) {
           const row = rows.get(hash);

@@ -70,7 +70,7 @@ describe(
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
 
       relay.cut();
-      await sleep(CACHE_TTL + 50); // a cached answer may live this long; no longer
+      env.clock.elapse(CACHE_TTL + 50); // a cached answer may live this long; no longer
       const answers = [];
       for (let i = 0; i < 20; i++) answers.push(await use());
       answers.push(await manage());
@@ -120,7 +120,7 @@ describe(
         app.inject({ method: 'GET', url: '/apis/v1/token', headers: { host: t.host, FF_AUTH: secret } });
       assert.equal((await use()).statusCode, 200); // the pool now holds an open, idle connection
       relay.freeze();
-      await sleep(CACHE_TTL + 50);
+      env.clock.elapse(CACHE_TTL + 50); // past the cache lifetime: moved, not slept
       // The first goes to the frozen pooled connection (query timeout), the others to new connections
       // that are accepted and never answered (connect timeout).
       const took = await timedRefusals(secret, 5);
@@ -139,7 +139,7 @@ describe(
     test('new connections accepted but never answered: 503 after the pool connect timeout', async () => {
       const { secret } = await (await t.adminAgent()).createToken({ name: 'Partition' });
       relay.hang();
-      await sleep(CACHE_TTL + 50);
+      env.clock.elapse(CACHE_TTL + 50); // past the cache lifetime: moved, not slept
       const took = await timedRefusals(secret, 3);
       console.log(`503 while new connections hang, ms per check: ${took.join(', ')}`);
       for (const ms of took) assert.ok(ms < 800, `answered after ${ms} ms`);
