@@ -6,21 +6,24 @@ import fc from 'fast-check';
 import {
   canApply,
   canAuthenticate,
+  canRotate,
   effectiveState,
   ROTATABLE_STATES,
+  TOKEN_STATES,
   type TokenState,
   TRANSITIONS,
   type Transition,
 } from './lifecycle.js';
 
 const RUNS = { numRuns: 1000 };
-const STATES: TokenState[] = ['active', 'suspended', 'revoked', 'expired'];
-const STORED: TokenState[] = ['active', 'suspended', 'revoked'];
+const STATES = TOKEN_STATES;
+const STORED: TokenState[] = TOKEN_STATES.filter((s) => s !== 'expired');
 const TRANSITION_NAMES: Transition[] = ['suspend', 'reactivate', 'revoke'];
 const AT = new Date('2030-01-01T00:00:00.000Z');
 const JUST_BEFORE = new Date(AT.getTime() - 1);
 
-test('the transition table', () => {
+test('the states, and the transition table', () => {
+  assert.deepEqual(TOKEN_STATES, ['active', 'suspended', 'revoked', 'expired']);
   assert.deepEqual(TRANSITIONS, {
     suspend: { from: ['active'], to: 'suspended', event: 'token.suspended' },
     reactivate: { from: ['suspended'], to: 'active', event: 'token.reactivated' },
@@ -32,6 +35,10 @@ test('the transition table', () => {
   assert.deepEqual(allowed, ['suspend:active', 'reactivate:suspended', 'revoke:suspended']);
   assert.equal(canApply('revoke', 'active'), false);
   assert.deepEqual(ROTATABLE_STATES, ['active', 'suspended']);
+  assert.deepEqual(
+    STATES.filter((s) => canRotate(s)),
+    ['active', 'suspended'],
+  );
   assert.deepEqual(
     STATES.filter((s) => canAuthenticate(s)),
     ['active'],
