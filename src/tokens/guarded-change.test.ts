@@ -141,5 +141,38 @@ for (const kind of databaseKinds()) {
       );
       assert.deepEqual(notified, []);
     });
+
+    test('concurrent rotations apply one after another: only the newest secret and the one before work', async () => {
+      const t = await env.tenant();
+      const { token, secret } = await (await t.adminAgent()).createToken({ name: 'Raced' });
+      const results = await Promise.all(
+        [1, 2, 3].map(() =>
+          env.services.tokens.rotate(t.institution, token.id, actor, { graceSeconds: 600 }),
+        ),
+      );
+      const secrets = [
+        secret,
+        ...results.map((r) => (r.ok ? r.value.secret : assert.fail(JSON.stringify(r)))),
+      ];
+      const answers = await Promise.all(
+        secrets.map(async (s) => {
+          const res = await t.request({
+            method: 'GET',
+            url: '/apis/v1/token',
+            headers: { authorization: `Bearer ${s}` },
+          });
+          return res.statusCode === 200 ? 'works' : (res.json() as { error: string }).error;
+        }),
+      );
+      assert.equal(answers.filter((a) => a === 'works').length, 2, answers.join(' '));
+      assert.equal(answers.filter((a) => a === 'token_rotated').length, 2, answers.join(' '));
+      // Each rotation retired the secret the one before it had made: one chain, newest first.
+      const events = await env.services.tokens.events(t.institution, token.id, undefined);
+      assert.ok(events.ok);
+      const rotated = events.value.items.filter((e) => e.type === 'token.rotated').map((e) => e.details);
+      assert.equal(rotated.length, 3);
+      for (let i = 0; i < 2; i++) assert.equal(rotated[i]?.previousDisplay, rotated[i + 1]?.display);
+      assert.equal(rotated[2]?.previousDisplay, token.display);
+    });
   });
 }
