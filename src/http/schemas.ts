@@ -5,6 +5,7 @@ import { type StringOptions, type TSchema, Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import { scrub } from '../log.js';
 import { TEXT_RULES } from '../text-rules.js';
+import { TOKEN_STATES } from '../tokens/lifecycle.js';
 import { ApiError } from './errors.js';
 
 export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
@@ -16,6 +17,9 @@ export const ErrorSchema = Type.Object({
   field: Type.Optional(Type.String()),
 });
 
+/** A token's state, from lifecycle's one list (the list filter takes the same). */
+export const TokenStateSchema = Type.Union(TOKEN_STATES.map((s) => Type.Literal(s)));
+
 export const UserRef = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() });
 
 export const TokenSchema = Type.Object({
@@ -24,7 +28,7 @@ export const TokenSchema = Type.Object({
   description: Type.String(),
   issuedFor: Type.String(),
   display: Type.String(),
-  state: Type.Union(['active', 'suspended', 'revoked', 'expired'].map((s) => Type.Literal(s))),
+  state: TokenStateSchema,
   permissions: Type.Array(Type.String()),
   createdAt: Time,
   createdBy: Nullable(UserRef),

@@ -1,9 +1,12 @@
-// Token states and the transitions between them (SPEC section 2), decided purely: the store applies
-// a transition with a guarded UPDATE, so this table and the SQL guard must agree.
+// Token states and the transitions between them (SPEC section 2), decided purely. This is the one list
+// of states: the API's schemas, the list filter, the SQL guards (passed as `= ANY($n)`) and the page's
+// types all derive from it, and the stores apply these rules rather than restating them.
 // Expiry is not a stored transition but the state in effect at `now`, so a token whose time has
 // passed is expired everywhere at once, before a request or the sweep has recorded it.
 
-export type TokenState = 'active' | 'suspended' | 'revoked' | 'expired';
+export const TOKEN_STATES = ['active', 'suspended', 'revoked', 'expired'] as const;
+
+export type TokenState = (typeof TOKEN_STATES)[number];
 
 export type Transition = 'suspend' | 'reactivate' | 'revoke';
 
@@ -21,12 +24,17 @@ export const TRANSITIONS: Record<
   revoke: { from: ['suspended'], to: 'revoked', event: 'token.revoked' },
 };
 
-/** Rotate and renew keep a token's identity, so they apply only while it can still come back. */
-export const ROTATABLE_STATES: readonly TokenState[] = ['active', 'suspended'];
+/**
+ * The states a token can still come back from. Rotate and renew keep a token's identity, so they apply
+ * only here; and only here does expiry take effect (revoked wins over it).
+ */
+export const ROTATABLE_STATES = ['active', 'suspended'] as const satisfies readonly TokenState[];
+
+const rotatable = (state: TokenState) => (ROTATABLE_STATES as readonly TokenState[]).includes(state);
 
 export function effectiveState(stored: TokenState, expiresAt: Date | null, now: Date): TokenState {
   // Revoked wins over expiry: it records a deliberate decision, and its reason must stay visible.
-  if (stored !== 'active' && stored !== 'suspended') return stored;
+  if (!rotatable(stored)) return stored;
   if (expiresAt !== null && now.getTime() >= expiresAt.getTime()) return 'expired';
   return stored;
 }
@@ -34,6 +42,11 @@ export function effectiveState(stored: TokenState, expiresAt: Date | null, now: 
 /** `state` must be the effective state, so nothing can move a token that has already expired. */
 export function canApply(t: Transition, state: TokenState): boolean {
   return TRANSITIONS[t].from.includes(state);
+}
+
+/** Rotate and renew (`state` effective, as for canApply). */
+export function canRotate(state: TokenState): boolean {
+  return rotatable(state);
 }
 
 export function canAuthenticate(state: TokenState): boolean {

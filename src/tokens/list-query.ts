@@ -4,9 +4,7 @@
 import { fail, ok } from '../errors.js';
 import { cursorHolds } from '../pagination.js';
 import { textAllowed } from '../text-rules.js';
-import type { TokenState } from './lifecycle.js';
-
-export const STATES: readonly TokenState[] = ['active', 'suspended', 'revoked', 'expired'];
+import { TOKEN_STATES, type TokenState } from './lifecycle.js';
 
 export interface ListInput {
   states?: string[];
@@ -20,9 +18,13 @@ export interface ListInput {
 
 export function parseListInput(input: ListInput) {
   const states = input.states ?? [];
-  const bad = states.find((s) => !(STATES as readonly string[]).includes(s));
+  const bad = states.find((s) => !(TOKEN_STATES as readonly string[]).includes(s));
   if (bad !== undefined)
-    return fail('invalid_request', 'state must be active, suspended, revoked or expired', 'state');
+    return fail(
+      'invalid_request',
+      `state must be ${TOKEN_STATES.join(', ').replace(/, (?!.*, )/, ' or ')}`,
+      'state',
+    );
   const sort = input.sort ?? 'createdAt';
   if (sort !== 'createdAt' && sort !== 'expiresAt')
     return fail('invalid_request', 'sort must be createdAt or expiresAt', 'sort');

@@ -1,11 +1,14 @@
-// Rotation (a new secret, the old one honoured for a grace period) and renewal (a new expiry). Each
-// checks its input, then one guarded statement and its audit event commit together; zero rows means the
-// token had moved on meanwhile, and refusal() says why.
+// Rotation (a new secret, the old one honoured for a grace period) and renewal (a new expiry), as
+// guarded changes (guarded-change.ts): each checks its input, then its guarded write and audit event
+// commit together and the committed row is the answer.
 import type { Institution } from '../accounts/store.js';
+import type { Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import { chooseExpiry, type ExpiryChoice } from './expiry.js';
+import { type Actor, applyChange, type TokenDeps } from './guarded-change.js';
+import { canAuthenticate, canRotate } from './lifecycle.js';
 import * as secrets from './secret-store.js';
-import { type Actor, badId, owned, recordEvent, refusal, reread, type TokenDeps } from './service-support.js';
+import * as store from './store.js';
 import { generateToken } from './token.js';
 import { iso, type TokenView } from './view.js';
 
@@ -23,45 +26,62 @@ export async function rotate(
   actor: Actor,
   input: RotateInput,
 ): Promise<Result<{ token: TokenView; secret: string }>> {
-  const bad = badId(id);
-  if (bad) return bad;
-  const grace = input.graceSeconds ?? 0;
-  if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
-    return fail('invalid_request', 'graceSeconds must be 0 to 604800 (7 days)', 'graceSeconds');
-  }
-  const now = deps.clock();
-  const chosen =
-    input.expiresInDays === undefined && input.expiresAt === undefined
-      ? null
-      : chooseExpiry(input, inst, now);
-  if (chosen && !chosen.ok) return chosen;
-  const existing = await owned(deps.db, inst, id);
-  if (!existing.ok) return existing;
-  const minted = generateToken(existing.value.name);
-  const rotated = await deps.db.transaction(async (tx) => {
-    const done = await secrets.rotateSecret(tx, {
-      id,
-      institutionId: inst.id,
-      now,
-      hash: minted.hash,
-      display: minted.display,
-      graceMs: grace * 1000,
-      expectedDisplay: input.expectedDisplay ?? null,
-      expiresAt: chosen ? chosen.value : undefined,
-    });
-    if (done) {
-      await recordEvent(tx, inst.id, id, 'token.rotated', now, actor, {
-        graceUntil: iso(done.graceUntil),
-        display: minted.display,
-        previousDisplay: done.previousDisplay,
-        ...(chosen ? { expiresAt: iso(chosen.value) } : {}),
-      });
+  const done = await applyChange(deps, inst, id, actor, (now) => {
+    const grace = input.graceSeconds ?? 0;
+    if (!Number.isInteger(grace) || grace < 0 || grace > MAX_GRACE_SECONDS) {
+      return fail('invalid_request', 'graceSeconds must be 0 to 604800 (7 days)', 'graceSeconds');
     }
-    return done;
+    const chosen =
+      input.expiresInDays === undefined && input.expiresAt === undefined
+        ? null
+        : chooseExpiry(input, inst, now);
+    if (chosen && !chosen.ok) return chosen;
+    const expectedDisplay = input.expectedDisplay ?? null;
+    return ok({
+      action: 'rotate',
+      allowed: canRotate,
+      expectedDisplay: input.expectedDisplay,
+      write: (tx: Queryable) =>
+        swap(tx, { id, institutionId: inst.id, now, expectedDisplay, graceMs: grace * 1000, chosen }),
+    });
   });
-  if (!rotated) return refusal(deps, inst, id, 'rotate', now, input.expectedDisplay);
-  deps.changed(id);
-  return ok({ token: await reread(deps.db, inst, id, now), secret: minted.token });
+  return done.ok ? ok({ token: done.value.view, secret: done.value.written.secret }) : done;
+}
+
+/** The rotation's guarded write: lock, mint from the name under the lock, swap; null when refused. */
+async function swap(
+  tx: Queryable,
+  r: {
+    id: string;
+    institutionId: string;
+    now: Date;
+    expectedDisplay: string | null;
+    graceMs: number;
+    chosen: { value: Date | null } | null;
+  },
+) {
+  const current = await secrets.lockForRotation(tx, r);
+  if (!current) return null;
+  // The slug follows the name as it stands under the lock, and only a secret that works has grace.
+  const minted = generateToken(current.name);
+  const graceUntil =
+    canAuthenticate(current.state) && r.graceMs > 0 ? new Date(r.now.getTime() + r.graceMs) : null;
+  const token = await secrets.swapSecret(tx, {
+    id: r.id,
+    now: r.now,
+    oldHash: current.hash,
+    hash: minted.hash,
+    display: minted.display,
+    graceUntil,
+    expiresAt: r.chosen ? r.chosen.value : undefined,
+  });
+  const details = {
+    graceUntil: iso(graceUntil),
+    display: minted.display,
+    previousDisplay: current.display,
+    ...(r.chosen ? { expiresAt: iso(r.chosen.value) } : {}),
+  };
+  return { token, secret: minted.token, event: { type: 'token.rotated', details } };
 }
 
 export async function renew(
@@ -71,30 +91,27 @@ export async function renew(
   actor: Actor,
   input: ExpiryChoice,
 ): Promise<Result<TokenView>> {
-  const bad = badId(id);
-  if (bad) return bad;
-  if (input.expiresInDays === undefined && input.expiresAt === undefined) {
-    return fail('invalid_request', 'give expiresInDays (30, 90 or 365) or expiresAt', 'expiresAt');
-  }
-  const now = deps.clock();
-  const chosen = chooseExpiry(input, inst, now);
-  if (!chosen.ok) return chosen;
-  const renewed = await deps.db.transaction(async (tx) => {
-    const done = await secrets.renewExpiry(tx, {
-      id,
-      institutionId: inst.id,
-      now,
-      expiresAt: chosen.value,
-    });
-    if (done) {
-      await recordEvent(tx, inst.id, id, 'token.renewed', now, actor, {
-        oldExpiresAt: iso(done.oldExpiresAt),
-        newExpiresAt: iso(chosen.value),
-      });
+  const done = await applyChange(deps, inst, id, actor, (now) => {
+    if (input.expiresInDays === undefined && input.expiresAt === undefined) {
+      return fail('invalid_request', 'give expiresInDays (30, 90 or 365) or expiresAt', 'expiresAt');
     }
-    return done;
+    const chosen = chooseExpiry(input, inst, now);
+    if (!chosen.ok) return chosen;
+    return ok({
+      action: 'renew',
+      allowed: canRotate,
+      write: async (tx) => {
+        const renewed = await store.renewExpiry(tx, {
+          id,
+          institutionId: inst.id,
+          now,
+          expiresAt: chosen.value,
+        });
+        if (!renewed) return null;
+        const details = { oldExpiresAt: iso(renewed.oldExpiresAt), newExpiresAt: iso(chosen.value) };
+        return { token: renewed.token, event: { type: 'token.renewed', details } };
+      },
+    });
   });
-  if (!renewed) return refusal(deps, inst, id, 'renew', now);
-  deps.changed(id);
-  return ok(await reread(deps.db, inst, id, now));
+  return done.ok ? ok(done.value.view) : done;
 }

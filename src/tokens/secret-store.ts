@@ -1,8 +1,9 @@
-// The SQL of a token's secrets and expiry: the lookup every token check makes (current or retired
-// secret), rotation and renewal. Both changes are guarded like transitions: active or suspended, and
-// unexpired, checked under the row lock.
+// The SQL of a token's secrets: the lookup every token check makes (current or retired secret), and
+// rotation, guarded like a transition (a rotatable state, unexpired) under the row lock it takes first:
+// the new secret's slug comes from the token's name as it stands then.
 import type { Queryable } from '../db/db.js';
-import type { TokenState } from './lifecycle.js';
+import { ROTATABLE_STATES, type TokenState } from './lifecycle.js';
+import { returningToken, type TokenRecord, toToken } from './store.js';
 
 export interface AuthRow {
   id: string;
@@ -57,71 +58,77 @@ export async function findAuthByHash(q: Queryable, hash: string): Promise<AuthRo
   return (await findAuthByHashes(q, [hash])).get(hash) ?? null;
 }
 
-export interface Rotation {
-  id: string;
-  institutionId: string;
-  now: Date;
+/** What a rotation replaces, read under the row lock that keeps a concurrent change waiting. */
+export interface Rotatable {
+  name: string;
   hash: string;
   display: string;
-  graceMs: number;
-  expectedDisplay: string | null;
+  state: TokenState;
+}
+
+/**
+ * Locks a rotatable, unexpired token (with, if given, the expected display) for the rest of the
+ * transaction; null when the guard matches nothing. A concurrent rotation or suspend waits here, and
+ * whichever comes second re-checks the guard against what the first committed.
+ */
+export async function lockForRotation(
+  q: Queryable,
+  c: { id: string; institutionId: string; now: Date; expectedDisplay: string | null },
+): Promise<Rotatable | null> {
+  const [row] = await q.query<Rotatable>(
+    `SELECT name, token_hash AS hash, display, state FROM api_tokens
+     WHERE id = $1 AND institution_id = $2 AND state = ANY($3)
+       AND (expires_at IS NULL OR expires_at > $4) AND ($5::text IS NULL OR display = $5)
+     FOR UPDATE`,
+    [c.id, c.institutionId, ROTATABLE_STATES, c.now, c.expectedDisplay],
+  );
+  return row ?? null;
+}
+
+export interface SecretSwap {
+  id: string;
+  now: Date;
+  /** The secret being retired (from lockForRotation) and the one replacing it. */
+  oldHash: string;
+  hash: string;
+  display: string;
+  /** Until when the retired secret keeps working; null: not at all. */
+  graceUntil: Date | null;
   /** `undefined` keeps the current expiry. */
   expiresAt: Date | null | undefined;
 }
 
 /**
- * Swaps in a new secret for an active or suspended, unexpired token (and, if given, the expected
- * display). The previous secret is retired with a grace end (only for an active token); any earlier
- * grace ends now, so at most the newest secret and the one before it work. Run inside a transaction:
- * the row lock makes a concurrent rotation or suspend wait and then re-check.
+ * Swaps in the new secret of a token locked by lockForRotation, in one statement: any earlier grace
+ * ends now and the old secret is retired with its own, so at most the newest secret and the one before
+ * it work. It runs after the lock was granted, so it sees whatever a rotation that came first retired;
+ * its parts share one snapshot, so the grace that ends is never the one just granted.
  */
-export async function rotateSecret(
-  q: Queryable,
-  r: Rotation,
-): Promise<{ previousDisplay: string; graceUntil: Date | null } | null> {
-  const [current] = await q.query<{ token_hash: string; display: string; state: TokenState }>(
-    `SELECT token_hash, display, state FROM api_tokens
-     WHERE id = $1 AND institution_id = $2 AND state IN ('active', 'suspended')
-       AND (expires_at IS NULL OR expires_at > $3) AND ($4::text IS NULL OR display = $4)
-     FOR UPDATE`,
-    [r.id, r.institutionId, r.now, r.expectedDisplay],
-  );
-  if (!current) return null;
-  const graceUntil =
-    current.state === 'active' && r.graceMs > 0 ? new Date(r.now.getTime() + r.graceMs) : null;
-  await q.query(
-    'UPDATE api_token_previous_secrets SET valid_until = LEAST(valid_until, $2) WHERE token_id = $1',
-    [r.id, r.now],
-  );
-  await q.query(
-    'INSERT INTO api_token_previous_secrets (token_hash, token_id, retired_at, valid_until) VALUES ($1, $2, $3, $4)',
-    [current.token_hash, r.id, r.now, graceUntil ?? r.now],
-  );
+export async function swapSecret(q: Queryable, r: SecretSwap): Promise<TokenRecord> {
   const keep = r.expiresAt === undefined;
-  await q.query(
-    `UPDATE api_tokens SET token_hash = $2, display = $3, previous_secret_valid_until = $4,
-       expires_at = CASE WHEN $5 THEN expires_at ELSE $6::timestamptz END,
-       expiry_set_at = CASE WHEN $5 THEN expiry_set_at ELSE $7 END
-     WHERE id = $1`,
-    [r.id, r.hash, r.display, graceUntil, keep, keep ? null : r.expiresAt, r.now],
+  const [row] = await q.query(
+    returningToken(
+      `UPDATE api_tokens SET token_hash = $2, display = $3, previous_secret_valid_until = $4,
+         expires_at = CASE WHEN $5 THEN expires_at ELSE $6::timestamptz END,
+         expiry_set_at = CASE WHEN $5 THEN expiry_set_at ELSE $7 END
+       WHERE id = $1 RETURNING *`,
+      `ended AS (
+         UPDATE api_token_previous_secrets SET valid_until = LEAST(valid_until, $7) WHERE token_id = $1),
+       retired AS (
+         INSERT INTO api_token_previous_secrets (token_hash, token_id, retired_at, valid_until)
+         VALUES ($8, $1, $7, $9))`,
+    ),
+    [
+      r.id,
+      r.hash,
+      r.display,
+      r.graceUntil,
+      keep,
+      keep ? null : r.expiresAt,
+      r.now,
+      r.oldHash,
+      r.graceUntil ?? r.now,
+    ],
   );
-  return { previousDisplay: current.display, graceUntil };
-}
-
-/** Sets a new expiry on an active or suspended, unexpired token; returns the old expiry, or undefined if refused. */
-export async function renewExpiry(
-  q: Queryable,
-  c: { id: string; institutionId: string; now: Date; expiresAt: Date | null },
-): Promise<{ oldExpiresAt: Date | null } | undefined> {
-  const [row] = await q.query<{ old_expires_at: Date | null }>(
-    `WITH old AS (
-       SELECT id, expires_at FROM api_tokens
-       WHERE id = $1 AND institution_id = $2 AND state IN ('active', 'suspended')
-         AND (expires_at IS NULL OR expires_at > $3)
-       FOR UPDATE)
-     UPDATE api_tokens t SET expires_at = $4, expiry_set_at = $3 FROM old WHERE t.id = old.id
-     RETURNING old.expires_at AS old_expires_at`,
-    [c.id, c.institutionId, c.now, c.expiresAt],
-  );
-  return row ? { oldExpiresAt: row.old_expires_at ?? null } : undefined;
+  return toToken(row as Record<string, unknown>);
 }

@@ -1,6 +1,6 @@
 // Token management: create, list, get, transition, events and usage, as the page, the API and the CLI
 // need them (rotation and renewal live in rotation.ts). Decide purely (lifecycle, expiry), write
-// atomically (one guarded statement and its audit event in one transaction), then tell the verifier so
+// atomically through the one guarded-change pipeline (guarded-change.ts), then tell the verifier so
 // this instance never serves a stale answer.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Institution } from '../accounts/store.js';
@@ -9,19 +9,17 @@ import type { Db } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import { chooseExpiry, type ExpiryChoice } from './expiry.js';
 import { type ListInput, parseListInput } from './list-query.js';
-import { TRANSITIONS, type Transition } from './lifecycle.js';
+import { canApply, TRANSITIONS, type Transition } from './lifecycle.js';
 import * as eventStore from './event-store.js';
-import * as rotation from './rotation.js';
 import {
   type Actor,
+  applyChange,
   badId,
-  owned,
   recordEvent,
   recordExpiry,
-  refusal,
-  reread,
   type TokenDeps,
-} from './service-support.js';
+} from './guarded-change.js';
+import * as rotation from './rotation.js';
 import * as store from './store.js';
 import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
@@ -53,6 +51,14 @@ function checkText(
   return ok(v);
 }
 
+/** The token of this institution with this id: 400 for a malformed id, 404 when there is none. */
+async function owned(db: Db, inst: Institution, id: string): Promise<Result<store.TokenRecord>> {
+  const bad = badId(id);
+  if (bad) return bad;
+  const token = await store.findToken(db, inst.id, id);
+  return token ? ok(token) : fail('not_found', 'token not found');
+}
+
 export class TokenService {
   private readonly deps: TokenDeps;
 
@@ -81,8 +87,8 @@ export class TokenService {
     if (!expiry.ok) return expiry;
     const minted = generateToken(name.value);
     const id = randomUUID();
-    await this.deps.db.transaction(async (tx) => {
-      await store.insertToken(tx, {
+    const token = await this.deps.db.transaction(async (tx) => {
+      const inserted = await store.insertToken(tx, {
         id,
         institutionId: inst.id,
         hash: minted.hash,
@@ -96,8 +102,9 @@ export class TokenService {
         expiresAt: expiry.value,
       });
       await recordEvent(tx, inst.id, id, 'token.created', now, actor, { expiresAt: iso(expiry.value) });
+      return inserted;
     });
-    return ok({ token: await reread(this.deps.db, inst, id, now), secret: minted.token });
+    return ok({ token: tokenView(token, now), secret: minted.token });
   }
 
   async get(inst: Institution, id: string): Promise<Result<TokenView>> {
@@ -140,29 +147,29 @@ export class TokenService {
     actor: Actor,
     reason?: string,
   ): Promise<Result<TokenView>> {
-    const bad = badId(id);
-    if (bad) return bad;
-    const why = checkText(reason, 'reason', 500, 'line');
-    if (!why.ok) return why;
     const rule = TRANSITIONS[t];
-    const now = this.deps.clock();
-    const applied = await this.deps.db.transaction(async (tx) => {
-      const done = await store.applyTransition(tx, {
-        id,
-        institutionId: inst.id,
-        from: rule.from,
-        to: rule.to,
-        now,
-        actorId: actor.userId,
-        reason: why.value || null,
+    const done = await applyChange(this.deps, inst, id, actor, (now) => {
+      const why = checkText(reason, 'reason', 500, 'line');
+      if (!why.ok) return why;
+      return ok({
+        action: t,
+        allowed: (state) => canApply(t, state),
+        write: async (tx) => {
+          const token = await store.applyTransition(tx, {
+            id,
+            institutionId: inst.id,
+            from: rule.from,
+            to: rule.to,
+            now,
+            actorId: actor.userId,
+            reason: why.value || null,
+          });
+          const details = why.value ? { reason: why.value } : {};
+          return token && { token, event: { type: rule.event, details } };
+        },
       });
-      if (done)
-        await recordEvent(tx, inst.id, id, rule.event, now, actor, why.value ? { reason: why.value } : {});
-      return done;
     });
-    if (!applied) return refusal(this.deps, inst, id, t, now);
-    this.deps.changed(id);
-    return ok(await reread(this.deps.db, inst, id, now));
+    return done.ok ? ok(done.value.view) : done;
   }
 
   async events(inst: Institution, id: string, cursor: string | undefined, limit = 50) {

@@ -39,25 +39,24 @@ for (const kind of databaseKinds()) {
       return { id, institutionId: t.institution.id, minted };
     }
 
-    test('applyTransition applies only from an expected state and before expiry', async () => {
+    test('applyTransition applies only from an expected state and before expiry, returning the row', async () => {
       const { id, institutionId } = await insert(new Date(env.clock().getTime() + 60_000));
-      const change = { id, institutionId, now: env.clock(), actorId: null, reason: null };
+      const change = { id, institutionId, now: env.clock(), actorId: null, reason: 'why' };
       assert.equal(
         await store.applyTransition(env.db, { ...change, from: ['suspended'], to: 'revoked' }),
-        false,
+        null,
       );
+      const applied = await store.applyTransition(env.db, { ...change, from: ['active'], to: 'suspended' });
+      assert.deepEqual(applied, await store.findToken(env.db, institutionId, id));
+      assert.equal(applied?.state, 'suspended');
       assert.equal(
         await store.applyTransition(env.db, { ...change, from: ['active'], to: 'suspended' }),
-        true,
-      );
-      assert.equal(
-        await store.applyTransition(env.db, { ...change, from: ['active'], to: 'suspended' }),
-        false,
+        null,
       );
       const late = new Date(env.clock().getTime() + 60_000);
       assert.equal(
         await store.applyTransition(env.db, { ...change, now: late, from: ['suspended'], to: 'active' }),
-        false,
+        null,
       );
       assert.equal(
         await store.applyTransition(env.db, {
@@ -66,7 +65,7 @@ for (const kind of databaseKinds()) {
           from: ['suspended'],
           to: 'active',
         }),
-        false,
+        null,
       );
     });
 
@@ -74,12 +73,14 @@ for (const kind of databaseKinds()) {
       const soon = new Date(env.clock().getTime() + 60_000);
       const { id, institutionId } = await insert(soon);
       const later = new Date(soon.getTime() + 1);
-      await secrets.renewExpiry(env.db, {
+      const renewed = await store.renewExpiry(env.db, {
         id,
         institutionId,
         now: env.clock(),
         expiresAt: new Date(soon.getTime() + 86_400_000),
       });
+      assert.equal(renewed?.oldExpiresAt?.getTime(), soon.getTime());
+      assert.deepEqual(renewed?.token, await store.findToken(env.db, institutionId, id));
       assert.deepEqual(await store.recordExpiry(env.db, later, [id]), []);
       const due = await insert(soon);
       const recorded = await store.recordExpiry(env.db, later, [due.id]);
@@ -121,36 +122,42 @@ for (const kind of databaseKinds()) {
       const { id, institutionId, minted } = await insert();
       const next = generateToken('Contract');
       const now = env.clock();
-      const done = await env.db.transaction((tx) =>
-        secrets.rotateSecret(tx, {
-          id,
-          institutionId,
-          now,
-          hash: next.hash,
-          display: next.display,
-          graceMs: 5000,
-          expectedDisplay: minted.display,
-          expiresAt: undefined,
-        }),
-      );
+      const rotate = (expectedDisplay: string, hash: string, display: string, graceMs: number) =>
+        env.db.transaction(async (tx) => {
+          const current = await secrets.lockForRotation(tx, { id, institutionId, now, expectedDisplay });
+          if (!current) return null;
+          const graceUntil = graceMs > 0 ? new Date(now.getTime() + graceMs) : null;
+          const token = await secrets.swapSecret(tx, {
+            id,
+            now,
+            oldHash: current.hash,
+            hash,
+            display,
+            graceUntil,
+            expiresAt: undefined,
+          });
+          return { token, graceUntil };
+        });
+      const done = await rotate(minted.display, next.hash, next.display, 5000);
       assert.equal(done?.graceUntil?.getTime(), now.getTime() + 5000);
+      assert.deepEqual(done?.token, await store.findToken(env.db, institutionId, id));
       const old = await secrets.findAuthByHash(env.db, minted.hash);
       assert.equal(old?.retired, true);
       assert.equal(old?.retiredValidUntil?.getTime(), now.getTime() + 5000);
       assert.equal((await secrets.findAuthByHash(env.db, next.hash))?.retired, false);
-      const stale = await env.db.transaction((tx) =>
-        secrets.rotateSecret(tx, {
-          id,
-          institutionId,
-          now,
-          hash: generateToken('x').hash,
-          display: 'x',
-          graceMs: 0,
-          expectedDisplay: minted.display,
-          expiresAt: undefined,
-        }),
-      );
+      const stale = await rotate(minted.display, generateToken('x').hash, 'x', 0);
       assert.equal(stale, null, 'a rotation expecting the old display form is refused');
+      // A further rotation ends the earlier grace at once: only the newest secret and the one before work.
+      const third = generateToken('Contract');
+      assert.ok(await rotate(next.display, third.hash, third.display, 5000));
+      assert.equal(
+        (await secrets.findAuthByHash(env.db, minted.hash))?.retiredValidUntil?.getTime(),
+        now.getTime(),
+      );
+      assert.equal(
+        (await secrets.findAuthByHash(env.db, next.hash))?.retiredValidUntil?.getTime(),
+        now.getTime() + 5000,
+      );
     });
 
     test('audit events are append-only', async () => {

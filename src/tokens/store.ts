@@ -1,8 +1,9 @@
-// The SQL for token records, the management list, state transitions and expiry (audit events, secrets
-// and usage have their own store files). Every state change is one guarded UPDATE (expected state and
-// unexpired in the WHERE clause); zero rows means another writer won or the token had expired.
+// The SQL for token records, the management list, state transitions, renewal and expiry (audit events,
+// secrets and usage have their own store files). Every change is one guarded UPDATE (allowed states,
+// from lifecycle.ts, and unexpired in the WHERE clause) that returns the whole row: zero rows means
+// another writer won or the token had expired, one row is the answer, with nothing to read again.
 import type { Queryable } from '../db/db.js';
-import type { TokenState } from './lifecycle.js';
+import { ROTATABLE_STATES, type TokenState } from './lifecycle.js';
 
 export interface UserRef {
   id: string;
@@ -54,11 +55,21 @@ export const userRef = (r: Row, p: string): UserRef | null =>
     ? { id: r[`${p}_id`] as string, email: r[`${p}_email`] as string, name: r[`${p}_name`] as string }
     : null;
 
-const SELECT_TOKEN = `SELECT t.*, cu.id AS cu_id, cu.email AS cu_email, cu.name AS cu_name,
-  su.id AS su_id, su.email AS su_email, su.name AS su_name
-  FROM api_tokens t LEFT JOIN users cu ON cu.id = t.created_by LEFT JOIN users su ON su.id = t.state_changed_by`;
+const WITH_USERS = `cu.id AS cu_id, cu.email AS cu_email, cu.name AS cu_name,
+  su.id AS su_id, su.email AS su_email, su.name AS su_name`;
+const JOIN_USERS = `LEFT JOIN users cu ON cu.id = t.created_by LEFT JOIN users su ON su.id = t.state_changed_by`;
+const SELECT_TOKEN = `SELECT t.*, ${WITH_USERS} FROM api_tokens t ${JOIN_USERS}`;
 
-function toToken(r: Row): TokenRecord {
+/**
+ * A write to api_tokens (`… RETURNING *`, extra columns allowed), after the common table expressions
+ * `before` if any, as the token record it leaves: the users are joined in the same statement, so a
+ * change answers without reading its row again.
+ */
+export const returningToken = (write: string, before = '') =>
+  `WITH ${before ? `${before}, ` : ''}t AS (${write}) SELECT t.*, ${WITH_USERS} FROM t ${JOIN_USERS}`;
+
+/** A token record from SELECT_TOKEN's or returningToken's columns. */
+export function toToken(r: Row): TokenRecord {
   return {
     id: r.id as string,
     institutionId: r.institution_id as string,
@@ -83,11 +94,12 @@ function toToken(r: Row): TokenRecord {
   };
 }
 
-export async function insertToken(q: Queryable, t: NewTokenRow): Promise<void> {
-  await q.query(
-    `INSERT INTO api_tokens (id, institution_id, token_hash, display, name, description, issued_for, permissions,
-       created_at, created_by, expires_at, expiry_set_at, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, 'active')`,
+/** Inserts a new, active token; returns it as stored. */
+export async function insertToken(q: Queryable, t: NewTokenRow): Promise<TokenRecord> {
+  const [row] = await q.query(
+    returningToken(`INSERT INTO api_tokens (id, institution_id, token_hash, display, name, description,
+       issued_for, permissions, created_at, created_by, expires_at, expiry_set_at, state)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12) RETURNING *`),
     [
       t.id,
       t.institutionId,
@@ -100,8 +112,10 @@ export async function insertToken(q: Queryable, t: NewTokenRow): Promise<void> {
       t.createdAt,
       t.createdBy,
       t.expiresAt,
+      'active' satisfies TokenState,
     ],
   );
+  return toToken(row as Row);
 }
 
 export async function findToken(
@@ -116,9 +130,11 @@ export async function findToken(
   return row ? toToken(row) : null;
 }
 
+const EXPIRED: TokenState = 'expired';
+
 /** The SQL form of lifecycle.effectiveState, so filters agree with what answers report. */
-const effectiveState = (now: string) =>
-  `CASE WHEN t.state IN ('active', 'suspended') AND t.expires_at <= ${now} THEN 'expired' ELSE t.state END`;
+const effectiveState = (now: string, rotatable: string, expired: string) =>
+  `CASE WHEN t.state = ANY(${rotatable}) AND t.expires_at <= ${now} THEN ${expired} ELSE t.state END`;
 
 export interface ListQuery {
   institutionId: string;
@@ -147,8 +163,14 @@ export async function listTokens(
   const params: unknown[] = [l.institutionId];
   const where = ['t.institution_id = $1'];
   const add = (value: unknown) => `$${params.push(value)}`;
-  if (l.states.length > 0)
-    where.push(`${effectiveState(`${add(l.now)}::timestamptz`)} = ANY(${add(l.states)})`);
+  if (l.states.length > 0) {
+    const state = effectiveState(
+      `${add(l.now)}::timestamptz`,
+      add(ROTATABLE_STATES),
+      `${add(EXPIRED)}::text`,
+    );
+    where.push(`${state} = ANY(${add(l.states)})`);
+  }
   if (l.q) {
     const like = add(`%${l.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     where.push(`(t.name ILIKE ${like} OR t.description ILIKE ${like} OR t.issued_for ILIKE ${like})`);
@@ -182,15 +204,45 @@ export interface GuardedChange {
   reason: string | null;
 }
 
-/** Applies one transition if the token is still in an allowed state and unexpired; true if it did. */
-export async function applyTransition(q: Queryable, c: GuardedChange): Promise<boolean> {
-  const rows = await q.query(
-    `UPDATE api_tokens SET state = $3, state_changed_at = $4, state_changed_by = $5, state_reason = $6
+/** Applies one transition if the token is still in an allowed state and unexpired; the row, or null. */
+export async function applyTransition(q: Queryable, c: GuardedChange): Promise<TokenRecord | null> {
+  const [row] = await q.query(
+    returningToken(`UPDATE api_tokens SET state = $3, state_changed_at = $4, state_changed_by = $5,
+       state_reason = $6
      WHERE id = $1 AND institution_id = $2 AND state = ANY($7) AND (expires_at IS NULL OR expires_at > $4)
-     RETURNING id`,
+     RETURNING *`),
     [c.id, c.institutionId, c.to, c.now, c.actorId, c.reason, c.from],
   );
-  return rows.length === 1;
+  return row ? toToken(row) : null;
+}
+
+export interface Renewal {
+  id: string;
+  institutionId: string;
+  now: Date;
+  expiresAt: Date | null;
+}
+
+/**
+ * Sets a new expiry on a rotatable, unexpired token; the row and the expiry it replaced, or null. The
+ * old expiry is read under the row lock, so of two racing renewals each reports what it replaced.
+ */
+export async function renewExpiry(
+  q: Queryable,
+  c: Renewal,
+): Promise<{ token: TokenRecord; oldExpiresAt: Date | null } | null> {
+  const [row] = await q.query(
+    returningToken(
+      `UPDATE api_tokens n SET expires_at = $4, expiry_set_at = $3 FROM old WHERE n.id = old.id
+       RETURNING n.*, old.expires_at AS old_expires_at`,
+      `old AS (
+       SELECT id, expires_at FROM api_tokens
+       WHERE id = $1 AND institution_id = $2 AND state = ANY($5) AND (expires_at IS NULL OR expires_at > $3)
+       FOR UPDATE)`,
+    ),
+    [c.id, c.institutionId, c.now, c.expiresAt, ROTATABLE_STATES],
+  );
+  return row ? { token: toToken(row), oldExpiresAt: (row.old_expires_at as Date | null) ?? null } : null;
 }
 
 export interface ExpiredRow {
@@ -213,12 +265,12 @@ export async function recordExpiry(
   const rows = await q.query(
     `WITH due AS (
        SELECT id, state FROM api_tokens
-       WHERE state IN ('active', 'suspended') AND expires_at <= $1 AND ($2::uuid[] IS NULL OR id = ANY($2))
+       WHERE state = ANY($4) AND expires_at <= $1 AND ($2::uuid[] IS NULL OR id = ANY($2))
        ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-     UPDATE api_tokens t SET state = 'expired', state_changed_at = t.expires_at, state_changed_by = NULL, state_reason = NULL
+     UPDATE api_tokens t SET state = $5, state_changed_at = t.expires_at, state_changed_by = NULL, state_reason = NULL
      FROM due WHERE t.id = due.id AND t.state = due.state AND t.expires_at <= $1
      RETURNING t.id, t.institution_id, t.expires_at, due.state AS previous_state`,
-    [now, ids, limit],
+    [now, ids, limit, ROTATABLE_STATES, EXPIRED],
   );
   return rows.map((r) => ({
     id: r.id as string,

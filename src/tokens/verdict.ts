@@ -1,6 +1,7 @@
 // The pure decision of a token check (SPEC section 4) over a row the cache holds: institution, then
 // expiry before state, then permission, all at `now`, so a cached row never outlives its expiry and a
 // change of state is seen as soon as the row is. No I/O here; the verifier owns the cache.
+import { canAuthenticate, effectiveState } from './lifecycle.js';
 import type { AuthRow } from './secret-store.js';
 
 export type AuthFailure =
@@ -80,13 +81,14 @@ export function judge(
 
 /** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
 function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailure | null {
-  if (row.state === 'revoked') return 'token_revoked';
+  // lifecycle's state in effect at `now`: revoked wins over expiry, expiry over suspension.
+  const state = effectiveState(row.state, row.expiresAt, now);
+  if (state === 'revoked') return 'token_revoked';
+  if (state === 'expired') return 'token_expired';
   // Times as numbers: `Date >= Date` converts both through Symbol.toPrimitive on every request.
-  const at = now.getTime();
-  if (row.state === 'expired' || (row.expiresAt && at >= row.expiresAt.getTime())) return 'token_expired';
-  if (row.retired && (!row.retiredValidUntil || at >= row.retiredValidUntil.getTime()))
+  if (row.retired && (!row.retiredValidUntil || now.getTime() >= row.retiredValidUntil.getTime()))
     return 'token_rotated';
-  if (row.state === 'suspended') return 'token_suspended';
+  if (!canAuthenticate(state)) return 'token_suspended';
   if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
   return null;
 }

@@ -1,0 +1,135 @@
+// The one way a token changes (transition, rotate, renew, and every change to come): check the id and
+// the input, then one transaction holding the guarded write, which returns the whole row, and its audit
+// event; zero rows means the guard refused and refusal() says why; after the commit, the change notice,
+// so this instance never serves a stale answer. Recording expiry, which such a refusal may be the first
+// to see, is the sweep's guarded change of many tokens at once.
+import type { Institution } from '../accounts/store.js';
+import type { Clock } from '../clock.js';
+import type { Db, Queryable } from '../db/db.js';
+import { fail, ok, type Result } from '../errors.js';
+import * as eventStore from './event-store.js';
+import { effectiveState, type TokenState } from './lifecycle.js';
+import * as store from './store.js';
+import { type TokenView, tokenView } from './view.js';
+
+export interface Actor {
+  userId: string | null;
+  ip: string | null;
+}
+
+export interface TokenDeps {
+  db: Db;
+  clock: Clock;
+  /** Called after a commit that changed a token's state, secret or expiry. */
+  changed: (tokenId: string) => void;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const badId = (id: string) =>
+  UUID.test(id) ? null : fail('invalid_request', 'id is not a token id', 'id');
+
+/** What a guarded write committed: the token as it now stands, and the event that records it. */
+export interface Written {
+  token: store.TokenRecord;
+  event: { type: string; details: Record<string, unknown> };
+}
+
+export interface Change<W extends Written> {
+  /** The verb of the refusal's message: `cannot ${action} a token that is ${state}`. */
+  action: string;
+  /** The pure rule (lifecycle.ts) the write's guard applies in SQL, asked again of a refused token. */
+  allowed: (state: TokenState) => boolean;
+  expectedDisplay?: string | undefined;
+  /** The guarded write: what it committed, or null when its guard matched nothing. */
+  write: (tx: Queryable) => Promise<W | null>;
+}
+
+/**
+ * Applies one change to a token of `inst`: `plan` checks the input at `now` and says how to write it.
+ * Answers the committed row as the API shows it, with what the write returned beside it.
+ */
+export async function applyChange<W extends Written>(
+  deps: TokenDeps,
+  inst: Institution,
+  id: string,
+  actor: Actor,
+  plan: (now: Date) => Result<Change<W>>,
+): Promise<Result<{ view: TokenView; written: W }>> {
+  const bad = badId(id);
+  if (bad) return bad;
+  const now = deps.clock();
+  const change = plan(now);
+  if (!change.ok) return change;
+  const written = await deps.db.transaction(async (tx) => {
+    const done = await change.value.write(tx);
+    if (done) await recordEvent(tx, inst.id, id, done.event.type, now, actor, done.event.details);
+    return done;
+  });
+  if (!written) return refusal(deps, inst, id, change.value, now);
+  deps.changed(id);
+  return ok({ view: tokenView(written.token, now), written });
+}
+
+export function recordEvent(
+  tx: Queryable,
+  institutionId: string,
+  tokenId: string,
+  type: string,
+  at: Date,
+  actor: Actor,
+  details: Record<string, unknown>,
+) {
+  return eventStore.insertEvent(tx, {
+    institutionId,
+    tokenId,
+    type,
+    at,
+    actorId: actor.userId,
+    ip: actor.ip,
+    details,
+  });
+}
+
+/** Why a guarded change wrote nothing: gone (404), or a state or display that no longer allows it (409). */
+async function refusal(deps: TokenDeps, inst: Institution, id: string, change: Change<Written>, now: Date) {
+  const token = await store.findToken(deps.db, inst.id, id);
+  if (!token) return fail('not_found', 'token not found');
+  const state = effectiveState(token.state, token.expiresAt, now);
+  if (state === 'expired' && token.state !== 'expired') await recordExpiry(deps, [id]);
+  if (
+    change.expectedDisplay !== undefined &&
+    token.display !== change.expectedDisplay &&
+    change.allowed(state)
+  ) {
+    return fail(
+      'invalid_transition',
+      'the token was rotated meanwhile: its display no longer matches expectedDisplay',
+    );
+  }
+  return fail('invalid_transition', `cannot ${change.action} a token that is ${state}`);
+}
+
+/** Records expiry (by the system) for the given tokens, or for every token past it; returns what it recorded. */
+export async function recordExpiry(
+  deps: TokenDeps,
+  ids: string[] | null = null,
+): Promise<store.ExpiredRow[]> {
+  const now = deps.clock();
+  const expired = await deps.db.transaction(async (tx) => {
+    const rows = await store.recordExpiry(tx, now, ids);
+    for (const r of rows) {
+      await recordEvent(
+        tx,
+        r.institutionId,
+        r.id,
+        'token.expired',
+        now,
+        { userId: null, ip: null },
+        { expiredAt: r.expiresAt.toISOString(), previousState: r.previousState },
+      );
+    }
+    return rows;
+  });
+  for (const r of expired) deps.changed(r.id);
+  return expired;
+}
