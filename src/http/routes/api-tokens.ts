@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
 import type { Result } from '../../errors.js';
-import type { Transition } from '../../tokens/lifecycle.js';
+import { TOKEN_STATES, type Transition } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../app.js';
 import { cursorHolds } from '../../pagination.js';
 import { clientAddress } from '../client-address.js';
@@ -21,13 +21,15 @@ import {
   SESSION_SECURITY,
   Text,
   TokenSchema,
+  TokenStateSchema,
 } from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 
-const StateName = Type.Union(['active', 'suspended', 'revoked', 'expired'].map((s) => Type.Literal(s)));
 const ListQuery = Type.Object(
   {
-    state: Type.Optional(Type.Union([StateName, Type.Array(StateName, { maxItems: 4 })])),
+    state: Type.Optional(
+      Type.Union([TokenStateSchema, Type.Array(TokenStateSchema, { maxItems: TOKEN_STATES.length })]),
+    ),
     q: Type.Optional(Line({ maxLength: 200 })),
     issuedFor: Type.Optional(Line({ maxLength: 200 })),
     sort: Type.Optional(Type.Union([Type.Literal('createdAt'), Type.Literal('expiresAt')])),
