@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { loadConfig } from '../config.js';
-import { type TcpProxy, tcpProxy } from '../http/security/tcp-proxy.js';
+import { type TcpProxy, tcpProxy } from '../test-support/tcp-proxy.js';
 import { freshDb } from '../test-support/harness.js';
 import { waitUntil } from '../test-support/live-server.js';
 import type { Db } from './db.js';

@@ -3,7 +3,14 @@
 // management API, and each refusal uses its documented code.
 import { after, before, describe, test } from 'node:test';
 import { createEnv, databaseKinds, type Env, TOKENS_FEATURE } from '../../test-support/harness.js';
-import { assertAnswer, type Expect, ROUTES, type Targets, upload, withHeaders } from './fixtures.js';
+import {
+  assertAnswer,
+  type Expect,
+  ROUTES,
+  type Targets,
+  upload,
+  withHeaders,
+} from '../../test-support/security-fixtures.js';
 
 type Actor = 'anonymous' | 'token' | 'staff' | 'staff+feature' | 'admin';
 const ACTORS: Actor[] = ['anonymous', 'token', 'staff', 'staff+feature', 'admin'];

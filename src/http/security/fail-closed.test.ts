@@ -13,7 +13,7 @@ import { createEnv, type Env, said, type Tenant } from '../../test-support/harne
 import { buildApp } from '../app.js';
 import { isUnavailable } from '../errors.js';
 import { memoryLimiter } from '../rate-limit.js';
-import { type TcpProxy, tcpProxy } from './tcp-proxy.js';
+import { type TcpProxy, tcpProxy } from '../../test-support/tcp-proxy.js';
 
 const CACHE_TTL = 300;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,7 +10,7 @@ import type { InjectOptions } from 'fastify';
 import { ERROR_STATUS } from '../../errors.js';
 import { createEnv, databaseKinds, type Env, said } from '../../test-support/harness.js';
 import { formatToken } from '../../tokens/token.js';
-import { upload } from './fixtures.js';
+import { upload } from '../../test-support/security-fixtures.js';
 
 const ALNUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

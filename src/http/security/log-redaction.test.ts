@@ -11,7 +11,7 @@ import { createLogger } from '../../log.js';
 import { tokend } from '../../test-support/cli.js';
 import { createEnv, databaseKinds, type Env, PASSWORD, said, typoOf } from '../../test-support/harness.js';
 import { hashToken } from '../../tokens/token.js';
-import { upload } from './fixtures.js';
+import { upload } from '../../test-support/security-fixtures.js';
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -14,7 +14,7 @@ import { createEnv, type Env, PASSWORD, said, type Tenant } from '../../test-sup
 import { freePort, waitUntil } from '../../test-support/live-server.js';
 import { buildApp } from '../app.js';
 import { type FailureLimiter, failureLimiter, redisLimiter } from '../rate-limit.js';
-import { tcpProxy } from './tcp-proxy.js';
+import { tcpProxy } from '../../test-support/tcp-proxy.js';
 
 const REDIS = process.env.TEST_REDIS_URL;
 const PROXY = '10.0.0.7';

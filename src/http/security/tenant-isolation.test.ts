@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createEnv, databaseKinds, type Env, said, type Tenant } from '../../test-support/harness.js';
-import { ROUTES, type Targets, upload, withHeaders } from './fixtures.js';
+import { ROUTES, type Targets, upload, withHeaders } from '../../test-support/security-fixtures.js';
 
 // The routes that name one of A's ids; the others act on the caller's own institution.
 const ID_ROUTES = /^(get token|events|usage|suspend|reactivate|revoke|rotate|renew|download)$/;

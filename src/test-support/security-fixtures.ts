@@ -2,8 +2,8 @@
 // and the documented answers (SPEC section 5) that a refusal may use.
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
-import { ERROR_STATUS, type ErrorCode } from '../../errors.js';
-import { said, type Tenant } from '../../test-support/harness.js';
+import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { said, type Tenant } from './harness.js';
 
 export const FILES_DOWNLOAD = 'core.core.files_download';
 
