@@ -1,7 +1,9 @@
-// Composition root: config → database → services → HTTP server (+ usage flush, reminder loop); a
-// graceful stop on SIGTERM/SIGINT drains the connections (graceful-stop.ts), flushes usage and closes
-// the database.
+// Composition root: config → database → services → HTTP server (+ usage flush, reminder loop), in
+// exported steps (openParts → buildApp → serveApp) that another entry can compose with routes of its
+// own; a graceful stop on SIGTERM/SIGINT drains the connections (graceful-stop.ts), flushes usage and
+// closes the database.
 import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
@@ -9,29 +11,44 @@ import { type Config, loadConfig } from './config.js';
 import { ChangeListener } from './db/listener.js';
 import { drainer } from './graceful-stop.js';
 import { type AppDeps, buildApp } from './http/app.js';
-import { failureLimiter } from './http/rate-limit.js';
+import { type FailureLimiter, failureLimiter } from './http/rate-limit.js';
 import { TLS_PROFILE } from './http/transport.js';
 import { createLogger } from './log.js';
 import { startReminderLoop } from './reminders/loop.js';
 import { buildServices, type Services } from './services.js';
-import { openDatabase } from './setup.js';
+import { type Opened, openDatabase } from './setup.js';
 
 export interface Running {
   url: string;
   stop(): Promise<void>;
 }
 
+/** What the HTTP app is built from; startServer composes these and so can another entry (the bench). */
+export interface Parts {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  opened: Opened;
+  services: Services;
+  limiter: FailureLimiter;
+  https?: AppDeps['https'];
+}
+
 export async function startServer(
   config: Config,
-  // `notifications: false` runs without the change listener (the bench measures the cache-lifetime bound);
-  // `extraTokenRoutes` adds the bench's baseline route.
-  options: {
-    clock?: Clock;
-    logger?: Logger;
-    notifications?: boolean;
-    extraTokenRoutes?: AppDeps['extraTokenRoutes'];
-  } = {},
+  options: { clock?: Clock; logger?: Logger } = {},
 ): Promise<Running> {
+  const parts = await openParts(config, options);
+  const listener = changeListener(parts);
+  const app = await buildApp(appDeps(parts, listener));
+  return serveApp(parts, app, listener);
+}
+
+/** Opens the database and builds the services, the failure limiter and the TLS options. */
+export async function openParts(
+  config: Config,
+  options: { clock?: Clock; logger?: Logger } = {},
+): Promise<Parts> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
   const opened = await openDatabase(config, clock, 'server');
@@ -44,7 +61,6 @@ export async function startServer(
   const services = buildServices(config, opened.db, clock, (err) =>
     logger.warn({ err }, 'usage flush failed'),
   );
-  const listener = options.notifications === false ? null : changeListener(config, services, logger);
   // Redis when TOKEND_REDIS_URL is set (counters shared by every instance), memory otherwise.
   const limiter = failureLimiter(config, logger);
   const https =
@@ -55,16 +71,26 @@ export async function startServer(
           ...TLS_PROFILE,
         }
       : undefined;
+  return { config, clock, logger, opened, services, limiter, ...(https ? { https } : {}) };
+}
+
+/** buildApp's deps from the parts; the listener, when there is one, is a readiness check. */
+export function appDeps(parts: Parts, listener: ChangeListener | null): AppDeps {
+  const { config, services, logger, limiter, https } = parts;
   const readiness = listener ? { readiness: () => ({ listener: listener.connected }) } : {};
-  const app = await buildApp({
-    config,
-    services,
-    logger,
-    limiter,
-    ...readiness,
-    ...(https ? { https } : {}),
-    ...(options.extraTokenRoutes ? { extraTokenRoutes: options.extraTokenRoutes } : {}),
-  });
+  return { config, services, logger, limiter, ...readiness, ...(https ? { https } : {}) };
+}
+
+/**
+ * Listens, starts the usage flush, the listener and the reminder loop; `stop` drains the connections
+ * and closes everything the parts opened.
+ */
+export async function serveApp(
+  parts: Parts,
+  app: FastifyInstance,
+  listener: ChangeListener | null,
+): Promise<Running> {
+  const { config, clock, logger, opened, services, limiter } = parts;
   const connections = drainer(app.server);
   await app.listen({ port: config.port, host: config.host });
   services.usage.start(config.usageFlushMs);
@@ -73,7 +99,7 @@ export async function startServer(
   const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${https ? 'https' : 'http'}://${host}:${address.port}`;
+  const url = `${parts.https ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ url, database: opened.db.kind }, 'tokend listening');
 
   let stopping: Promise<void> | null = null;
@@ -96,7 +122,7 @@ export async function startServer(
 }
 
 /** On PostgreSQL other instances change tokens too: their commits reach this cache through NOTIFY. */
-function changeListener(config: Config, services: Services, logger: Logger): ChangeListener | null {
+export function changeListener({ config, services, logger }: Parts): ChangeListener | null {
   if (services.db.kind !== 'postgres' || !config.databaseUrl) return null;
   return new ChangeListener(
     {

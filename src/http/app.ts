@@ -37,6 +37,7 @@ import {
   securityHeaders,
   strictTransport,
   transportPolicy,
+  type TransportPolicy,
 } from './transport.js';
 
 export interface AppDeps {
@@ -48,11 +49,8 @@ export interface AppDeps {
   readiness?: () => Record<string, boolean>;
   /** TLS: the certificate and key, with the protocol and cipher profile (transport.ts TLS_PROFILE). */
   https?: TlsOptions & { cert: string; key: string };
-  /**
-   * More routes in the token routes' scope, with their hook and headers: the bench's answer without a
-   * check (bench/tokend-bench.ts). None in tokend itself.
-   */
-  extraTokenRoutes?: (deps: RouteDeps) => (app: FastifyInstance) => Promise<void>;
+  /** The request and token-check counters behind /metrics; buildApp makes its own when absent. */
+  metrics?: Metrics;
 }
 
 declare module 'fastify' {
@@ -83,7 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
   }) as unknown as FastifyInstance;
   const transport = transportPolicy(config);
-  const metrics = new Metrics();
+  const metrics = deps.metrics ?? new Metrics();
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
   trustForwarding(app, config.trustProxy);
@@ -135,18 +133,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       strictTransport(request, reply);
       done();
     };
-  const apiRequest = (scope: Record<string, string>): onRequestHookHandler => {
-    const headers = { ...API_HEADERS, ...scope };
-    return (request, reply, done) => {
-      void reply.headers(headers);
-      strictTransport(request, reply);
-      if (!transport.isSecure(request)) return done(new ApiError('https_required', 'use HTTPS'));
-      const host = requestHost(request);
-      const cached = services.institutions.cached(host);
-      if (cached !== undefined) return answeredBy(request, cached, done);
-      services.institutions.resolve(host).then((i) => answeredBy(request, i, done), done);
-    };
-  };
   await app.register(async (open) => {
     open.addHook('onRequest', answers(API_HEADERS));
     await open.register(healthRoutes(routeDeps));
@@ -161,7 +147,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await page.register(webRoutes());
   });
   await app.register(async (staff) => {
-    staff.addHook('onRequest', apiRequest({}));
+    staff.addHook('onRequest', apiRequest(services, transport, {}));
     // Sessions (cookies) and uploads (multipart) are staff matters: token routes pay nothing for them.
     await staff.register(cookie);
     await staff.register(multipart, { limits: { fileSize: config.maxFileBytes, files: 1, fields: 5 } });
@@ -178,15 +164,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {
-    integrations.addHook('onRequest', apiRequest(CORS_HEADERS));
+    integrations.addHook('onRequest', apiRequest(services, transport, CORS_HEADERS));
     await integrations.register(tokenRoutes(routeDeps));
     await integrations.register(fileDownloadRoutes(routeDeps));
-    if (deps.extraTokenRoutes) await integrations.register(deps.extraTokenRoutes(routeDeps));
   });
   return app;
 }
 
 export type RouteDeps = AppDeps & { metrics: Metrics };
+
+/**
+ * The token routes' onRequest hook (API and CORS headers, HTTPS, institution by Host), for a route that
+ * must be served exactly as they are (the bench's baseline registers in a scope of its own with it).
+ */
+export function tokenRoutesHook(deps: AppDeps): onRequestHookHandler {
+  return apiRequest(deps.services, transportPolicy(deps.config), CORS_HEADERS);
+}
+
+function apiRequest(
+  services: Services,
+  transport: TransportPolicy,
+  scope: Record<string, string>,
+): onRequestHookHandler {
+  const headers = { ...API_HEADERS, ...scope };
+  return (request, reply, done) => {
+    void reply.headers(headers);
+    strictTransport(request, reply);
+    if (!transport.isSecure(request)) return done(new ApiError('https_required', 'use HTTPS'));
+    const host = requestHost(request);
+    const cached = services.institutions.cached(host);
+    if (cached !== undefined) return answeredBy(request, cached, done);
+    services.institutions.resolve(host).then((i) => answeredBy(request, i, done), done);
+  };
+}
 
 const NOT_FOUND = { error: 'not_found', message: 'no such route' };
 
