@@ -4,6 +4,7 @@ import { institutionResolver } from './accounts/institutions.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import { FileService } from './files/service.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
@@ -20,7 +21,8 @@ export function buildServices(
   // Every request resolves its institution before a token check: a hanging database must fail it closed
   // as fast as the token lookup (its snapshot expired mid-outage made a check wait the 10 s query timeout).
   const institutions = institutionResolver(db.lookups, Math.max(config.cacheTtlMs, 1000));
-  return { db, clock, verifier, tokens, usage, institutions };
+  const files = new FileService(db, clock);
+  return { db, clock, verifier, tokens, usage, institutions, files };
 }
 
 export type Services = ReturnType<typeof buildServices>;
