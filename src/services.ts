@@ -1,15 +1,17 @@
 // Builds the services every entry point shares (server, CLI, tests) from config, database and clock.
 // Wiring is explicit: nothing here reads the environment or starts timers.
 import { institutionResolver } from './accounts/institutions.js';
+import { AccountService } from './accounts/service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
+import { FileService } from './files/service.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
 
 export function buildServices(
-  config: Pick<Config, 'cacheTtlMs'>,
+  config: Pick<Config, 'cacheTtlMs' | 'sessionIdleMs' | 'sessionMaxMs'>,
   db: Db,
   clock: Clock,
   onError?: (e: unknown) => void,
@@ -20,7 +22,12 @@ export function buildServices(
   // Every request resolves its institution before a token check: a hanging database must fail it closed
   // as fast as the token lookup (its snapshot expired mid-outage made a check wait the 10 s query timeout).
   const institutions = institutionResolver(db.lookups, Math.max(config.cacheTtlMs, 1000));
-  return { db, clock, verifier, tokens, usage, institutions };
+  const accounts = new AccountService(db, clock, {
+    idleMs: config.sessionIdleMs,
+    maxMs: config.sessionMaxMs,
+  });
+  const files = new FileService(db, clock);
+  return { db, clock, verifier, tokens, usage, institutions, accounts, files };
 }
 
 export type Services = ReturnType<typeof buildServices>;

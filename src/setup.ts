@@ -1,11 +1,9 @@
 // Opening the database as every entry point does: the lock on the embedded folder, migrations, and on
 // first start the institution `default` and its administrator — all under one advisory lock, so that
 // instances starting together on an empty PostgreSQL end with one schema, one institution, one admin.
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { createFirstAccounts } from './accounts/first-start.js';
 import { normalizeHost } from './accounts/institutions.js';
-import { generatePassword, hashPassword } from './accounts/passwords.js';
-import * as accounts from './accounts/store.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { lockDataDir } from './data-lock.js';
@@ -50,38 +48,14 @@ export async function openDatabase(
   }
 }
 
-async function firstStart(
+function firstStart(
   db: Db,
   config: Pick<Config, 'adminEmail' | 'adminPassword' | 'publicUrl'>,
   clock: Clock,
 ) {
-  if ((await accounts.listInstitutions(db)).length > 0) return null;
-  const password = config.adminPassword ?? generatePassword();
-  const passwordHash = await hashPassword(password);
-  const host = normalizeHost(new URL(config.publicUrl).host);
-  const now = clock();
-  const institutionId = randomUUID();
-  await db.transaction(async (tx) => {
-    await accounts.insertInstitution(tx, {
-      id: institutionId,
-      slug: 'default',
-      name: 'Default',
-      notifyEmails: [],
-      requireExpiry: false,
-      maxLifetimeDays: null,
-      createdAt: now,
-    });
-    await accounts.setHosts(tx, institutionId, host ? [host] : []);
-    await accounts.insertUser(tx, {
-      id: randomUUID(),
-      institutionId,
-      email: config.adminEmail,
-      name: 'Administrator',
-      role: 'admin',
-      features: [],
-      passwordHash,
-      createdAt: now,
-    });
+  return createFirstAccounts(db, clock, {
+    adminEmail: config.adminEmail,
+    adminPassword: config.adminPassword ?? null,
+    host: normalizeHost(new URL(config.publicUrl).host),
   });
-  return config.adminPassword ? null : password;
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
-import type { Institution } from './store.js';
+import type { Institution } from './records.js';
 import * as store from './store.js';
 
 export interface InstitutionInput {

@@ -5,7 +5,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Queryable } from '../db/db.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import type { User } from './store.js';
+import type { User } from './records.js';
 import * as store from './store.js';
 
 export interface SessionPolicy {

@@ -1,27 +1,8 @@
 // The only SQL for institutions, users and sessions. Rows are mapped to camelCase records here.
 import type { Queryable } from '../db/db.js';
+import type { Institution, User } from './records.js';
 
-export interface Institution {
-  id: string;
-  slug: string;
-  name: string;
-  hostnames: string[];
-  notifyEmails: string[];
-  requireExpiry: boolean;
-  maxLifetimeDays: number | null;
-  createdAt: Date;
-}
-
-export interface User {
-  id: string;
-  institutionId: string;
-  email: string;
-  name: string;
-  role: 'admin' | 'staff';
-  features: string[];
-  passwordHash: string;
-  createdAt: Date;
-}
+export type { Institution, User } from './records.js';
 
 export interface SessionRow {
   user: User;
@@ -32,48 +13,88 @@ export interface SessionRow {
 
 const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_expiry, i.max_lifetime_days, i.created_at,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
+const USER_COLUMNS =
+  'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at';
 
-type Row = Record<string, unknown>;
-
-function toInstitution(r: Row): Institution {
-  return {
-    id: r.id as string,
-    slug: r.slug as string,
-    name: r.name as string,
-    hostnames: r.hostnames as string[],
-    notifyEmails: r.notify_emails as string[],
-    requireExpiry: r.require_expiry as boolean,
-    maxLifetimeDays: (r.max_lifetime_days as number | null) ?? null,
-    createdAt: r.created_at as Date,
-  };
+// The rows as both drivers return them (text[] as string[], integer as number, timestamptz as Date).
+// Each query reads into one of these and one plain transform maps it: no per-field casts.
+interface InstitutionRow {
+  id: string;
+  slug: string;
+  name: string;
+  hostnames: string[];
+  notify_emails: string[];
+  require_expiry: boolean;
+  max_lifetime_days: number | null;
+  created_at: Date;
 }
 
-function toUser(r: Row, prefix = ''): User {
-  return {
-    id: r[`${prefix}id`] as string,
-    institutionId: r[`${prefix}institution_id`] as string,
-    email: r[`${prefix}email`] as string,
-    name: r[`${prefix}name`] as string,
-    role: r[`${prefix}role`] as User['role'],
-    features: r[`${prefix}features`] as string[],
-    passwordHash: r[`${prefix}password_hash`] as string,
-    createdAt: r[`${prefix}created_at`] as Date,
-  };
+interface UserRow {
+  id: string;
+  institution_id: string;
+  email: string;
+  name: string;
+  /** The column's CHECK constraint holds it to these two. */
+  role: User['role'];
+  features: string[];
+  password_hash: string;
+  created_at: Date;
 }
+
+interface SessionUserRow extends UserRow {
+  csrf_token: string;
+  session_created_at: Date;
+  last_seen_at: Date;
+}
+
+const toInstitution = (r: InstitutionRow): Institution => ({
+  id: r.id,
+  slug: r.slug,
+  name: r.name,
+  hostnames: r.hostnames,
+  notifyEmails: r.notify_emails,
+  requireExpiry: r.require_expiry,
+  maxLifetimeDays: r.max_lifetime_days,
+  createdAt: r.created_at,
+});
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  institutionId: r.institution_id,
+  email: r.email,
+  name: r.name,
+  role: r.role,
+  features: r.features,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+});
+
+const toSessionRow = (r: SessionUserRow): SessionRow => ({
+  user: toUser(r),
+  csrfToken: r.csrf_token,
+  createdAt: r.session_created_at,
+  lastSeenAt: r.last_seen_at,
+});
 
 export async function listInstitutions(q: Queryable): Promise<Institution[]> {
-  return (await q.query(`SELECT ${INSTITUTION_COLUMNS} FROM institutions i ORDER BY i.slug`)).map(
-    toInstitution,
-  );
+  return (
+    await q.query<InstitutionRow>(`SELECT ${INSTITUTION_COLUMNS} FROM institutions i ORDER BY i.slug`)
+  ).map(toInstitution);
 }
 
 export async function findInstitutionBySlug(q: Queryable, slug: string): Promise<Institution | null> {
-  const [row] = await q.query(`SELECT ${INSTITUTION_COLUMNS} FROM institutions i WHERE i.slug = $1`, [slug]);
+  const [row] = await q.query<InstitutionRow>(
+    `SELECT ${INSTITUTION_COLUMNS} FROM institutions i WHERE i.slug = $1`,
+    [slug],
+  );
   return row ? toInstitution(row) : null;
 }
 
 export async function findInstitutionById(q: Queryable, id: string): Promise<Institution | null> {
-  const [row] = await q.query(`SELECT ${INSTITUTION_COLUMNS} FROM institutions i WHERE i.id = $1`, [id]);
+  const [row] = await q.query<InstitutionRow>(
+    `SELECT ${INSTITUTION_COLUMNS} FROM institutions i WHERE i.id = $1`,
+    [id],
+  );
   return row ? toInstitution(row) : null;
 }
 
@@ -129,10 +150,10 @@ export async function findUserByEmail(
   institutionId: string,
   email: string,
 ): Promise<User | null> {
-  const [row] = await q.query('SELECT * FROM users WHERE institution_id = $1 AND lower(email) = lower($2)', [
-    institutionId,
-    email,
-  ]);
+  const [row] = await q.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users u WHERE u.institution_id = $1 AND lower(u.email) = lower($2)`,
+    [institutionId, email],
+  );
   return row ? toUser(row) : null;
 }
 
@@ -147,18 +168,12 @@ export async function insertSession(
 }
 
 export async function findSession(q: Queryable, idHash: string): Promise<SessionRow | null> {
-  const [row] = await q.query(
-    `SELECT s.csrf_token, s.created_at AS s_created_at, s.last_seen_at, u.*
+  const [row] = await q.query<SessionUserRow>(
+    `SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, ${USER_COLUMNS}
      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
     [idHash],
   );
-  if (!row) return null;
-  return {
-    user: toUser(row),
-    csrfToken: row.csrf_token as string,
-    createdAt: row.s_created_at as Date,
-    lastSeenAt: row.last_seen_at as Date,
-  };
+  return row ? toSessionRow(row) : null;
 }
 
 export async function touchSession(q: Queryable, idHash: string, at: Date): Promise<void> {

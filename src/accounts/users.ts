@@ -6,7 +6,7 @@ import type { Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import { EMAIL } from './institutions.js';
 import { hashPassword } from './passwords.js';
-import type { User } from './store.js';
+import type { User } from './records.js';
 import * as store from './store.js';
 
 export const TOKENS_FEATURE = 'core.institutions.settings_api_tokens_change';

@@ -1,9 +1,8 @@
 // `tokend institutions ...` and `tokend users ...`: tenants and their staff are the operator's.
 import type { Command } from 'commander';
-import { createInstitution, listInstitutions, updateInstitution } from '../accounts/institutions.js';
 import { generatePassword } from '../accounts/passwords.js';
-import type { Institution } from '../accounts/store.js';
-import { createUser, userView } from '../accounts/users.js';
+import type { Institution } from '../accounts/service.js';
+import { userView } from '../accounts/users.js';
 import { CliFailure, collect, institutionFor, print, readStdin, unwrap, withContext } from './context.js';
 
 const days = (v: string) => {
@@ -40,7 +39,7 @@ export function registerAccountCommands(program: Command): void {
     .action(async (o) =>
       withContext(async (ctx) => {
         const i = unwrap(
-          await createInstitution(ctx.db, ctx.clock, {
+          await ctx.accounts.createInstitution({
             slug: o.slug,
             name: o.name,
             hosts: o.host,
@@ -69,7 +68,7 @@ export function registerAccountCommands(program: Command): void {
     .action(async (slug: string, o) =>
       withContext(async (ctx) => {
         const i = unwrap(
-          await updateInstitution(ctx.db, slug, {
+          await ctx.accounts.updateInstitution(slug, {
             name: o.name,
             addHosts: o.addHost,
             removeHosts: o.removeHost,
@@ -90,7 +89,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o) =>
       withContext(async (ctx) => {
-        const all = await listInstitutions(ctx.db);
+        const all = await ctx.accounts.listInstitutions();
         print(o.json, all.map(institutionView), () => all.map(describe).join('\n'));
       }),
     );
@@ -112,7 +111,7 @@ export function registerAccountCommands(program: Command): void {
       await withContext(async (ctx) => {
         const institution = await institutionFor(ctx, o.institution);
         const user = unwrap(
-          await createUser(ctx.db, ctx.clock, {
+          await ctx.accounts.createUser({
             institutionId: institution.id,
             email: o.email,
             name: o.name,

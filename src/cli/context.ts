@@ -2,9 +2,7 @@
 // services, and how results are printed — exactly the API's JSON with --json, readable text otherwise;
 // logs go to stderr. Expected failures print `error: ...` and exit 1 (2 for bad input).
 
-import { pickInstitution } from '../accounts/institutions.js';
-import type { Institution, User } from '../accounts/store.js';
-import { findUserByEmail } from '../accounts/store.js';
+import type { Institution, User } from '../accounts/service.js';
 import { systemClock } from '../clock.js';
 import { type Config, loadConfig } from '../config.js';
 import type { Failure, Result } from '../errors.js';
@@ -58,11 +56,11 @@ export function failureToCli(f: Failure): CliFailure {
 }
 
 export async function institutionFor(ctx: Ctx, slug: string | undefined): Promise<Institution> {
-  return unwrap(await pickInstitution(ctx.db, slug));
+  return unwrap(await ctx.accounts.pickInstitution(slug));
 }
 
 export async function userFor(ctx: Ctx, institution: Institution, email: string): Promise<User> {
-  const user = await findUserByEmail(ctx.db, institution.id, email);
+  const user = await ctx.accounts.findUser(institution.id, email);
   if (!user) throw new CliFailure(`no user ${email} in institution "${institution.slug}" (--by)`, 2);
   return user;
 }

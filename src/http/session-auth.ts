@@ -2,7 +2,8 @@
 // institution; state-changing requests must also carry its CSRF token. A request that brings a token
 // instead is refused with 403: tokens never reach staff features.
 import type { FastifyRequest } from 'fastify';
-import { csrfMatches, findSession, type Session } from '../accounts/sessions.js';
+import type { Session } from '../accounts/service.js';
+import { csrfMatches } from '../accounts/sessions.js';
 import { hasFeature } from '../accounts/users.js';
 import type { RouteDeps } from './app.js';
 import { ApiError } from './errors.js';
@@ -20,14 +21,7 @@ declare module 'fastify' {
 export async function currentSession(deps: RouteDeps, request: FastifyRequest): Promise<Session | null> {
   const id = request.cookies[SESSION_COOKIE];
   if (!id) return null;
-  const { db, clock } = deps.services;
-  const session = await findSession(
-    db,
-    clock,
-    { idleMs: deps.config.sessionIdleMs, maxMs: deps.config.sessionMaxMs },
-    id,
-  );
-  return session && session.user.institutionId === request.institution.id ? session : null;
+  return deps.services.accounts.session(request.institution.id, id);
 }
 
 /** The session of a staff request holding `feature` (if given); throws the catalogued error otherwise. */

@@ -1,16 +1,14 @@
 // Files: staff upload and list them (session); integrations download them with a token holding
 // core.core.files_download (fileDownloadRoutes, registered with the token routes). Bytes come from the
 // database, so any instance serves any file.
-import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
-import { findFile, insertFile, listFiles } from '../../files/store.js';
-import { decodeCursor, pageOf } from '../../pagination.js';
+import type { FileMeta } from '../../files/service.js';
+import type { Result } from '../../errors.js';
 import type { RouteDeps } from '../app.js';
-import { ApiError } from '../errors.js';
-import { textAllowed } from '../../text-rules.js';
+import { ApiError, fromFailure } from '../errors.js';
 import {
   errors,
   IdParams,
@@ -33,13 +31,15 @@ const FileSchema = Type.Object({
   createdAt: Type.String(),
 });
 
-const meta = (f: { id: string; name: string; size: number; contentType: string; createdAt: Date }) => ({
-  ...f,
-  createdAt: f.createdAt.toISOString(),
-});
+const meta = (f: FileMeta) => ({ ...f, createdAt: f.createdAt.toISOString() });
+
+const answer = <T>(result: Result<T>): T => {
+  if (!result.ok) throw fromFailure(result);
+  return result.value;
+};
 
 export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const { db, clock } = deps.services;
+  const { files } = deps.services;
   const staff = {
     preValidation: async (request: FastifyRequest) => {
       request.session = await requireSession(deps, request, TOKENS_FEATURE);
@@ -63,24 +63,15 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
       if (!request.isMultipart())
         throw new ApiError('unsupported_media_type', 'send multipart/form-data with a field "file"');
       const { part, bytes } = await readUpload(request);
-      // The name is served back in Content-Disposition: a control or bidi character there is refused,
-      // not repaired, as in every other name (a file `invoice\u202Efdp.exe` would read as a PDF).
-      if (!textAllowed(part.filename, 'name'))
-        throw new ApiError('invalid_request', 'the file name holds a control or bidi character', 'filename');
-      const name = part.filename.replace(/[\\/"]/g, '_').slice(0, 255) || 'file';
-      const file = {
-        id: randomUUID(),
-        name,
-        size: bytes.length,
-        contentType: part.mimetype.slice(0, 255),
-        createdAt: clock(),
-      };
-      await insertFile(db, {
-        ...file,
-        institutionId: request.institution.id,
-        bytes,
-        createdBy: request.session.user.id,
-      });
+      const file = answer(
+        await files.upload({
+          institutionId: request.institution.id,
+          userId: request.session.user.id,
+          filename: part.filename,
+          mimetype: part.mimetype,
+          bytes,
+        }),
+      );
       return reply.status(201).send(meta(file));
     },
   );
@@ -106,12 +97,7 @@ export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
       },
     },
     async (request) => {
-      const { cursor } = request.query;
-      const after = cursor === undefined ? null : decodeCursor(cursor, 'files', 'uuid');
-      if (cursor !== undefined && !after)
-        throw new ApiError('invalid_request', 'cursor is not valid', 'cursor');
-      const rows = await listFiles(db, request.institution.id, 51, after && { at: after.key, id: after.id });
-      const page = pageOf(rows, 50, 'files', (f) => ({ key: f.createdAt.toISOString(), id: f.id }));
+      const page = answer(await files.list(request.institution.id, request.query.cursor));
       return { items: page.items.map(meta), nextCursor: page.nextCursor };
     },
   );
@@ -135,7 +121,7 @@ async function readUpload(request: FastifyRequest): Promise<{ part: MultipartFil
 
 /** The download, a token route: it sits with the token routes in their scope (CORS, no session). */
 export const fileDownloadRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const { db } = deps.services;
+  const { files } = deps.services;
   app.get<{ Params: { id: string } }>(
     '/apis/v1/files/:id/download',
     {
@@ -152,7 +138,7 @@ export const fileDownloadRoutes = (deps: RouteDeps) => async (app: FastifyInstan
       },
     },
     async (request, reply) => {
-      const file = await findFile(db, request.institution.id, request.params.id);
+      const file = await files.download(request.institution.id, request.params.id);
       if (!file) throw new ApiError('not_found', 'file not found');
       void reply.header('content-type', file.contentType);
       void reply.header(

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { login, logout, type Session } from '../../accounts/sessions.js';
+import type { Session } from '../../accounts/service.js';
 import { userView } from '../../accounts/users.js';
 import type { RouteDeps } from '../app.js';
 import { clientAddress, requestProtocol } from '../client-address.js';
@@ -87,7 +87,7 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
     async (request, reply) => {
       const { email, password } = request.body as { email: string; password: string };
       const keys = await countAttempt(deps, request, email);
-      const result = await login(services.db, services.clock, request.institution.id, email, password);
+      const result = await services.accounts.login(request.institution.id, email, password);
       if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
       await Promise.all(keys.map((key) => limiter.forgive(key)));
       void reply.setCookie(SESSION_COOKIE, result.sessionId, {
@@ -129,7 +129,7 @@ export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) =
     },
     async (request, reply) => {
       const session = await requireSession(deps, request, null);
-      await logout(services.db, session);
+      await services.accounts.logout(session);
       // The same attributes as the login's: a browser only replaces a cookie that matches it.
       void reply.clearCookie(SESSION_COOKIE, cookieAttributes(request));
       return reply.status(204).send();

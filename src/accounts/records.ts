@@ -1,0 +1,24 @@
+// The accounts' own records: what services, HTTP and the CLI hold of an institution and a user. The
+// store maps its rows to these; nothing outside accounts/ needs to know a column name.
+
+export interface Institution {
+  id: string;
+  slug: string;
+  name: string;
+  hostnames: string[];
+  notifyEmails: string[];
+  requireExpiry: boolean;
+  maxLifetimeDays: number | null;
+  createdAt: Date;
+}
+
+export interface User {
+  id: string;
+  institutionId: string;
+  email: string;
+  name: string;
+  role: 'admin' | 'staff';
+  features: string[];
+  passwordHash: string;
+  createdAt: Date;
+}
