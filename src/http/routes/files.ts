@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
 import { findFile, insertFile, listFiles } from '../../files/store.js';
 import { decodeCursor, pageOf } from '../../pagination.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { ApiError } from '../errors.js';
 import { textAllowed } from '../../text-rules.js';
 import {
@@ -18,10 +18,10 @@ import {
   refuseMalformedQuery,
   SESSION_SECURITY,
   TOKEN_SECURITY,
+  TokenQuery,
 } from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 import { authenticate } from '../token-auth.js';
-import { TokenQuery } from './token.js';
 
 export const FILES_DOWNLOAD = 'core.core.files_download';
 
