@@ -12,18 +12,16 @@ import Fastify, {
   type HookHandlerDoneFunction,
   type onRequestHookHandler,
 } from 'fastify';
-import type { TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Session } from '../accounts/sessions.js';
 import type { Institution } from '../accounts/store.js';
-import type { Config } from '../config.js';
 import { requestLogger, scrub } from '../log.js';
-import type { Services } from '../services.js';
 import { fastifyTimeouts, serverOptions } from './edge-server.js';
 import { requestHost, trustForwarding } from './client-address.js';
 import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
-import type { FailureLimiter } from './rate-limit.js';
+import type { AppDeps } from './route-deps.js';
+import type { Services } from '../services.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
@@ -40,18 +38,8 @@ import {
   type TransportPolicy,
 } from './transport.js';
 
-export interface AppDeps {
-  config: Config;
-  services: Services;
-  logger: Logger;
-  limiter: FailureLimiter;
-  /** Extra readiness checks (the NOTIFY listener): name → ok. */
-  readiness?: () => Record<string, boolean>;
-  /** TLS: the certificate and key, with the protocol and cipher profile (transport.ts TLS_PROFILE). */
-  https?: TlsOptions & { cert: string; key: string };
-  /** The request and token-check counters behind /metrics; buildApp makes its own when absent. */
-  metrics?: Metrics;
-}
+// main.ts and the bench name the dependencies through app.ts, the module they call.
+export type { AppDeps, RouteDeps } from './route-deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -170,8 +158,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   return app;
 }
-
-export type RouteDeps = AppDeps & { metrics: Metrics };
 
 /**
  * The token routes' onRequest hook (API and CORS headers, HTTPS, institution by Host), for a route that

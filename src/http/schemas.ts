@@ -67,6 +67,12 @@ export const IdParams = Type.Object({ id: Type.String({ pattern: UUID }) }, { ad
 /** The query of a route that takes no parameters: any one is refused, not ignored. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 
+/** The query of a token route: only the `token` carrier. */
+export const TokenQuery = Type.Object(
+  { token: Type.Optional(Type.String({ maxLength: 8192 })) },
+  { additionalProperties: false },
+);
+
 /**
  * Refuses a query string whose %-escapes are not UTF-8 (a lone surrogate's only way into a URL). The
  * parser keeps such a value as typed, `%FF`, which a schema cannot tell from the text `%FF`; so this

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Session } from '../accounts/service.js';
 import { csrfMatches } from '../accounts/sessions.js';
 import { hasFeature } from '../accounts/users.js';
-import type { RouteDeps } from './app.js';
+import type { RouteDeps } from './route-deps.js';
 import { ApiError } from './errors.js';
 import { hasCarrier } from './token-auth.js';
 

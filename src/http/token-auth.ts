@@ -4,7 +4,7 @@
 // echo what was presented; every 401 says why in WWW-Authenticate (RFC 6750), for gateways that drop it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Verification, VerifiedToken } from '../tokens/verdict.js';
-import type { RouteDeps } from './app.js';
+import type { RouteDeps } from './route-deps.js';
 import { clientAddress } from './client-address.js';
 import { ApiError } from './errors.js';
 import { clientKey } from './rate-limit.js';

@@ -1,7 +1,7 @@
 // One notice of one token, in the three forms the sweep needs: the outcome it reports (CLI lines, JSON,
 // logs), the audit event written beside its token_notices row, and the email itself.
 import type { MailMessage } from '../mail/mailer.js';
-import { messageIdFor, renderNotice, tokenPageUrl } from '../mail/templates.js';
+import { messageIdFor, renderNotice, tokenPageUrl } from './templates.js';
 import type { EventRow } from '../tokens/event-store.js';
 import type { NoticeKind } from './schedule.js';
 import type { Candidate, NoticeKey } from './store.js';

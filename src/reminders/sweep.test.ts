@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { updateInstitution } from '../accounts/institutions.js';
-import { messageIdFor } from '../mail/templates.js';
+import { messageIdFor } from './templates.js';
 import { databaseKinds, said } from '../test-support/harness.js';
 import { DAY, withScene } from '../test-support/reminder-scene.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import type { Mailer } from '../mail/mailer.js';
-import { recipientsFor } from '../mail/templates.js';
+import { recipientsFor } from './templates.js';
 import type { TokenService } from '../tokens/service.js';
 import { insertEvent } from '../tokens/event-store.js';
 import { type NoticeOutcome, noticeEmail, noticeEvent, noticeKey, outcomeOf } from './notice.js';

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
 import type { Result } from '../../errors.js';
 import { TOKEN_STATES, type Transition } from '../../tokens/lifecycle.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { cursorHolds } from '../../pagination.js';
 import { clientAddress } from '../client-address.js';
 import { ApiError, fromFailure } from '../errors.js';

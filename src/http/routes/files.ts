@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TOKENS_FEATURE } from '../../accounts/users.js';
 import type { FileMeta } from '../../files/service.js';
 import type { Result } from '../../errors.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { ApiError, fromFailure } from '../errors.js';
 import {
   errors,
@@ -16,10 +16,10 @@ import {
   refuseMalformedQuery,
   SESSION_SECURITY,
   TOKEN_SECURITY,
+  TokenQuery,
 } from '../schemas.js';
 import { requireSession } from '../session-auth.js';
 import { authenticate } from '../token-auth.js';
-import { TokenQuery } from './token.js';
 
 export const FILES_DOWNLOAD = 'core.core.files_download';
 

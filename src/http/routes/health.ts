@@ -1,7 +1,7 @@
 // Probes and metrics, open to anyone: /healthz (the process is up), /readyz (database reachable and,
 // on PostgreSQL, the change listener connected), /metrics (Prometheus text).
 import type { FastifyInstance } from 'fastify';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 
 export const healthRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
   const hide = { schema: { hide: true } };

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Session } from '../../accounts/service.js';
 import { userView } from '../../accounts/users.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../route-deps.js';
 import { clientAddress, requestProtocol } from '../client-address.js';
 import { ApiError } from '../errors.js';
 import { clientKey } from '../rate-limit.js';

@@ -4,10 +4,13 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, onSendHookHandler } from 'fastify';
 import type { VerifiedToken } from '../../tokens/verdict.js';
-import type { RouteDeps } from '../app.js';
-import { errors, TOKEN_SECURITY } from '../schemas.js';
+import type { RouteDeps } from '../route-deps.js';
+import { errors, TOKEN_SECURITY, TokenQuery } from '../schemas.js';
 import { fromTrustedProxy } from '../client-address.js';
 import { andThen, authenticate } from '../token-auth.js';
+
+// The bench loads TokenQuery from here (bench/tokend-bench.ts).
+export { TokenQuery };
 
 export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/:id/download'];
 
@@ -15,12 +18,6 @@ export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'FF-Auth-Token-Valid-Until',
 };
-
-/** The query of a token route: only the `token` carrier. */
-export const TokenQuery = Type.Object(
-  { token: Type.Optional(Type.String({ maxLength: 8192 })) },
-  { additionalProperties: false },
-);
 
 /** Forward auth's query is the gateway's request's own (Caddy keeps the client's): any field passes. */
 const ForwardQuery = Type.Object(

@@ -3,7 +3,7 @@
 // the one duplicate our claims allow (a claim taken over from a process that died mid-send).
 // Never the secret: the service does not have it, and these functions are never given it.
 import { createHash } from 'node:crypto';
-import type { NoticeKind } from '../reminders/schedule.js';
+import type { NoticeKind } from './schedule.js';
 
 export interface NoticeFacts {
   kind: NoticeKind;
