@@ -139,6 +139,7 @@ for (const kind of databaseKinds()) {
       await expect({ FF_AUTH: secret }, 401, 'token_expired');
       const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
       assert.equal(detail.json().state, 'expired');
+      await env.services.tokenCheck.idle(); // the write follows the answer, which does not wait for it
       const rows = await env.db.query<{ state: string }>('SELECT state FROM api_tokens WHERE id = $1', [
         token.id,
       ]);

@@ -7,7 +7,7 @@ import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../app.js';
 import { errors, TOKEN_SECURITY } from '../schemas.js';
 import { fromTrustedProxy } from '../client-address.js';
-import { andThen, authenticate } from '../token-auth.js';
+import { andThen, authenticate, watchTokenChecks } from '../token-auth.js';
 
 export const TOKEN_ROUTES = ['/apis/v1/token', '/apis/v1/auth', '/apis/v1/files/:id/download'];
 
@@ -58,6 +58,8 @@ const nameRefusal: onSendHookHandler = (_request, reply, payload, done) => {
 const ownView = (token: VerifiedToken) => token.ownView;
 
 export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
+  // The app serving token checks is the one that logs and counts their background failures.
+  watchTokenChecks(deps);
   for (const url of TOKEN_ROUTES) {
     app.options(url, { schema: { hide: true } }, async (_request, reply) =>
       preflight(reply).status(204).send(),
