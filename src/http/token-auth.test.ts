@@ -174,6 +174,35 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(usage.json().items, [{ date: env.clock().toISOString().slice(0, 10), count: 3 }]);
     });
 
+    test('checks that look their tokens up at once each record their own client and carrier', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const a = await admin.createToken({ name: 'Looked up A' });
+      const b = await admin.createToken({ name: 'Looked up B' });
+      // Not cached yet: both wait for a lookup while the other request's check begins.
+      const [ra, rb] = await Promise.all([
+        t.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { FF_AUTH: a.secret, 'user-agent': 'a/1' },
+        }),
+        t.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { authorization: `Bearer ${b.secret}`, 'user-agent': 'b/1' },
+        }),
+      ]);
+      assert.equal(ra.statusCode, 200, said(ra));
+      assert.equal(rb.statusCode, 200, said(rb));
+      await env.services.usage.flush();
+      const seen = async (id: string) => {
+        const d = (await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${id}` })).json();
+        return [d.lastUsedUserAgent, d.lastUsedCarrier];
+      };
+      assert.deepEqual(await seen(a.token.id), ['a/1', 'FF_AUTH']);
+      assert.deepEqual(await seen(b.token.id), ['b/1', 'Authorization']);
+    });
+
     test('failures of known tokens become aggregated token.auth_failed events', async () => {
       const t = await env.tenant();
       const admin = await t.adminAgent();

@@ -50,10 +50,16 @@ export class TokenCheck {
     this.watcher = { refreshFailed: fallback, expiryFailed: fallback };
   }
 
-  /** The answer at `now`: a value while the token is cached (or malformed), a promise when it is looked up. */
+  /**
+   * The answer at `now`: a value while the token is cached (or malformed), a promise when it is looked up.
+   * `context` is read before this returns (a lookup keeps a copy), so a caller may reuse one object for
+   * every check: the cached path then allocates nothing for it.
+   */
   check(presented: string, context: CheckContext, now: Date): CheckResult | Promise<CheckResult> {
     const v = this.deps.verifier.verify(presented, context.institutionId, context.permission, now);
-    return v instanceof Promise ? v.then((r) => this.settle(r, context, now)) : this.settle(v, context, now);
+    if (!(v instanceof Promise)) return this.settle(v, context, now);
+    const kept = { ...context };
+    return v.then((r) => this.settle(r, kept, now));
   }
 
   /** Sends background failures to `watcher` from now on (the app that serves the checks). */
