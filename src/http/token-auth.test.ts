@@ -203,6 +203,54 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await seen(b.token.id), ['b/1', 'Authorization']);
     });
 
+    test('another institution’s token is invalid_token here and reported to its owner as wrong_institution', async () => {
+      const home = await env.tenant();
+      const admin = await home.adminAgent();
+      const { secret, token } = await admin.createToken();
+      const elsewhere = await env.tenant();
+      for (let i = 0; i < 2; i++) {
+        const res = await elsewhere.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { FF_AUTH: secret },
+        });
+        assert.equal(res.statusCode, 401, said(res));
+        assert.equal(
+          res.json().error,
+          'invalid_token',
+          'nothing tells the other institution the token exists',
+        );
+      }
+      await env.services.usage.flush();
+      const events = (
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
+      ).json();
+      const failed = events.items.find((e: { type: string }) => e.type === 'token.auth_failed');
+      assert.deepEqual(failed?.details, { failure: 'wrong_institution', count: 2 });
+    });
+
+    test('a staff route refuses any token it is sent — one, two different or a %-escaped name — with 403', async () => {
+      const t = await env.tenant();
+      const { secret } = await (await t.adminAgent()).createToken();
+      const other = (await (await t.adminAgent()).createToken()).secret;
+      const staff = (url: string, headers: Record<string, string> = {}) =>
+        t.request({ method: 'GET', url, headers });
+      for (const res of [
+        await staff('/apis/v1/api-tokens', { FF_AUTH: secret }),
+        await staff('/apis/v1/api-tokens', { FF_AUTH: secret, authorization: `Bearer ${other}` }),
+        await staff(`/apis/v1/api-tokens?%74oken=${secret}`),
+      ]) {
+        assert.equal(res.statusCode, 403, said(res));
+        assert.deepEqual(res.json(), {
+          error: 'insufficient_permission',
+          message: 'tokens cannot use staff routes',
+        });
+      }
+      const none = await staff('/apis/v1/api-tokens');
+      assert.equal(none.statusCode, 401, said(none));
+      assert.equal(none.json().error, 'unauthenticated');
+    });
+
     test('failures of known tokens become aggregated token.auth_failed events', async () => {
       const t = await env.tenant();
       const admin = await t.adminAgent();
