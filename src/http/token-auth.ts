@@ -1,7 +1,8 @@
-// Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, verify,
-// then record usage or failure in memory (flushed later). Failed checks count against the client's
-// address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
-// echo what was presented; every 401 says why in WWW-Authenticate (RFC 6750), for gateways that drop it.
+// Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, hand the
+// token to the check service (tokens/check.ts: the decision and what it records), map its answer to
+// HTTP. Failed checks count against the client's address; once it is limited, failures answer 429 but a
+// valid token still works. Error bodies never echo what was presented; every 401 says why in
+// WWW-Authenticate (RFC 6750), for gateways that drop it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckContext, CheckResult } from '../tokens/check.js';
 import type { Carrier } from '../tokens/usage.js';
