@@ -23,19 +23,6 @@ const ROOTS = '^src/(main|cli)\\.ts$';
 // Everything else in src/ outside the faces, the core and the stores (the rules subtract those).
 const SERVICES = '^src/(?!http/|cli/|db/)';
 
-// Known violations, to drop once issue 15's remaining work lands: verdict.ts gets its own record type.
-// Each entry is one import edge: a new import of a store from the core still fails the lint.
-const issue15 = (rule, from, to) => ({
-  type: 'dependency',
-  from,
-  to,
-  rule: { severity: 'error', name: rule },
-});
-const KNOWN_VIOLATIONS = [
-  issue15('core-is-pure', 'src/tokens/verdict.ts', 'src/tokens/secret-store.ts'),
-  issue15('core-imports-core', 'src/tokens/verdict.ts', 'src/tokens/secret-store.ts'),
-];
-
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
@@ -140,6 +127,5 @@ module.exports = {
       mainFields: ['module', 'main', 'types', 'typings'],
       extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
     },
-    knownViolations: KNOWN_VIOLATIONS,
   },
 };

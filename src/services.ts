@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import { FileService } from './files/service.js';
+import { TokenCheck } from './tokens/check.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
@@ -16,9 +17,15 @@ export function buildServices(
   clock: Clock,
   onError?: (e: unknown) => void,
 ) {
-  const verifier = new TokenVerifier(db, clock, { ttlMs: config.cacheTtlMs, backstop: db.kind !== 'pglite' });
+  const verifier = new TokenVerifier(db, clock, {
+    ttlMs: config.cacheTtlMs,
+    backstop: db.kind !== 'pglite',
+    onRefreshError: (error, streak) => tokenCheck.refreshFailed(error, streak),
+  });
   const tokens = new TokenService(db, clock, (id) => verifier.invalidate(id));
   const usage = new UsageRecorder(db, onError);
+  // Until an app watches it (and logs through its logger), the check's background failures go to onError.
+  const tokenCheck = new TokenCheck({ verifier, usage, tokens }, onError);
   // Every request resolves its institution before a token check: a hanging database must fail it closed
   // as fast as the token lookup (its snapshot expired mid-outage made a check wait the 10 s query timeout).
   const institutions = institutionResolver(db.lookups, Math.max(config.cacheTtlMs, 1000));
@@ -27,7 +34,7 @@ export function buildServices(
     maxMs: config.sessionMaxMs,
   });
   const files = new FileService(db, clock);
-  return { db, clock, verifier, tokens, usage, institutions, accounts, files };
+  return { db, clock, verifier, tokens, usage, institutions, accounts, files, tokenCheck };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -1,16 +1,24 @@
 // A few Prometheus counters, written by hand (text format 0.0.4): requests by route and status, and
-// token checks by outcome (unknown tokens are counted here only, never written to the database).
+// token checks by outcome (unknown tokens are counted here only, never written to the database), and
+// failed refreshes of the token cache (the first sign of an outage, before checks answer 503).
+import type { AuthFailure } from '../tokens/verdict.js';
+
 export class Metrics {
   private readonly requests = new Map<string, number>();
   private readonly checks = new Map<string, number>();
+  private refreshFailures = 0;
 
   observe(route: string, status: number): void {
     const key = `route="${route.replace(/["\\\n]/g, '_')}",status="${status}"`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
   }
 
-  tokenCheck(outcome: string): void {
+  tokenCheck(outcome: 'ok' | AuthFailure): void {
     this.checks.set(outcome, (this.checks.get(outcome) ?? 0) + 1);
+  }
+
+  cacheRefreshFailed(): void {
+    this.refreshFailures++;
   }
 
   render(gauges: Record<string, number> = {}): string {
@@ -21,6 +29,9 @@ export class Metrics {
       '# HELP tokend_token_checks_total Token checks by outcome.',
       '# TYPE tokend_token_checks_total counter',
       ...[...this.checks].map(([outcome, n]) => `tokend_token_checks_total{outcome="${outcome}"} ${n}`),
+      '# HELP tokend_token_cache_refresh_failures_total Failed background refreshes of the token cache.',
+      '# TYPE tokend_token_cache_refresh_failures_total counter',
+      `tokend_token_cache_refresh_failures_total ${this.refreshFailures}`,
     ];
     for (const [name, value] of Object.entries(gauges))
       lines.push(`# TYPE ${name} gauge`, `${name} ${value}`);

@@ -139,6 +139,7 @@ for (const kind of databaseKinds()) {
       await expect({ FF_AUTH: secret }, 401, 'token_expired');
       const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
       assert.equal(detail.json().state, 'expired');
+      await env.services.tokenCheck.idle(); // the write follows the answer, which does not wait for it
       const rows = await env.db.query<{ state: string }>('SELECT state FROM api_tokens WHERE id = $1', [
         token.id,
       ]);
@@ -171,6 +172,83 @@ for (const kind of databaseKinds()) {
       assert.equal(detail.lastUsedCarrier, 'FF_AUTH');
       const usage = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/usage` });
       assert.deepEqual(usage.json().items, [{ date: env.clock().toISOString().slice(0, 10), count: 3 }]);
+    });
+
+    test('checks that look their tokens up at once each record their own client and carrier', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const a = await admin.createToken({ name: 'Looked up A' });
+      const b = await admin.createToken({ name: 'Looked up B' });
+      // Not cached yet: both wait for a lookup while the other request's check begins.
+      const [ra, rb] = await Promise.all([
+        t.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { FF_AUTH: a.secret, 'user-agent': 'a/1' },
+        }),
+        t.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { authorization: `Bearer ${b.secret}`, 'user-agent': 'b/1' },
+        }),
+      ]);
+      assert.equal(ra.statusCode, 200, said(ra));
+      assert.equal(rb.statusCode, 200, said(rb));
+      await env.services.usage.flush();
+      const seen = async (id: string) => {
+        const d = (await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${id}` })).json();
+        return [d.lastUsedUserAgent, d.lastUsedCarrier];
+      };
+      assert.deepEqual(await seen(a.token.id), ['a/1', 'FF_AUTH']);
+      assert.deepEqual(await seen(b.token.id), ['b/1', 'Authorization']);
+    });
+
+    test('another institution’s token is invalid_token here and reported to its owner as wrong_institution', async () => {
+      const home = await env.tenant();
+      const admin = await home.adminAgent();
+      const { secret, token } = await admin.createToken();
+      const elsewhere = await env.tenant();
+      for (let i = 0; i < 2; i++) {
+        const res = await elsewhere.request({
+          method: 'GET',
+          url: '/apis/v1/token',
+          headers: { FF_AUTH: secret },
+        });
+        assert.equal(res.statusCode, 401, said(res));
+        assert.equal(
+          res.json().error,
+          'invalid_token',
+          'nothing tells the other institution the token exists',
+        );
+      }
+      await env.services.usage.flush();
+      const events = (
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
+      ).json();
+      const failed = events.items.find((e: { type: string }) => e.type === 'token.auth_failed');
+      assert.deepEqual(failed?.details, { failure: 'wrong_institution', count: 2 });
+    });
+
+    test('a staff route refuses any token it is sent — one, two different or a %-escaped name — with 403', async () => {
+      const t = await env.tenant();
+      const { secret } = await (await t.adminAgent()).createToken();
+      const other = (await (await t.adminAgent()).createToken()).secret;
+      const staff = (url: string, headers: Record<string, string> = {}) =>
+        t.request({ method: 'GET', url, headers });
+      for (const res of [
+        await staff('/apis/v1/api-tokens', { FF_AUTH: secret }),
+        await staff('/apis/v1/api-tokens', { FF_AUTH: secret, authorization: `Bearer ${other}` }),
+        await staff(`/apis/v1/api-tokens?%74oken=${secret}`),
+      ]) {
+        assert.equal(res.statusCode, 403, said(res));
+        assert.deepEqual(res.json(), {
+          error: 'insufficient_permission',
+          message: 'tokens cannot use staff routes',
+        });
+      }
+      const none = await staff('/apis/v1/api-tokens');
+      assert.equal(none.statusCode, 401, said(none));
+      assert.equal(none.json().error, 'unauthenticated');
     });
 
     test('failures of known tokens become aggregated token.auth_failed events', async () => {

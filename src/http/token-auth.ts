@@ -1,20 +1,32 @@
-// Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, verify,
-// then record usage or failure in memory (flushed later). Failed checks count against the client's
-// address; once it is limited, failures answer 429 but a valid token still works. Error bodies never
-// echo what was presented; every 401 says why in WWW-Authenticate (RFC 6750), for gateways that drop it.
+// Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, hand the
+// token to the check service (tokens/check.ts: the decision and what it records), map its answer to
+// HTTP. Failed checks count against the client's address; once it is limited, failures answer 429 but a
+// valid token still works. Error bodies never echo what was presented; every 401 says why in
+// WWW-Authenticate (RFC 6750), for gateways that drop it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Verification, VerifiedToken } from '../tokens/verdict.js';
+import type { CheckContext, CheckResult } from '../tokens/check.js';
+import type { Carrier } from '../tokens/usage.js';
+import type { AuthFailure, VerifiedToken } from '../tokens/verdict.js';
 import type { RouteDeps } from './route-deps.js';
 import { clientAddress } from './client-address.js';
 import { ApiError } from './errors.js';
 import { clientKey } from './rate-limit.js';
 
-export type Carrier = 'FF_AUTH' | 'FF-Auth' | 'Authorization' | 'query';
+export type { Carrier };
 
-export interface Presented {
-  token: string;
-  carrier: Carrier;
-}
+/**
+ * What a request presents: no token, one (the same in every carrier it uses), two different ones, or a
+ * `token` query parameter whose name is %-escaped. Only `one` is built per request; the rest are constants.
+ */
+export type Presented =
+  | { kind: 'none' }
+  | { kind: 'one'; token: string; carrier: Carrier }
+  | { kind: 'ambiguous' }
+  | { kind: 'misnamed' };
+
+const NONE: Presented = { kind: 'none' };
+const AMBIGUOUS: Presented = { kind: 'ambiguous' };
+const MISNAMED = { kind: 'misnamed' } as const;
 
 const header = (request: FastifyRequest, name: string) => {
   const v = request.headers[name];
@@ -25,7 +37,7 @@ const header = (request: FastifyRequest, name: string) => {
  * The `token` query parameter, named literally. A name that only decodes to `token` (`%74oken`) is
  * refused: gateways strip the literal name before the platform, so the secret would travel on to it.
  */
-function queryToken(url: string | undefined): string | undefined {
+function queryToken(url: string | undefined): string | undefined | typeof MISNAMED {
   if (!url) return undefined;
   const q = url.indexOf('?');
   if (q < 0) return undefined;
@@ -34,7 +46,7 @@ function queryToken(url: string | undefined): string | undefined {
     const eq = part.indexOf('=');
     const name = eq < 0 ? part : part.slice(0, eq);
     if (name !== 'token' && (name.includes('%') || name.includes('+')) && decodedName(name) === 'token')
-      throw new ApiError('invalid_request', 'write the token parameter as token=', 'token');
+      return MISNAMED;
   }
   return new URLSearchParams(query).get('token') ?? undefined;
 }
@@ -57,25 +69,24 @@ function bearer(authorization: string | undefined): string | undefined {
   return authorization.slice(start);
 }
 
-/** Adds one carrier's token to what was found so far: two different tokens are refused. */
-function offer(found: Presented | undefined, token: string | undefined, carrier: Carrier) {
-  if (token === undefined) return found;
+/** Adds one carrier's token to what was found so far: two different tokens are ambiguous. */
+function offer(found: Presented, token: string | undefined | typeof MISNAMED, carrier: Carrier): Presented {
+  // The first refusal found stands, as it would have had the carriers been read one by one.
+  if (found.kind === 'ambiguous' || found.kind === 'misnamed' || token === undefined) return found;
+  if (typeof token !== 'string') return MISNAMED;
   const trimmed = token.trim();
-  if (found === undefined) return { token: trimmed, carrier };
-  if (found.token !== trimmed)
-    throw new ApiError('ambiguous_credentials', 'the request carries two different tokens');
-  return found;
+  if (found.kind === 'none') return { kind: 'one', token: trimmed, carrier };
+  return found.token === trimmed ? found : AMBIGUOUS;
 }
 
 /**
- * The token a request presents, the same in every carrier it uses (or none). `proxied`: the request
- * comes from a trusted gateway, whose original-URI headers are read too — every one of them, since a
- * gateway that sets one passes the client's own copy of the other on unchanged.
- * Runs on every token check, so it builds no list.
+ * The token a request presents. `proxied`: the request comes from a trusted gateway, whose original-URI
+ * headers are read too — every one of them, since a gateway that sets one passes the client's own copy
+ * of the other on unchanged. Runs on every token check, so it builds no list.
  */
-export function presentedToken(request: FastifyRequest, proxied = false): Presented | undefined {
+export function presentedToken(request: FastifyRequest, proxied = false): Presented {
   // Node keeps `FF_AUTH` as `ff_auth`; `FF-Auth` is the alias for proxies that drop underscores.
-  let found = offer(undefined, header(request, 'ff_auth'), 'FF_AUTH');
+  let found = offer(NONE, header(request, 'ff_auth'), 'FF_AUTH');
   found = offer(found, header(request, 'ff-auth'), 'FF-Auth');
   found = offer(found, bearer(header(request, 'authorization')), 'Authorization');
   found = offer(found, queryToken(request.url), 'query');
@@ -84,14 +95,22 @@ export function presentedToken(request: FastifyRequest, proxied = false): Presen
   return offer(found, queryToken(header(request, 'x-forwarded-uri')), 'query');
 }
 
-/** Whether a request carries any token at all (two different ones included). */
+/** Whether a request carries any token at all (two different ones, or a misnamed one, included). */
 export function hasCarrier(request: FastifyRequest): boolean {
-  try {
-    return presentedToken(request) !== undefined;
-  } catch {
-    return true;
-  }
+  return presentedToken(request).kind !== 'none';
 }
+
+/**
+ * The check's context, one object refilled for every check: check() reads it before returning (and copies
+ * it when it must look the token up), so the cached path allocates none. It never holds the token.
+ */
+const CONTEXT: CheckContext = {
+  institutionId: '',
+  permission: null,
+  ip: '',
+  userAgent: '',
+  carrier: 'FF_AUTH',
+};
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -105,7 +124,8 @@ export function andThen<T, U>(value: MaybePromise<T>, fn: (t: T) => MaybePromise
 
 /**
  * Authenticates the request's token for `permission`: the verified token — synchronously while it is
- * cached, since this runs on every request — or the catalogued error, thrown or rejected.
+ * cached, since this runs on every request — or the catalogued error, thrown or rejected. The check
+ * decides and records (tokens/check.ts); this maps its answer to HTTP and counts failures per address.
  */
 export function authenticate(
   deps: RouteDeps,
@@ -114,88 +134,88 @@ export function authenticate(
   permission: string | null,
   proxied = false,
 ): MaybePromise<VerifiedToken> {
-  const first = presentedToken(request, proxied);
-  if (!first)
-    throw new ApiError(
-      'missing_token',
-      'send a token in FF_AUTH, Authorization: Bearer or ?token=',
-      undefined,
-      {
-        'www-authenticate': CHALLENGE,
-      },
-    );
-  const now = deps.services.clock();
-  const result = deps.services.verifier.verify(first.token, request.institution.id, permission, now);
-  if (result instanceof Promise) return result.then((r) => settle(deps, request, reply, first, now, r));
-  return settle(deps, request, reply, first, now, result);
+  const presented = presentedToken(request, proxied);
+  if (presented.kind !== 'one') throw unusable(presented.kind);
+  const ip = clientAddress(request);
+  const context = CONTEXT;
+  context.institutionId = request.institution.id;
+  context.permission = permission;
+  context.ip = ip;
+  context.userAgent = (header(request, 'user-agent') ?? '').slice(0, 500);
+  context.carrier = presented.carrier;
+  const result = deps.services.tokenCheck.check(presented.token, context, deps.services.clock());
+  if (result instanceof Promise) return result.then((r) => answer(deps, reply, ip, r));
+  return answer(deps, reply, ip, result);
 }
 
-function settle(
+function unusable(kind: 'none' | 'ambiguous' | 'misnamed'): ApiError {
+  if (kind === 'ambiguous')
+    return new ApiError('ambiguous_credentials', 'the request carries two different tokens');
+  if (kind === 'misnamed')
+    return new ApiError('invalid_request', 'write the token parameter as token=', 'token');
+  return new ApiError(
+    'missing_token',
+    'send a token in FF_AUTH, Authorization: Bearer or ?token=',
+    undefined,
+    {
+      'www-authenticate': CHALLENGE,
+    },
+  );
+}
+
+function answer(
   deps: RouteDeps,
-  request: FastifyRequest,
   reply: FastifyReply,
-  presented: Presented,
-  now: Date,
-  result: Verification,
+  ip: string,
+  result: CheckResult,
 ): MaybePromise<VerifiedToken> {
-  if (!result.ok) return refuse(deps, request, result, now);
+  if (!result.ok) return refuse(deps, ip, result.reason);
   const { token } = result;
   deps.metrics.tokenCheck('ok');
-  deps.services.usage.recordUse(
-    token.id,
-    now.getTime(),
-    clientAddress(request),
-    (header(request, 'user-agent') ?? '').slice(0, 500),
-    presented.carrier,
-  );
   if (token.validUntil) void reply.header('ff-auth-token-valid-until', token.validUntil);
   return token;
 }
 
-async function refuse(
-  deps: RouteDeps,
-  request: FastifyRequest,
-  result: Extract<Verification, { ok: false }>,
-  now: Date,
-): Promise<never> {
-  const { services, limiter, metrics } = deps;
-  const ip = clientAddress(request);
-  metrics.tokenCheck(result.reason);
-  const known = result.token && result.token.institutionId === request.institution.id ? result.token : null;
-  // Known tokens' failures become audit events; another institution's token is reported to its owner.
-  if (result.token && result.reason !== 'insufficient_permission') {
-    services.usage.recordFailure({
-      tokenId: result.token.id,
-      institutionId: result.token.institutionId,
-      failure: known ? result.reason : 'wrong_institution',
-      at: now,
-      ip,
-    });
-  }
-  if (result.reason === 'token_expired' && known && known.state !== 'expired') {
-    await services.tokens.recordExpiry([known.id]);
-  }
-  if (result.reason === 'insufficient_permission') {
+async function refuse(deps: RouteDeps, ip: string, reason: AuthFailure): Promise<never> {
+  deps.metrics.tokenCheck(reason);
+  if (reason === 'insufficient_permission') {
     throw new ApiError('insufficient_permission', 'this token lacks the permission for this route');
   }
   // Counted after the check, so a valid token from a limited address still passes; only failures pay.
-  const retryAfter = await limiter.fail(`token:${clientKey(ip)}`, deps.config.authFailureLimit);
+  const retryAfter = await deps.limiter.fail(`token:${clientKey(ip)}`, deps.config.authFailureLimit);
   if (retryAfter > 0) {
     throw new ApiError('rate_limited', 'too many failed attempts; try later', undefined, {
       'retry-after': String(retryAfter),
     });
   }
-  throw new ApiError(result.reason, MESSAGES[result.reason], undefined, {
-    'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${result.reason}"`,
+  throw new ApiError(reason, MESSAGES[reason], undefined, {
+    'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${reason}"`,
+  });
+}
+
+/**
+ * Logs and counts the token check's background failures through this app: a failed cache refresh is
+ * counted every time and logged once per run of failures (an outage would otherwise log twice per
+ * cache lifetime); a failed expiry write is logged, and the next check of the token tries it again.
+ */
+export function watchTokenChecks(deps: RouteDeps): void {
+  deps.services.tokenCheck.watch({
+    refreshFailed: (err, streak) => {
+      deps.metrics.cacheRefreshFailed();
+      if (streak === 1)
+        deps.logger.warn({ err }, 'token cache refresh failed; entries run out their lifetime');
+    },
+    expiryFailed: (err) =>
+      deps.logger.warn({ err }, 'recording a token expiry failed; the next check retries'),
   });
 }
 
 const CHALLENGE = 'Bearer realm="tokend"';
 
-const MESSAGES = {
+const MESSAGES: Record<Exclude<AuthFailure, 'insufficient_permission'>, string> = {
   invalid_token: 'the token is not valid',
   token_suspended: 'the token is suspended',
   token_revoked: 'the token is revoked',
   token_expired: 'the token has expired',
   token_rotated: 'this secret was replaced by a rotation; use the new one',
-} as const;
+};

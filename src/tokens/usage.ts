@@ -3,6 +3,10 @@
 // down) keeps its data for the next one; stop() flushes what is left, so nothing counted is lost.
 import type { Db } from '../db/db.js';
 import { flushUsage, type UsageBatch } from './usage-store.js';
+import type { FailureReason } from './verdict.js';
+
+/** Where a request carried its token (SPEC section 4), as usage records it. */
+export type Carrier = 'FF_AUTH' | 'FF-Auth' | 'Authorization' | 'query';
 
 const DAY_MS = 86_400_000;
 
@@ -11,14 +15,14 @@ interface Use {
   at: number;
   ip: string;
   userAgent: string;
-  carrier: string;
+  carrier: Carrier;
   days: Map<number, number>;
 }
 
 export interface FailureEvent {
   tokenId: string;
   institutionId: string;
-  failure: string;
+  failure: FailureReason;
   at: Date;
   ip: string;
 }
@@ -36,7 +40,7 @@ export class UsageRecorder {
   ) {}
 
   /** Runs on every authenticated request: one lookup by token id, no allocation once the token is known. */
-  recordUse(tokenId: string, at: number, ip: string, userAgent: string, carrier: string): void {
+  recordUse(tokenId: string, at: number, ip: string, userAgent: string, carrier: Carrier): void {
     const day = Math.floor(at / DAY_MS);
     const use = this.uses.get(tokenId);
     if (!use) {

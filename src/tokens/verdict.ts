@@ -1,8 +1,24 @@
 // The pure decision of a token check (SPEC section 4) over a row the cache holds: institution, then
 // expiry before state, then permission, all at `now`, so a cached row never outlives its expiry and a
 // change of state is seen as soon as the row is. No I/O here; the verifier owns the cache.
-import { canAuthenticate, effectiveState } from './lifecycle.js';
-import type { AuthRow } from './secret-store.js';
+import { canAuthenticate, effectiveState, type TokenState } from './lifecycle.js';
+
+/**
+ * What a token check knows of the token a secret belongs to: the core's own record, which the secret
+ * store's rows satisfy (stores depend on the core, not the other way round).
+ */
+export interface CheckedToken {
+  id: string;
+  institutionId: string;
+  name: string;
+  display: string;
+  state: TokenState;
+  expiresAt: Date | null;
+  permissions: string[];
+  /** Set when the presented secret was retired by a rotation: it works until then, never after. */
+  retiredValidUntil: Date | null;
+  retired: boolean;
+}
 
 export type AuthFailure =
   | 'invalid_token'
@@ -11,6 +27,9 @@ export type AuthFailure =
   | 'token_expired'
   | 'token_rotated'
   | 'insufficient_permission';
+
+/** What a known token's failed check is recorded as: another institution's token is reported as such. */
+export type FailureReason = AuthFailure | 'wrong_institution';
 
 export interface VerifiedToken {
   id: string;
@@ -29,17 +48,17 @@ export interface VerifiedToken {
 }
 
 export type Verification =
-  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; token: AuthRow | null };
+  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; token: CheckedToken | null };
 
 export interface Prepared {
-  row: AuthRow;
+  row: CheckedToken;
   valid: { ok: true; token: VerifiedToken };
 }
 
 export const INVALID: Verification = { ok: false, reason: 'invalid_token', token: null };
 
 /** The row with the answer it gives when valid: built once per cache fill, not on every request. */
-export function prepare(row: AuthRow): Prepared {
+export function prepare(row: CheckedToken): Prepared {
   const ends = [row.expiresAt, row.retired ? row.retiredValidUntil : null].filter(
     (d): d is Date => d !== null,
   );
@@ -80,7 +99,7 @@ export function judge(
 }
 
 /** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
-function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailure | null {
+function refusal(row: CheckedToken, now: Date, permission: string | null): AuthFailure | null {
   // lifecycle's state in effect at `now`: revoked wins over expiry, expiry over suspension.
   const state = effectiveState(row.state, row.expiresAt, now);
   if (state === 'revoked') return 'token_revoked';
@@ -94,10 +113,10 @@ function refusal(row: AuthRow, now: Date, permission: string | null): AuthFailur
 }
 
 /**
- * Whether a re-read row says what the cached one says, field by field (AuthRow's every field): a refresh
+ * Whether a re-read row says what the cached one says, field by field (CheckedToken's every field): a refresh
  * that finds its token unchanged keeps the prepared answer instead of building and serialising a new one.
  */
-export function sameRow(a: AuthRow, b: AuthRow): boolean {
+export function sameRow(a: CheckedToken, b: CheckedToken): boolean {
   return (
     a.id === b.id &&
     a.institutionId === b.institutionId &&

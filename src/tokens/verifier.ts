@@ -29,6 +29,11 @@ export interface VerifierOptions {
   maxMissing?: number;
   /** Monotonic ms for entry lifetimes (lru-cache's `perf`); by default the clock's own, else `performance`. */
   perf?: Perf;
+  /**
+   * Told of every failed refresh, with the number of failures in a row (1 for the first): the entries
+   * then run out their lifetime and requests look them up, so an outage shows here before it shows as 503.
+   */
+  onRefreshError?: (error: unknown, streak: number) => void;
 }
 
 /**
@@ -60,6 +65,8 @@ export class TokenVerifier {
   private epoch = 0;
   private refresher: NodeJS.Timeout | null = null;
   private refreshing = false;
+  // Failed refreshes in a row: reset whenever the database answers (a refresh or a lookup).
+  private failedRefreshes = 0;
   private readonly backstop: boolean;
   private readonly perf: Perf;
 
@@ -139,6 +146,7 @@ export class TokenVerifier {
     this.pending.set(hash, pending);
     try {
       const row = await pending.row;
+      this.failedRefreshes = 0; // the database answered: a run of failed refreshes is over
       if (pending.epoch !== this.epoch) return orNull(row);
       if (!row) {
         // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
@@ -194,6 +202,7 @@ export class TokenVerifier {
         const epoch = this.epoch;
         const started = this.perf.now();
         const rows = await findAuthByHashes(this.db.lookups, hashes);
+        this.failedRefreshes = 0;
         const ttl = Math.round(this.options.ttlMs - (this.perf.now() - started));
         if (epoch !== this.epoch || ttl <= 0) continue;
         for (const hash of hashes) {
@@ -202,8 +211,10 @@ export class TokenVerifier {
           else this.known.delete(hash);
         }
       }
-    } catch {
+    } catch (error) {
       // The database is away: the entries run out their lifetime and requests look them up (503).
+      this.failedRefreshes++;
+      this.options.onRefreshError?.(error, this.failedRefreshes);
     } finally {
       this.refreshing = false;
     }

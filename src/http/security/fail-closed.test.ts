@@ -29,6 +29,9 @@ describe(
     let app: FastifyInstance;
     let t: Tenant;
     let close: () => Promise<void>;
+    let services: ReturnType<typeof buildServices>;
+    // What the second instance logs at warn and above, one JSON line each.
+    const logged: string[] = [];
     before(async () => {
       env = await createEnv('postgres', { cacheTtlMs: CACHE_TTL });
       t = await env.tenant();
@@ -41,9 +44,10 @@ describe(
         env.clock,
         'server',
       );
-      const services = buildServices(env.config, db, env.clock);
+      services = buildServices(env.config, db, env.clock);
       const limiter = memoryLimiter(env.config.failureWindowMs);
-      app = await buildApp({ config: env.config, services, logger: pino({ level: 'silent' }), limiter });
+      const logger = pino({ level: 'warn' }, { write: (line: string) => void logged.push(line) });
+      app = await buildApp({ config: env.config, services, logger, limiter });
       close = async () => {
         await app.close();
         await db.close();
@@ -95,6 +99,87 @@ describe(
       assert.equal(res.statusCode, 200, `not back after 5 s: ${said(res)}`);
       assert.equal((await manage()).statusCode, 200);
       assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+    });
+
+    test('an expired token answers 401 token_expired while PostgreSQL is away, without waiting for its write', async (c) => {
+      c.after(() => relay.restore()); // a failed assertion leaves no outage to the next test
+      const expiresAt = new Date(env.clock().getTime() + 120_000).toISOString();
+      const { token, secret } = await (await t.adminAgent()).createToken({ name: 'Lapsing', expiresAt });
+      const use = () =>
+        app.inject({ method: 'GET', url: '/apis/v1/token', headers: { host: t.host, FF_AUTH: secret } });
+      assert.equal((await use()).statusCode, 200, 'cached now');
+      relay.hang(); // the expiry's write would wait for the pool's connect timeout
+      // Let the pool see its idle connections reset first: a transaction handed one as it resets gets an
+      // 'error' event with no listener (db.ts), an uncaught exception this test is not about.
+      await sleep(50);
+      env.clock.advance(121_000); // past its expiry; the cached entry stays
+      const started = performance.now();
+      const res = await use();
+      const took = Math.round(performance.now() - started);
+      console.log(`expired token during the outage: ${res.statusCode} after ${took} ms`);
+      assert.equal(res.statusCode, 401, said(res));
+      assert.deepEqual(res.json(), { error: 'token_expired', message: 'the token has expired' });
+      assert.equal(
+        res.headers['www-authenticate'],
+        'Bearer realm="tokend", error="invalid_token", error_description="token_expired"',
+      );
+      assert.ok(took < 200, `answered after ${took} ms: the answer waited for the write`);
+      await services.tokenCheck.idle(); // the write fails once the connect timeout passes
+      assert.ok(
+        logged.some((l) => l.includes('recording a token expiry failed')),
+        'the failed write is logged',
+      );
+      relay.restore();
+      // Back: the next check records the expiry (it looks the token up again, or its entry still says active).
+      const back = Date.now();
+      let rows: { state: string }[] = [];
+      while (Date.now() - back < 5000) {
+        const again = await use();
+        assert.ok([401, 503].includes(again.statusCode), said(again)); // 503 while the pool reconnects
+        await services.tokenCheck.idle();
+        rows = await env.db.query<{ state: string }>('SELECT state FROM api_tokens WHERE id = $1', [
+          token.id,
+        ]);
+        if (rows[0]?.state === 'expired') break;
+        await sleep(100);
+      }
+      assert.equal(rows[0]?.state, 'expired', 'the expiry is recorded once the database is back');
+      assert.ok(!logged.join('').includes(secret.slice(10)), 'no log line carries the token');
+    });
+
+    test('a failed background refresh is logged once per outage and counted in /metrics', async (c) => {
+      c.after(() => relay.restore()); // a failed assertion leaves no outage to the next test
+      const refreshFailures = async () => {
+        const res = await app.inject({ method: 'GET', url: '/metrics' });
+        const m = /^tokend_token_cache_refresh_failures_total (\d+)$/m.exec(res.body);
+        assert.ok(m, `no refresh failure counter in /metrics:\n${res.body}`);
+        return Number(m[1]);
+      };
+      const refreshLogs = () => logged.filter((l) => l.includes('token cache refresh failed')).length;
+      const admin = await t.adminAgent();
+      const secrets = [(await admin.createToken({ name: 'Steady 1' })).secret];
+      secrets.push((await admin.createToken({ name: 'Steady 2' })).secret);
+      const use = (secret: string) =>
+        app.inject({ method: 'GET', url: '/apis/v1/token', headers: { host: t.host, FF_AUTH: secret } });
+      for (const secret of secrets)
+        assert.equal((await use(secret)).statusCode, 200, 'looked up: cached now');
+      const counted = await refreshFailures();
+      const logs = refreshLogs();
+      relay.cut();
+      // Used while cached, so each refresh re-reads them, and fails; bounded by the entries' lifetime.
+      const started = Date.now();
+      while (Date.now() - started < 1500) {
+        for (const secret of secrets) await use(secret);
+        await sleep(20);
+      }
+      const failures = (await refreshFailures()) - counted;
+      console.log(`refresh failures counted: ${failures}, logged: ${refreshLogs() - logs}`);
+      assert.ok(failures >= 1, 'the failed refresh is counted');
+      assert.equal(refreshLogs() - logs, 1, 'logged once');
+      const line = JSON.parse(logged.filter((l) => l.includes('token cache refresh failed')).at(-1) ?? '{}');
+      assert.equal(line.level, 40, 'a warning');
+      assert.ok(line.err, 'with the error');
+      relay.restore();
     });
 
     /** Token checks while the relay misbehaves: each must be a 503; returns how long each took. */
