@@ -124,12 +124,19 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Db & {
   const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>) => {
     const client = await pool.connect();
     let broken = false;
+    // A checked-out client whose connection drops emits 'error' (the pool listens only while it is idle):
+    // unheard, that event would crash the process; the query in flight rejects on its own.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       return await fn(client);
     } catch (error) {
       broken = true;
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   };
