@@ -110,6 +110,8 @@ export async function serveApp(
       if (cut > 0)
         logger.warn({ cut, graceMs: config.shutdownGraceMs }, 'responses cut at the end of the grace');
       await app.close();
+      // Expiry writes a check started after its answer: recorded now rather than by the next check.
+      await services.tokenCheck.idle().catch((err: unknown) => logger.warn({ err }, 'expiry write failed'));
       services.verifier.stop();
       await listener?.stop();
       await services.usage.stop().catch((err: unknown) => logger.error({ err }, 'final usage flush failed'));
