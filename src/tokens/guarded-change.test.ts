@@ -4,38 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
-import type { Db, Queryable } from '../db/db.js';
 import { buildApp } from '../http/app.js';
 import { memoryLimiter } from '../http/rate-limit.js';
 import { buildServices } from '../services.js';
+import { counted } from '../test-support/counted-db.js';
 import { createEnv, databaseKinds, type Env, said } from '../test-support/harness.js';
 import { TokenService } from './service.js';
-
-/** The same database, with every statement it is sent recorded (and the transactions opened). */
-function counted(db: Db): { db: Db; statements: string[]; transactions: () => number } {
-  const statements: string[] = [];
-  let transactions = 0;
-  const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => {
-      statements.push(sql);
-      return q.query(sql, params);
-    },
-    exec: (sql) => {
-      statements.push(sql);
-      return q.exec(sql);
-    },
-  });
-  const wrapped: Db = {
-    ...db,
-    ...wrap(db),
-    lookups: wrap(db.lookups),
-    transaction: (fn) => {
-      transactions++;
-      return db.transaction((tx) => fn(wrap(tx)));
-    },
-  };
-  return { db: wrapped, statements, transactions: () => transactions };
-}
 
 const actor = { userId: null, ip: '192.0.2.1' };
 

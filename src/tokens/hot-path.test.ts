@@ -6,35 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import type { Db, Queryable } from '../db/db.js';
 import { buildApp } from '../http/app.js';
 import { memoryLimiter } from '../http/rate-limit.js';
 import { buildServices, type Services } from '../services.js';
+import { counted } from '../test-support/counted-db.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '../test-support/harness.js';
 import { formatToken } from './token.js';
 import { TokenVerifier } from './verifier.js';
-
-/** The same database, with every statement recorded: what the request path costs the database. */
-function counted(db: Db): { db: Db; statements: string[] } {
-  const statements: string[] = [];
-  const wrap = (q: Queryable): Queryable => ({
-    query: (sql, params) => {
-      statements.push(sql);
-      return q.query(sql, params);
-    },
-    exec: (sql) => {
-      statements.push(sql);
-      return q.exec(sql);
-    },
-  });
-  const wrapped: Db = {
-    ...db,
-    ...wrap(db),
-    lookups: wrap(db.lookups),
-    transaction: (fn) => db.transaction((tx) => fn(wrap(tx))),
-  };
-  return { db: wrapped, statements };
-}
 
 const lookups = (statements: string[]) => statements.filter((s) => s.includes('token_hash = ANY($1')).length;
 const writes = (statements: string[]) => statements.filter((s) => /^\s*(INSERT|UPDATE|DELETE)\b/i.test(s));

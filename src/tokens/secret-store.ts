@@ -4,20 +4,10 @@
 import type { Queryable } from '../db/db.js';
 import { ROTATABLE_STATES, type TokenState } from './lifecycle.js';
 import { returningToken, type TokenRecord, toToken } from './store.js';
+import type { CheckedToken } from './verdict.js';
 
-export interface AuthRow {
-  id: string;
-  institutionId: string;
-  /** Name and display form: enough for the token's own view without a second query. */
-  name: string;
-  display: string;
-  state: TokenState;
-  expiresAt: Date | null;
-  permissions: string[];
-  /** Set when the presented secret was retired by a rotation: it works until then, never after. */
-  retiredValidUntil: Date | null;
-  retired: boolean;
-}
+/** A token as the check needs it: the core's record (verdict.ts), which this store's rows fill. */
+export type AuthRow = CheckedToken;
 
 /**
  * What a token check needs, by hash, for current and retired secrets: the cold lookup of one hash and
