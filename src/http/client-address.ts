@@ -26,7 +26,6 @@ export function trustForwarding(app: FastifyInstance, trustProxy: readonly strin
 }
 
 export interface TrustedProxies {
-  readonly any: boolean;
   isProxy(address: string): boolean;
 }
 
@@ -45,7 +44,6 @@ export function trustedProxies(list: readonly string[]): TrustedProxies {
     else proxies.addSubnet(address, Number(bits), family);
   }
   trust = {
-    any: list.length > 0,
     // A normalised IPv4 address also matches IPv6 rules written for its mapped form, and the reverse.
     isProxy: (address) =>
       list.length > 0 &&
@@ -127,18 +125,34 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
 
 const last = (list: string) => list.slice(list.lastIndexOf(',') + 1).trim();
 
-/** The peer of the connection, normalised (it is an address whenever the socket is open). */
-const peerOf = (request: FastifyRequest) => {
-  const raw = request.socket?.remoteAddress ?? '';
-  return normalizeAddress(raw) ?? raw;
-};
+interface Peer {
+  /** The connection's peer, normalised (it is an address whenever the socket is open). */
+  address: string;
+  /** Whether that peer is a proxy in TOKEND_TRUST_PROXY. */
+  proxy: boolean;
+}
+
+// Both are the connection's, not the request's: decided once per connection, not three times a request.
+const peers = new WeakMap<object, Peer>();
+
+function peerOf(request: FastifyRequest): Peer {
+  const socket = request.socket as object | undefined;
+  let peer = socket && peers.get(socket);
+  if (!peer) {
+    const raw = request.socket?.remoteAddress ?? '';
+    const address = normalizeAddress(raw) ?? raw;
+    peer = { address, proxy: trustedProxies(request.trustedProxies ?? NONE).isProxy(address) };
+    if (socket) peers.set(socket, peer);
+  }
+  return peer;
+}
 
 /**
  * Whether the connection itself comes from a proxy in TOKEND_TRUST_PROXY (its peer, not anything it says):
  * only then are a gateway's headers about the original request (its URI, its method) believed.
  */
 export function fromTrustedProxy(request: FastifyRequest): boolean {
-  return trustedProxies(request.trustedProxies ?? NONE).isProxy(peerOf(request));
+  return peerOf(request).proxy;
 }
 
 /**
@@ -148,9 +162,9 @@ export function fromTrustedProxy(request: FastifyRequest): boolean {
  * `Forwarded` on untouched. An entry that names no address (`unknown`) stops the walk at the hop after it.
  */
 export function clientAddress(request: FastifyRequest): string {
-  const peer = peerOf(request);
+  const { address: peer, proxy } = peerOf(request);
+  if (!proxy) return peer;
   const trust = trustedProxies(request.trustedProxies ?? NONE);
-  if (!trust.any || !trust.isProxy(peer)) return peer;
   const xff = header(request, 'x-forwarded-for');
   const forwarded = xff === undefined ? header(request, 'forwarded') : undefined;
   const hops =
@@ -171,8 +185,7 @@ export function clientAddress(request: FastifyRequest): string {
 
 /** What the nearest trusted proxy says about the request: X-Forwarded-<name>, else Forwarded's `name=`. */
 function forwardedParam(request: FastifyRequest, name: 'proto' | 'host') {
-  const trust = trustedProxies(request.trustedProxies ?? NONE);
-  if (!trust.any || !trust.isProxy(peerOf(request))) return undefined;
+  if (!peerOf(request).proxy) return undefined;
   const x = header(request, `x-forwarded-${name}`);
   if (x !== undefined) return last(x);
   const forwarded = header(request, 'forwarded');
