@@ -19,14 +19,16 @@ export function drainer(server: Server): Drainer {
   const closeIdleOnceDone = () => {
     if (inFlight.size === 0) server.closeIdleConnections();
   };
+  // One listener for every response: a request costs a set entry, not a closure of its own.
+  function settled(this: ServerResponse) {
+    inFlight.delete(this);
+    if (draining) closeIdleOnceDone();
+  }
   // Prepended: it runs before Fastify's handler, which may answer synchronously.
   server.prependListener('request', (_req, res: ServerResponse) => {
     inFlight.add(res);
     if (draining) res.setHeader('connection', 'close');
-    res.once('close', () => {
-      inFlight.delete(res);
-      if (draining) closeIdleOnceDone();
-    });
+    res.on('close', settled); // 'close' comes once: `once` would wrap it in a closure per request
   });
   return {
     async drain(graceMs) {
