@@ -20,6 +20,7 @@ import { fastifyTimeouts, serverOptions } from './edge-server.js';
 import { requestHost, trustForwarding } from './client-address.js';
 import { ApiError, isUnavailable } from './errors.js';
 import { Metrics } from './metrics.js';
+import { watchTokenChecks } from './token-auth.js';
 import type { AppDeps } from './route-deps.js';
 import type { Services } from '../services.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
@@ -108,6 +109,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const routeDeps = { ...deps, metrics };
+  // This app logs and counts the token check's background failures, beside its own requests.
+  watchTokenChecks(routeDeps);
   // Every route sits in a scope with one onRequest hook that sets all of its headers: helmet's set on the
   // page and the docs, the API set on JSON answers (probes included), and CORS on token routes. Scopes bind
   // the hooks to the routes themselves, not to paths: a %-escaped path that the router decodes to an API

@@ -7,7 +7,7 @@ import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../route-deps.js';
 import { errors, TOKEN_SECURITY, TokenQuery } from '../schemas.js';
 import { fromTrustedProxy } from '../client-address.js';
-import { andThen, authenticate, watchTokenChecks } from '../token-auth.js';
+import { andThen, authenticate } from '../token-auth.js';
 
 // The bench loads TokenQuery from here (bench/tokend-bench.ts).
 export { TokenQuery };
@@ -55,8 +55,6 @@ const nameRefusal: onSendHookHandler = (_request, reply, payload, done) => {
 const ownView = (token: VerifiedToken) => token.ownView;
 
 export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  // The app serving token checks is the one that logs and counts their background failures.
-  watchTokenChecks(deps);
   for (const url of TOKEN_ROUTES) {
     app.options(url, { schema: { hide: true } }, async (_request, reply) =>
       preflight(reply).status(204).send(),
