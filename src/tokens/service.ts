@@ -20,6 +20,7 @@ import {
   type TokenDeps,
 } from './guarded-change.js';
 import * as rotation from './rotation.js';
+import * as listStore from './list-store.js';
 import * as store from './store.js';
 import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
@@ -120,13 +121,13 @@ export class TokenService {
     if (!query.ok) return query;
     const { cursor, ...filters } = query.value;
     const fingerprint = createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
-    let after: store.ListQuery['after'] = null;
+    let after: listStore.ListQuery['after'] = null;
     if (cursor !== undefined) {
       after = decodeCursor(cursor, fingerprint);
       if (!after) return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
     }
     const now = this.deps.clock();
-    const page = await store.listTokens(this.deps.db, {
+    const page = await listStore.listTokens(this.deps.db, {
       ...filters,
       institutionId: inst.id,
       now,

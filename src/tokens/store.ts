@@ -1,5 +1,5 @@
-// The SQL for token records, the management list, state transitions, renewal and expiry (audit events,
-// secrets and usage have their own store files). Every change is one guarded UPDATE (allowed states,
+// The SQL for token records, state transitions, renewal and expiry (the list, audit events, secrets and
+// usage have their own store files). Every change is one guarded UPDATE (allowed states,
 // from lifecycle.ts, and unexpired in the WHERE clause) that returns the whole row: zero rows means
 // another writer won or the token had expired, one row is the answer, with nothing to read again.
 import type { Queryable } from '../db/db.js';
@@ -58,7 +58,8 @@ export const userRef = (r: Row, p: string): UserRef | null =>
 const WITH_USERS = `cu.id AS cu_id, cu.email AS cu_email, cu.name AS cu_name,
   su.id AS su_id, su.email AS su_email, su.name AS su_name`;
 const JOIN_USERS = `LEFT JOIN users cu ON cu.id = t.created_by LEFT JOIN users su ON su.id = t.state_changed_by`;
-const SELECT_TOKEN = `SELECT t.*, ${WITH_USERS} FROM api_tokens t ${JOIN_USERS}`;
+export const EXPIRED: TokenState = 'expired';
+export const SELECT_TOKEN = `SELECT t.*, ${WITH_USERS} FROM api_tokens t ${JOIN_USERS}`;
 
 /**
  * A write to api_tokens (`… RETURNING *`, extra columns allowed), after the common table expressions
@@ -129,70 +130,6 @@ export async function findToken(
   ]);
   return row ? toToken(row) : null;
 }
-
-const EXPIRED: TokenState = 'expired';
-
-/** The SQL form of lifecycle.effectiveState, so filters agree with what answers report. */
-const effectiveState = (now: string, rotatable: string, expired: string) =>
-  `CASE WHEN t.state = ANY(${rotatable}) AND t.expires_at <= ${now} THEN ${expired} ELSE t.state END`;
-
-export interface ListQuery {
-  institutionId: string;
-  now: Date;
-  states: TokenState[];
-  q: string | null;
-  issuedFor: string | null;
-  sort: 'createdAt' | 'expiresAt';
-  order: 'asc' | 'desc';
-  limit: number;
-  after: { key: string; id: string } | null;
-}
-
-/**
- * One page in keyset order. The sort key is created_at, or expires_at with "no expiry" mapped to the
- * far end (±infinity) so that tokens without expiry come last in either order and the keyset holds.
- */
-export async function listTokens(
-  q: Queryable,
-  l: ListQuery,
-): Promise<{ rows: TokenRecord[]; keys: string[] }> {
-  const key =
-    l.sort === 'createdAt'
-      ? 't.created_at'
-      : `COALESCE(t.expires_at, '${l.order === 'asc' ? 'infinity' : '-infinity'}'::timestamptz)`;
-  const params: unknown[] = [l.institutionId];
-  const where = ['t.institution_id = $1'];
-  const add = (value: unknown) => `$${params.push(value)}`;
-  if (l.states.length > 0) {
-    const state = effectiveState(
-      `${add(l.now)}::timestamptz`,
-      add(ROTATABLE_STATES),
-      `${add(EXPIRED)}::text`,
-    );
-    where.push(`${state} = ANY(${add(l.states)})`);
-  }
-  if (l.q) {
-    const like = add(`%${l.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-    where.push(`(t.name ILIKE ${like} OR t.description ILIKE ${like} OR t.issued_for ILIKE ${like})`);
-  }
-  if (l.issuedFor) where.push(`lower(t.issued_for) = lower(${add(l.issuedFor)})`);
-  const dir = l.order === 'asc' ? 'ASC' : 'DESC';
-  if (l.after)
-    where.push(
-      `(${key}, t.id) ${l.order === 'asc' ? '>' : '<'} (${add(l.after.key)}::timestamptz, ${add(l.after.id)}::uuid)`,
-    );
-  const rows = await q.query(
-    `${SELECT_TOKEN.replace('SELECT t.*', `SELECT t.*, ${sortKeyText(key)} AS sort_key`)}
-     WHERE ${where.join(' AND ')} ORDER BY ${key} ${dir}, t.id ${dir} LIMIT ${add(l.limit)}`,
-    params,
-  );
-  return { rows: rows.map(toToken), keys: rows.map((r) => r.sort_key as string) };
-}
-
-/** The keyset value as text that round-trips exactly: ISO with microseconds, or ±infinity. */
-const sortKeyText = (key: string) =>
-  `CASE WHEN ${key} IN ('infinity', '-infinity') THEN (${key})::text
-   ELSE to_char(${key} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') END`;
 
 export interface GuardedChange {
   id: string;
