@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ConfigError, loadConfig, parseDuration, SETTINGS } from './config.js';
+import { ConfigError, loadConfig, SETTINGS } from './config.js';
+import { parseDuration } from './setting-parsers.js';
 
 test('defaults load; durations parse', () => {
   const config = loadConfig({});

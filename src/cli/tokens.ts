@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Transition } from '../tokens/lifecycle.js';
 import type { TokenView } from '../tokens/view.js';
-import { parseDuration } from '../config.js';
+import { parseDuration } from '../setting-parsers.js';
 import { actingAs, CliFailure, collect, institutionFor, print, unwrap, withContext } from './context.js';
 
 const date = (iso: string | null) => iso ?? '-';
