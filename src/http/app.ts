@@ -3,8 +3,6 @@
 // by name. It starts no timers and opens no sockets: main.ts owns the process.
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -15,10 +13,11 @@ import Fastify, {
 import type { Logger } from 'pino';
 import type { Session } from '../accounts/sessions.js';
 import type { Institution } from '../accounts/store.js';
-import { requestLogger, scrub } from '../log.js';
+import { requestLogger } from '../log.js';
 import { fastifyTimeouts, serverOptions } from './edge-server.js';
 import { requestHost, trustForwarding } from './client-address.js';
-import { ApiError, isUnavailable } from './errors.js';
+import { registerDocs, registerDocsUi } from './docs.js';
+import { ApiError, toApiError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { watchTokenChecks } from './token-auth.js';
 import type { AppDeps } from './route-deps.js';
@@ -193,63 +192,4 @@ function answeredBy(request: FastifyRequest, institution: Institution | null, do
   if (!institution) return done(new ApiError('unknown_institution', 'no institution answers on this host'));
   request.institution = institution;
   done();
-}
-
-function toApiError(error: FastifyError): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error.validation) {
-    const v = error.validation[0];
-    const params = (v?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
-    const path = (v?.instancePath ?? '').split('/').filter(Boolean)[0];
-    const field =
-      params.missingProperty ?? params.additionalProperty ?? path ?? error.validationContext ?? 'body';
-    const message = params.additionalProperty
-      ? `unknown field ${field}`
-      : `${field} ${v?.message ?? 'is invalid'}`;
-    // A field name is the client's own text: a token sent as a name is not echoed back.
-    return new ApiError('invalid_request', scrub(message).slice(0, 300), scrub(field).slice(0, 100));
-  }
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new ApiError('payload_too_large', 'body too large');
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
-      return new ApiError('unsupported_media_type', 'unsupported content type');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return new ApiError('invalid_request', 'body is not valid JSON', 'body');
-  }
-  if (isUnavailable(error))
-    return new ApiError('unavailable', 'the database is unavailable; try again shortly');
-  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-    return new ApiError('invalid_request', 'the request is not valid');
-  }
-  return new ApiError('internal', 'internal error');
-}
-
-async function registerDocs(app: FastifyInstance) {
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'tokend',
-        version: '1',
-        description: 'API tokens: management (session) and use (token).',
-      },
-      components: {
-        securitySchemes: {
-          ffAuth: { type: 'apiKey', in: 'header', name: 'FF_AUTH' },
-          bearer: { type: 'http', scheme: 'bearer' },
-          session: { type: 'apiKey', in: 'cookie', name: 'tokend_session' },
-        },
-      },
-    },
-  });
-}
-
-// The docs' pages and document are open routes; the OpenAPI plugin itself sits at the root to see every
-// route.
-async function registerDocsUi(app: FastifyInstance) {
-  await app.register(swaggerUi, { routePrefix: '/apis/v1/docs' });
-  app.get('/apis/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

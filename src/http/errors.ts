@@ -1,6 +1,8 @@
 // How errors reach the wire: every error response is `{error, message, field?}`; a 5xx never carries
 // the underlying message. The codes themselves are catalogued in ../errors.ts.
+import type { FastifyError } from 'fastify';
 import { ERROR_STATUS, type ErrorCode, type Failure } from '../errors.js';
+import { scrub } from '../log.js';
 
 export interface ErrorBody {
   error: ErrorCode;
@@ -51,4 +53,38 @@ export function isUnavailable(error: unknown, depth = 0): boolean {
   if (LOST.test(e.message ?? '')) return true;
   if (Array.isArray(e.errors) && e.errors.some((inner) => isUnavailable(inner, depth + 1))) return true;
   return e.cause !== undefined && isUnavailable(e.cause, depth + 1);
+}
+
+/** Any error a route or Fastify throws, as the catalogue's answer: a 5xx never says more than its code. */
+export function toApiError(error: FastifyError): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error.validation) {
+    const v = error.validation[0];
+    const params = (v?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+    const path = (v?.instancePath ?? '').split('/').filter(Boolean)[0];
+    const field =
+      params.missingProperty ?? params.additionalProperty ?? path ?? error.validationContext ?? 'body';
+    const message = params.additionalProperty
+      ? `unknown field ${field}`
+      : `${field} ${v?.message ?? 'is invalid'}`;
+    // A field name is the client's own text: a token sent as a name is not echoed back.
+    return new ApiError('invalid_request', scrub(message).slice(0, 300), scrub(field).slice(0, 100));
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+      return new ApiError('payload_too_large', 'body too large');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new ApiError('unsupported_media_type', 'unsupported content type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('invalid_request', 'body is not valid JSON', 'body');
+  }
+  if (isUnavailable(error))
+    return new ApiError('unavailable', 'the database is unavailable; try again shortly');
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new ApiError('invalid_request', 'the request is not valid');
+  }
+  return new ApiError('internal', 'internal error');
 }
