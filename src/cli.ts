@@ -1,7 +1,7 @@
 // The `tokend` command: the same services as the server, no HTTP. `serve` runs the server; every other
 // command opens the database, does one thing and exits (on the embedded database it refuses while a
 // server holds the data folder).
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { registerAccountCommands } from './cli/accounts.js';
 import { CliFailure, withContext } from './cli/context.js';
 import { registerReminderCommands } from './cli/reminders.js';
@@ -22,11 +22,11 @@ export function buildProgram(): Command {
   program
     .command('migrate')
     .description('apply pending database migrations')
-    .action(async () => {
-      await withContext(async () => {
+    .action(() =>
+      withContext(() => {
         process.stdout.write('database is up to date\n');
-      });
-    });
+      }),
+    );
   registerAccountCommands(program);
   registerTokenCommands(program);
   registerReminderCommands(program);
@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${error.message}\n`);
       return error instanceof ConfigError ? 2 : 1;
     }
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.stderr.write(`error: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }

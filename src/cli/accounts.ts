@@ -1,14 +1,11 @@
 // `tokend institutions ...` and `tokend users ...`: tenants and their staff are the operator's.
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { generatePassword } from '../accounts/passwords.js';
 import type { Institution } from '../accounts/service.js';
 import { userView } from '../accounts/users.js';
-import { CliFailure, collect, institutionFor, print, readStdin, unwrap, withContext } from './context.js';
+import { collect, institutionFor, print, readStdin, unwrap, wholeNumber, withContext } from './context.js';
 
-const days = (v: string) => {
-  if (!/^\d+$/.test(v)) throw new CliFailure(`--max-lifetime-days must be a whole number, not "${v}"`, 2);
-  return Number(v);
-};
+const days = wholeNumber('--max-lifetime-days');
 
 export const institutionView = (i: Institution) => ({
   id: i.id,
@@ -65,7 +62,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
     .option('--no-max-lifetime', 'remove the lifetime limit')
     .option('--json', 'print JSON')
-    .action(async (slug: string, o) =>
+    .action(async (slug, o) =>
       withContext(async (ctx) => {
         const i = unwrap(
           await ctx.accounts.updateInstitution(slug, {

@@ -25,9 +25,9 @@ export interface Ctx extends Services {
 }
 
 /** Opens everything, runs `fn`, and always closes (flushing usage, releasing the data folder). */
-export async function withContext<T>(fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+export async function withContext<T>(fn: (ctx: Ctx) => T | Promise<T>): Promise<T> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr as never);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const opened = await openDatabase(config, systemClock, 'cli');
   if (opened.generatedPassword) {
     process.stderr.write(
@@ -79,11 +79,19 @@ export function print(json: boolean | undefined, value: unknown, human: () => st
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** An option's parser for a count (days, a page size): digits only, so `1e3`, `0x1e` or ` 30` are refused. */
+export const wholeNumber =
+  (flag: string) =>
+  (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new CliFailure(`${flag} must be a whole number, not "${value}"`, 2);
+    return Number(value);
+  };
+
 export function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
     let data = '';
     process.stdin.setEncoding('utf8');
-    process.stdin.on('data', (chunk) => {
+    process.stdin.on('data', (chunk: string) => {
       data += chunk;
     });
     process.stdin.on('end', () => resolve(data.replace(/\r?\n$/, '')));

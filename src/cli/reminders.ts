@@ -2,7 +2,7 @@
 // were that moment (a future one only reports, unless --apply, which is meant for test data); --dry-run
 // reports and changes nothing. Prints each notice, a progress line on stderr for large runs and a total;
 // exits 1 when a send failed (the next sweep retries it). Claims make it safe beside a running server.
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { type Clock, systemClock } from '../clock.js';
 import { createMailer } from '../mail/mailer.js';
 import { type NoticeOutcome, ReminderSweep, type SweepReport } from '../reminders/sweep.js';
@@ -26,7 +26,7 @@ export function registerReminderCommands(program: Command): void {
     .option('--dry-run', 'print what would be sent and skipped; change nothing')
     .option('--apply', 'with a future --at: really record and send (for test data)')
     .option('--json', 'print the report as JSON')
-    .action(async (o: RunOptions) => {
+    .action(async (o) => {
       // Bad options are refused before the database is opened.
       const at = o.at === undefined ? null : parseIsoTime(o.at);
       if (o.at !== undefined && !at)

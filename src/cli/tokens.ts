@@ -1,9 +1,18 @@
 // `tokend tokens ...`: the management API's operations without HTTP, acting as the user named by --by.
-import type { Command } from 'commander';
+import type { Command, OptionValues } from '@commander-js/extra-typings';
 import type { Transition } from '../tokens/lifecycle.js';
 import type { TokenView } from '../tokens/view.js';
 import { parseDuration } from '../setting-parsers.js';
-import { actingAs, CliFailure, collect, institutionFor, print, unwrap, withContext } from './context.js';
+import {
+  actingAs,
+  CliFailure,
+  collect,
+  institutionFor,
+  print,
+  unwrap,
+  wholeNumber,
+  withContext,
+} from './context.js';
 
 const date = (iso: string | null) => iso ?? '-';
 
@@ -19,17 +28,22 @@ export function describeToken(t: TokenView): string {
   ].join('\n');
 }
 
-const expiryOptions = (c: Command) =>
+// Generic over the command so that the options added here stay in the type of its .opts() and action.
+// 30, 90 or 365 and the institution's policy are the service's rules, as for the API (chooseExpiry).
+const expiryOptions = <A extends unknown[], O extends OptionValues, G extends OptionValues>(
+  c: Command<A, O, G>,
+) =>
   c
-    .option('--expires-in-days <n>', 'expire after 30, 90 or 365 days', (v) => Number(v))
+    .option('--expires-in-days <n>', 'expire after 30, 90 or 365 days', wholeNumber('--expires-in-days'))
     .option('--expires-at <time>', 'expire at an ISO-8601 time (1 minute to 5 years ahead)');
+
+const inst = <A extends unknown[], O extends OptionValues, G extends OptionValues>(c: Command<A, O, G>) =>
+  c
+    .option('--institution <slug>', 'institution (optional while there is one)')
+    .option('--json', 'print the API JSON');
 
 export function registerTokenCommands(program: Command): void {
   const tokens = program.command('tokens').description('create, list and change API tokens');
-  const inst = (c: Command) =>
-    c
-      .option('--institution <slug>', 'institution (optional while there is one)')
-      .option('--json', 'print the API JSON');
 
   expiryOptions(inst(tokens.command('create').description('create a token; prints its secret once')))
     .requiredOption('--name <name>', 'what the token is for (1-200 chars)')
@@ -62,12 +76,15 @@ export function registerTokenCommands(program: Command): void {
     .option('--issued-for <system>', 'only tokens issued for this system')
     .option('--sort <field>', 'createdAt or expiresAt')
     .option('--order <order>', 'desc or asc')
-    .option('--limit <n>', '1-100', (v) => Number(v))
+    .option('--limit <n>', '1-100', wholeNumber('--limit'))
     .option('--cursor <cursor>', 'the nextCursor of the previous page')
     .action(async (o) =>
       withContext(async (ctx) => {
         const institution = await institutionFor(ctx, o.institution);
-        const page = unwrap(await ctx.tokens.list(institution, { ...o, states: o.state }));
+        const { state: states, q, issuedFor, sort, order, limit, cursor } = o;
+        const page = unwrap(
+          await ctx.tokens.list(institution, { states, q, issuedFor, sort, order, limit, cursor }),
+        );
         print(o.json, page, () =>
           [
             ...page.items.map((t) => `${t.id}  ${t.state.padEnd(9)}  ${t.display}  ${t.name}`),
@@ -80,7 +97,7 @@ export function registerTokenCommands(program: Command): void {
       }),
     );
 
-  inst(tokens.command('show <id>').description('show one token')).action(async (id: string, o) =>
+  inst(tokens.command('show <id>').description('show one token')).action(async (id, o) =>
     withContext(async (ctx) => {
       const institution = await institutionFor(ctx, o.institution);
       const token = unwrap(await ctx.tokens.get(institution, id));
@@ -92,7 +109,7 @@ export function registerTokenCommands(program: Command): void {
     inst(tokens.command(`${t} <id>`).description(`${t} a token`))
       .requiredOption('--by <email>', 'the user making the change')
       .option('--reason <text>', 'why (kept in the audit history)')
-      .action(async (id: string, o) =>
+      .action(async (id, o) =>
         withContext(async (ctx) => {
           const { institution, actor } = await actingAs(ctx, o);
           const token = unwrap(await ctx.tokens.transition(institution, id, t, actor, o.reason));
@@ -114,7 +131,7 @@ export function registerTokenCommands(program: Command): void {
       'only if the current display form is this (guards against a concurrent rotation)',
     )
     .requiredOption('--by <email>', 'the user rotating it')
-    .action(async (id: string, o) =>
+    .action(async (id, o) =>
       withContext(async (ctx) => {
         const { institution, actor } = await actingAs(ctx, o);
         const graceSeconds = graceToSeconds(o.grace);
@@ -135,7 +152,7 @@ export function registerTokenCommands(program: Command): void {
 
   expiryOptions(inst(tokens.command('renew <id>').description('set a new expiry without a new secret')))
     .requiredOption('--by <email>', 'the user renewing it')
-    .action(async (id: string, o) =>
+    .action(async (id, o) =>
       withContext(async (ctx) => {
         const { institution, actor } = await actingAs(ctx, o);
         const token = unwrap(
