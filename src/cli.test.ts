@@ -5,10 +5,25 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { type TSchema, Type } from '@sinclair/typebox';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { startServer } from './main.js';
-import { tokend } from './test-support/cli.js';
+import { jsonOf, tokend } from './test-support/cli.js';
+
+// The shapes of the JSON these tests read: an answer may hold more, and is compared whole where it matters.
+const orNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Token = Type.Object({
+  id: Type.String(),
+  createdBy: orNull(Type.Object({ email: Type.String() })),
+  stateReason: orNull(Type.String()),
+  expiresAt: orNull(Type.String()),
+  previousSecretValidUntil: orNull(Type.String()),
+});
+const Created = Type.Object({ token: Token, secret: Type.String() });
+const Page = Type.Object({ items: Type.Array(Type.Object({ id: Type.String() })) });
+const Institution = Type.Object({ hostnames: Type.Array(Type.String()) });
+const CreatedUser = Type.Object({ institution: Type.Object({ slug: Type.String() }) });
 
 describe('tokend CLI on the embedded database', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokend-cli-'));
@@ -37,13 +52,13 @@ describe('tokend CLI on the embedded database', () => {
       '--json',
     );
     assert.equal(created.code, 0, created.stderr);
-    const { token, secret } = JSON.parse(created.stdout);
+    const { token, secret } = jsonOf(Created, created.stdout);
     assert.match(secret, /^sk-hubspot-integration-/);
-    assert.equal(token.createdBy.email, 'admin@example.test');
+    assert.equal(token.createdBy?.email, 'admin@example.test');
     const shown = await run('tokens', 'show', token.id, '--json');
-    assert.deepEqual(JSON.parse(shown.stdout), token);
+    assert.deepEqual(jsonOf(Token, shown.stdout), token);
     const listed = await run('tokens', 'list', '--json');
-    assert.ok(JSON.parse(listed.stdout).items.some((t: { id: string }) => t.id === token.id));
+    assert.ok(jsonOf(Page, listed.stdout).items.some((t) => t.id === token.id));
     const revokeActive = await run('tokens', 'revoke', token.id, '--by', 'admin@example.test');
     assert.equal(revokeActive.code, 1);
     assert.match(revokeActive.stderr, /cannot revoke a token that is active/);
@@ -57,7 +72,7 @@ describe('tokend CLI on the embedded database', () => {
       'rotating keys',
       '--json',
     );
-    assert.equal(JSON.parse(suspended.stdout).stateReason, 'rotating keys');
+    assert.equal(jsonOf(Token, suspended.stdout).stateReason, 'rotating keys');
     const human = await run('tokens', 'revoke', token.id, '--by', 'admin@example.test');
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /state:\s+revoked/);
@@ -66,12 +81,13 @@ describe('tokend CLI on the embedded database', () => {
 
   test('tokens rotate and renew print the new secret once and the new expiry', async () => {
     const by = ['--by', 'admin@example.test'];
-    const { token, secret } = JSON.parse(
+    const { token, secret } = jsonOf(
+      Created,
       (await run('tokens', 'create', '--name', 'Reports', ...by, '--json')).stdout,
     );
     const rotated = await run('tokens', 'rotate', token.id, '--grace', '1h', ...by, '--json');
     assert.equal(rotated.code, 0, rotated.stderr);
-    const body = JSON.parse(rotated.stdout);
+    const body = jsonOf(Created, rotated.stdout);
     assert.match(body.secret, /^sk-reports-/);
     assert.notEqual(body.secret, secret);
     assert.ok(body.token.previousSecretValidUntil);
@@ -79,7 +95,7 @@ describe('tokend CLI on the embedded database', () => {
     assert.equal(badGrace.code, 2);
     const renewed = await run('tokens', 'renew', token.id, '--expires-in-days', '90', ...by, '--json');
     assert.equal(renewed.code, 0, renewed.stderr);
-    assert.ok(JSON.parse(renewed.stdout).expiresAt);
+    assert.ok(jsonOf(Token, renewed.stdout).expiresAt);
     const human = await run('tokens', 'rotate', token.id, ...by);
     assert.match(human.stdout, /previous secret no longer works/);
   });
@@ -97,6 +113,22 @@ describe('tokend CLI on the embedded database', () => {
     );
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /expiresInDays must be 30, 90 or 365/);
+    // A count is digits only: what Number() would also take (3e1, 0x1e) is refused before the database opens.
+    const notDays = await run(
+      'tokens',
+      'create',
+      '--name',
+      'x',
+      '--expires-in-days',
+      '3e1',
+      '--by',
+      'a@b.test',
+    );
+    assert.equal(notDays.code, 2);
+    assert.match(notDays.stderr, /^error: --expires-in-days must be a whole number, not "3e1"$/m);
+    const notLimit = await run('tokens', 'list', '--limit', 'ten');
+    assert.equal(notLimit.code, 2);
+    assert.match(notLimit.stderr, /^error: --limit must be a whole number, not "ten"$/m);
     const nobody = await run('tokens', 'create', '--name', 'x', '--by', 'ghost@example.test');
     assert.equal(nobody.code, 2);
     assert.match(nobody.stderr, /no user ghost@example.test/);
@@ -114,9 +146,9 @@ describe('tokend CLI on the embedded database', () => {
   });
 
   test('institutions: a second needs every institution to have a hostname; users take --institution', async () => {
-    const list = JSON.parse((await run('institutions', 'list', '--json')).stdout);
+    const list = jsonOf(Type.Array(Institution), (await run('institutions', 'list', '--json')).stdout);
     assert.equal(list.length, 1);
-    assert.deepEqual(list[0].hostnames, ['localhost']);
+    assert.deepEqual(list[0]?.hostnames, ['localhost']);
     const hostless = await run('institutions', 'create', '--slug', 'acme', '--name', 'Acme');
     assert.equal(hostless.code, 2);
     const acme = await run(
@@ -134,7 +166,7 @@ describe('tokend CLI on the embedded database', () => {
       '--json',
     );
     assert.equal(acme.code, 0, acme.stderr);
-    assert.deepEqual(JSON.parse(acme.stdout).hostnames, ['acme.example.test']);
+    assert.deepEqual(jsonOf(Institution, acme.stdout).hostnames, ['acme.example.test']);
     const updated = await run(
       'institutions',
       'update',
@@ -145,7 +177,7 @@ describe('tokend CLI on the embedded database', () => {
       '90',
       '--json',
     );
-    assert.deepEqual(JSON.parse(updated.stdout).hostnames, ['acme.example.test', 'api.acme.test']);
+    assert.deepEqual(jsonOf(Institution, updated.stdout).hostnames, ['acme.example.test', 'api.acme.test']);
     const ambiguous = await run('tokens', 'list');
     assert.equal(ambiguous.code, 2);
     assert.match(ambiguous.stderr, /--institution/);
@@ -170,7 +202,7 @@ describe('tokend CLI on the embedded database', () => {
       'a long enough password\n',
     );
     assert.equal(user.code, 0, user.stderr);
-    assert.equal(JSON.parse(user.stdout).institution.slug, 'acme');
+    assert.equal(jsonOf(CreatedUser, user.stdout).institution.slug, 'acme');
     const noExpiry = await run(
       'tokens',
       'create',

@@ -3,13 +3,17 @@
 // the masking of token-shaped text, and nothing at all for levels that are off.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import { createLogger, requestLogger } from './log.js';
+import { jsonOf } from './test-support/cli.js';
 import { createEnv, type Env, said } from './test-support/harness.js';
 import { generateToken } from './tokens/token.js';
 
+const Line = Type.Record(Type.String(), Type.Unknown());
+
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
-  const logger = createLogger(level, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const logger = createLogger(level, { write: (line: string) => void lines.push(jsonOf(Line, line)) });
   return { logger, lines };
 }
 

@@ -6,10 +6,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { buildApp, tokenRoutesHook } from './http/app.js';
 import { appDeps, changeListener, openParts, serveApp } from './main.js';
+import { jsonOf } from './test-support/cli.js';
 import { databaseKinds, freshDb } from './test-support/harness.js';
 import { createToken, login } from './test-support/live-server.js';
 
@@ -29,12 +31,16 @@ async function compose(databaseUrl: string | undefined, listen: boolean) {
   const listener = listen ? changeListener(parts) : null;
   const deps = appDeps(parts, listener);
   const app = await buildApp(deps);
-  await app.register(async (scope) => {
+  await app.register((scope, _options, done) => {
     scope.addHook('onRequest', tokenRoutesHook(deps));
-    scope.get('/apis/v1/composed', async (request) => ({ institution: request.institution.slug }));
+    scope.get('/apis/v1/composed', (request) => ({ institution: request.institution.slug }));
+    done();
   });
   return serveApp(parts, app, listener);
 }
+
+// The readiness answer: which checks it holds (the listener's only when there is a listener).
+const Ready = Type.Object({ checks: Type.Record(Type.String(), Type.Boolean()) });
 
 // Headers that differ per response whatever the route.
 const VARYING = new Set(['date', 'content-length', 'keep-alive', 'connection', 'www-authenticate']);
@@ -58,7 +64,7 @@ for (const kind of databaseKinds()) {
         assert.deepEqual(await composed.json(), { institution: 'default' });
         assert.deepEqual(headersOf(composed), headersOf(token));
         assert.equal(composed.headers.get('access-control-allow-origin'), '*');
-        const ready = await (await fetch(`${running.url}/readyz`)).json();
+        const ready = jsonOf(Ready, await (await fetch(`${running.url}/readyz`)).text());
         assert.equal('listener' in ready.checks, false, JSON.stringify(ready));
       } finally {
         await running.stop();
@@ -69,7 +75,7 @@ for (const kind of databaseKinds()) {
       const withListener = await freshDb('postgres');
       const listening = await compose((withListener as unknown as { url: string }).url, true);
       try {
-        const ready = await (await fetch(`${listening.url}/readyz`)).json();
+        const ready = jsonOf(Ready, await (await fetch(`${listening.url}/readyz`)).text());
         assert.equal(typeof ready.checks.listener, 'boolean', JSON.stringify(ready));
       } finally {
         await listening.stop();

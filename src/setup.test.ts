@@ -8,11 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import pg from 'pg';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { startServer } from './main.js';
-import { tokend } from './test-support/cli.js';
+import { jsonOf, parsed, tokend } from './test-support/cli.js';
+
+// The parts of the answers (and of the database) these tests read.
+const Ready = Type.Object({ checks: Type.Object({ database: Type.Boolean() }) });
+const OpenApi = Type.Object({
+  paths: Type.Record(Type.String(), Type.Unknown()),
+  components: Type.Object({ securitySchemes: Type.Record(Type.String(), Type.Unknown()) }),
+});
+const Login = Type.Object({
+  user: Type.Object({ role: Type.String(), institution: Type.Object({ slug: Type.String() }) }),
+});
+const Counts = Type.Object({ i: Type.Number(), u: Type.Number(), m: Type.Number() });
 
 describe('first start on the embedded database', () => {
   test('serves probes, metrics, the OpenAPI document, and the admin can log in', async () => {
@@ -27,10 +39,10 @@ describe('first start on the embedded database', () => {
       assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
       const ready = await fetch(`${server.url}/readyz`);
       assert.equal(ready.status, 200);
-      assert.equal((await ready.json()).checks.database, true);
+      assert.equal(jsonOf(Ready, await ready.text()).checks.database, true);
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
       assert.match(metrics, /tokend_http_requests_total/);
-      const openapi = await (await fetch(`${server.url}/apis/v1/openapi.json`)).json();
+      const openapi = jsonOf(OpenApi, await (await fetch(`${server.url}/apis/v1/openapi.json`)).text());
       assert.ok(openapi.paths['/apis/v1/api-tokens']);
       assert.ok(openapi.paths['/apis/v1/files/{id}/download']);
       assert.deepEqual(Object.keys(openapi.components.securitySchemes).sort(), [
@@ -46,7 +58,7 @@ describe('first start on the embedded database', () => {
         body: JSON.stringify({ email: 'admin@localhost', password: 'first-admin-password' }),
       });
       assert.equal(login.status, 200, await login.clone().text());
-      const body = await login.json();
+      const body = jsonOf(Login, await login.text());
       assert.equal(body.user.role, 'admin');
       assert.equal(body.user.institution.slug, 'default');
       assert.match(login.headers.get('set-cookie') ?? '', /HttpOnly; SameSite=Strict/);
@@ -98,11 +110,12 @@ describe(
   },
   () => {
     test('end with one schema, one default institution and one administrator', async () => {
+      assert.ok(url, 'TEST_DATABASE_URL');
       const name = `tokend_boot_${randomBytes(5).toString('hex')}`;
       const admin = new pg.Client({ connectionString: url });
       await admin.connect();
       await admin.query(`CREATE DATABASE ${name}`);
-      const target = new URL(url as string);
+      const target = new URL(url);
       target.pathname = `/${name}`;
       try {
         const env = { DATABASE_URL: target.toString(), TOKEND_ADMIN_PASSWORD: 'first-admin-password' };
@@ -115,9 +128,10 @@ describe(
           'SELECT (SELECT count(*)::int FROM institutions) AS i, (SELECT count(*)::int FROM users) AS u, (SELECT count(*)::int FROM schema_migrations) AS m',
         );
         await db.end();
-        assert.equal(counts.rows[0].i, 1);
-        assert.equal(counts.rows[0].u, 1);
-        assert.ok(counts.rows[0].m >= 1);
+        const row = parsed(Counts, counts.rows[0]);
+        assert.equal(row.i, 1);
+        assert.equal(row.u, 1);
+        assert.ok(row.m >= 1);
       } finally {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.end();

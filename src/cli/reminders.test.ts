@@ -5,20 +5,29 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createInstitution } from '../accounts/institutions.js';
+import { Type } from '@sinclair/typebox';
+import { createInstitution, pickInstitution } from '../accounts/institutions.js';
 import { createUser } from '../accounts/users.js';
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/db.js';
 import { openDatabase } from '../setup.js';
 import { TokenService } from '../tokens/service.js';
-import { tokend } from '../test-support/cli.js';
+import { jsonOf, tokend } from '../test-support/cli.js';
 import { freshDb } from '../test-support/harness.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 
 const DAY = 86_400_000;
 const ADMIN = 'admin@example.test';
 const TOKENS = 120;
+
+// The report of `reminders run --json`, as far as these tests read it.
+const Report = Type.Object({
+  dryRun: Type.Boolean(),
+  sent: Type.Number(),
+  skipped: Type.Number(),
+  notices: Type.Array(Type.Object({ status: Type.String(), kind: Type.String() })),
+});
 
 describe('tokend reminders run (embedded database)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokend-reminders-'));
@@ -38,14 +47,14 @@ describe('tokend reminders run (embedded database)', () => {
     // Seeded in this process, then closed: the embedded database belongs to one process at a time.
     const opened = await openDatabase(loadConfig(base), systemClock, 'cli');
     try {
-      const [institution] = await opened.db.query<{ id: string }>('SELECT id FROM institutions');
-      const inst = { id: institution?.id ?? '', requireExpiry: false, maxLifetimeDays: null } as never;
+      const inst = await pickInstitution(opened.db, undefined);
+      assert.ok(inst.ok, inst.ok ? '' : inst.message);
       const [admin] = await opened.db.query<{ id: string }>('SELECT id FROM users');
       const tokens = new TokenService(opened.db, systemClock);
       created = Date.now();
       for (let i = 0; i < TOKENS; i++) {
         const made = await tokens.create(
-          inst,
+          inst.value,
           { userId: admin?.id ?? null, ip: null },
           {
             name: `Integration ${i}`,
@@ -91,9 +100,11 @@ describe('tokend reminders run (embedded database)', () => {
   test('--dry-run changes nothing, --json prints the report', async () => {
     const dry = await run('--at', at(23.01), '--dry-run', '--json');
     assert.equal(dry.code, 0, dry.stderr);
-    const report = JSON.parse(dry.stdout);
+    const report = jsonOf(Report, dry.stdout);
     assert.deepEqual([report.dryRun, report.sent, report.notices.length], [true, TOKENS, TOKENS]);
-    assert.deepEqual(Object.keys(report.notices[0]).sort(), [
+    const [first] = report.notices;
+    assert.ok(first, dry.stdout);
+    assert.deepEqual(Object.keys(first).sort(), [
       'display',
       'expiresAt',
       'institution',
@@ -104,10 +115,10 @@ describe('tokend reminders run (embedded database)', () => {
       'tokenId',
       'tokenName',
     ]);
-    assert.equal(report.notices[0].status, 'would_send');
-    assert.equal(report.notices[0].kind, 'expiry_7d');
+    assert.equal(first.status, 'would_send');
+    assert.equal(first.kind, 'expiry_7d');
     const count = sink.messages.length;
-    const applied = JSON.parse((await run('--at', at(23.01), '--apply', '--json')).stdout);
+    const applied = jsonOf(Report, (await run('--at', at(23.01), '--apply', '--json')).stdout);
     assert.deepEqual([applied.dryRun, applied.sent, sink.messages.length - count], [false, TOKENS, TOKENS]);
   });
 
@@ -209,7 +220,7 @@ describe(
       const [a, b] = await Promise.all([tokend(args, env), tokend(args, env)]);
       assert.equal(a.code, 0, a.stderr);
       assert.equal(b.code, 0, b.stderr);
-      const [ra, rb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+      const [ra, rb] = [jsonOf(Report, a.stdout), jsonOf(Report, b.stdout)];
       assert.equal(ra.sent + rb.sent, 1000);
       assert.equal(ra.skipped + rb.skipped, 3000);
       assert.equal(sink.messages.length, 1000);

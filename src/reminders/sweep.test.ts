@@ -2,14 +2,17 @@
 // over its life, what they say and to whom, the audit events, and that expiry is recorded unprompted.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import { updateInstitution } from '../accounts/institutions.js';
 import { messageIdFor } from './templates.js';
+import { jsonOf } from '../test-support/cli.js';
 import { databaseKinds, said } from '../test-support/harness.js';
 import { DAY, withScene } from '../test-support/reminder-scene.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 import type { NoticeKind } from './schedule.js';
 
 const FIVE = ['expiry_14d', 'expiry_7d', 'expiry_3d', 'expiry_1d', 'expired'];
+const Renewed = Type.Object({ expiresAt: Type.Union([Type.String(), Type.Null()]) });
 
 for (const kind of databaseKinds()) {
   describe(`reminder sweep (${kind})`, () => {
@@ -204,7 +207,7 @@ for (const kind of databaseKinds()) {
         const sent = await s.events(token.id, 'token.reminder_sent');
         assert.deepEqual(
           sent.map((e) => e.details.expiresAt),
-          [token.expiresAt, JSON.parse(renewed.body).expiresAt],
+          [token.expiresAt, jsonOf(Renewed, renewed.body).expiresAt],
         );
       }));
 

@@ -1,7 +1,10 @@
-// Runs the real `tokend` command (bin/tokend.js) as a child process, as a shell user would.
+// Runs the real `tokend` command (bin/tokend.js) as a child process, as a shell user would, and reads
+// what it prints: JSON from another process is untrusted, so it is checked against a schema, not cast.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tokend.js');
 
@@ -19,14 +22,43 @@ export function tokend(args: string[], env: Record<string, string>, stdin?: stri
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => {
+    // Decoded as a stream, so a character split across two chunks stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
       stdout += d;
     });
-    child.stderr.on('data', (d) => {
+    child.stderr.on('data', (d: string) => {
       stderr += d;
     });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
+}
+
+/**
+ * `value` (JSON from another process, a database row) checked against `schema`, or an error naming the
+ * first mismatch and showing `shown`. It is returned as it came: nothing is cleaned or converted, so a
+ * deepEqual on it still sees every field.
+ */
+export function parsed<T extends TSchema>(
+  schema: T,
+  value: unknown,
+  shown = JSON.stringify(value),
+): Static<T> {
+  if (Value.Check(schema, value)) return value;
+  const first = Value.Errors(schema, value).First();
+  throw new Error(`unexpected value at ${first?.path || '/'} (${first?.message ?? 'mismatch'}): ${shown}`);
+}
+
+/** `text` (a command's stdout, a response body) parsed as JSON of `schema`'s shape. */
+export function jsonOf<T extends TSchema>(schema: T, text: string): Static<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(`not JSON: ${text}`);
+  }
+  return parsed(schema, value, text);
 }
