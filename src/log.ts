@@ -179,8 +179,9 @@ class RequestLogger {
   }
 
   private write(level: Level, args: unknown[]): void {
+    // pino's overloads take no spread of unknowns; the caller's arguments are passed on as given.
     if ((this.made ?? this.parent).isLevelEnabled(level))
-      (this.logger[level] as (...a: unknown[]) => void)(...args);
+      Reflect.apply(this.logger[level], this.logger, args);
   }
 
   fatal(...args: unknown[]) {

@@ -61,8 +61,10 @@ export function smtpMailer(url: string, from: string): Mailer {
     async send(m) {
       await transport.sendMail(fields(from, m));
     },
-    async close() {
+    // The pool closes its connections by itself; nothing to wait for.
+    close() {
       transport.close();
+      return Promise.resolve();
     },
   };
 }
