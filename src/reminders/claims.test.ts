@@ -6,6 +6,10 @@ import { smtpMailer } from '../mail/mailer.js';
 import { databaseKinds } from '../test-support/harness.js';
 import { type Scene, withScene } from '../test-support/reminder-scene.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
+import type { Transition } from '../tokens/lifecycle.js';
+import type { TokenView } from '../tokens/view.js';
+import type { NoticeKind } from './schedule.js';
+import { claimNotice } from './store.js';
 import { ReminderSweep } from './sweep.js';
 
 const notices = (s: Scene, tokenId: string) =>
@@ -111,6 +115,36 @@ for (const kind of databaseKinds()) {
         assert.deepEqual(s.kinds(), ['expiry_14d']);
         const [row] = await notices(s, token.id);
         assert.deepEqual([row?.status, row?.attempts], ['sent', 2]);
+      }));
+
+    test('a claim holds only while the token is active or expired, whatever the sweep read before', () =>
+      withScene(kind, sink, async (s) => {
+        const actor = { userId: s.admin.user.id, ip: null };
+        const change = async (id: string, t: Transition) =>
+          assert.ok((await s.env.services.tokens.transition(s.tenant.institution, id, t, actor)).ok);
+        // Nothing to take over (no claim is older than the epoch): only the token's state decides.
+        const claim = (t: TokenView, k: NoticeKind) => {
+          const key = { tokenId: t.id, kind: k, expiresAt: new Date(t.expiresAt ?? '') };
+          return claimNotice(s.env.db, key, 'test', s.env.clock(), new Date(0));
+        };
+        const { token: paused } = await s.token({ name: 'Paused', expiresInDays: 30 });
+        const { token: revoked } = await s.token({ name: 'Revoked', expiresInDays: 30 });
+        const { token: ended } = await s.token({ name: 'Ended', expiresInDays: 30 });
+        await change(paused.id, 'suspend');
+        await change(revoked.id, 'suspend');
+        await change(revoked.id, 'revoke');
+        // Recorded expired, as the sweep records it: the `expired` notice may still be claimed.
+        await s.env.db.query("UPDATE api_tokens SET state = 'expired' WHERE id = $1", [ended.id]);
+        s.at(16);
+        assert.equal(await claim(paused, 'expiry_14d'), false);
+        assert.equal(await claim(revoked, 'expiry_14d'), false);
+        assert.equal(await claim(ended, 'expired'), true);
+        await change(paused.id, 'reactivate');
+        assert.equal(await claim(paused, 'expiry_14d'), true);
+        assert.deepEqual(
+          (await notices(s, paused.id)).map((n) => [n.kind, n.status]),
+          [['expiry_14d', 'claimed']],
+        );
       }));
 
     test('two sweeps at once send each email once between them', () =>

@@ -2,11 +2,18 @@
 // sends what this returns. A notice is due at expiresAt − N×24h (inclusive) and eligible only if that
 // moment comes after the token's expirySetAt, so a short-lived or freshly renewed token is never told
 // about a deadline it did not have. Of several due notices only the most urgent is sent.
-import { effectiveState, type TokenState } from '../tokens/lifecycle.js';
+import { canAuthenticate, effectiveState, TOKEN_STATES, type TokenState } from '../tokens/lifecycle.js';
 
 /** Least urgent first. */
 export const NOTICE_KINDS = ['expiry_14d', 'expiry_7d', 'expiry_3d', 'expiry_1d', 'expired'] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/**
+ * The stored states a notice may be sent in: a working token's expiry_* notices, an expired one's
+ * `expired`. The claim re-checks them in SQL, so a token suspended or revoked since the sweep read it
+ * gets nothing.
+ */
+export const NOTIFIED_STATES: readonly TokenState[] = [...TOKEN_STATES.filter(canAuthenticate), 'expired'];
 
 export const NOTICE_DAYS: Record<NoticeKind, number> = {
   expiry_14d: 14,

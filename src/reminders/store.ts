@@ -3,7 +3,7 @@
 // no row back means another sweep got there first.
 import type { Queryable } from '../db/db.js';
 import type { TokenState } from '../tokens/lifecycle.js';
-import type { NoticeKind } from './schedule.js';
+import { type NoticeKind, NOTIFIED_STATES } from './schedule.js';
 
 export type NoticeStatus = 'claimed' | 'sent' | 'failed' | 'skipped';
 
@@ -114,12 +114,12 @@ export async function claimNotice(
   const rows = await q.query(
     `INSERT INTO token_notices (token_id, kind, expires_at, status, claimed_at, claimed_by, attempts)
      SELECT t.id, $2, $3, 'claimed', $4, $6, 1 FROM api_tokens t
-     WHERE t.id = $1 AND ${EXPIRY} = $3 AND t.state IN ('active', 'expired')
+     WHERE t.id = $1 AND ${EXPIRY} = $3 AND t.state = ANY($7)
      ON CONFLICT (token_id, kind, expires_at) DO UPDATE SET status = 'claimed', claimed_at = EXCLUDED.claimed_at,
        claimed_by = EXCLUDED.claimed_by, attempts = token_notices.attempts + 1, error = NULL
      WHERE ${TAKEABLE}
      RETURNING token_id`,
-    [k.tokenId, k.kind, k.expiresAt, at, staleBefore, by],
+    [k.tokenId, k.kind, k.expiresAt, at, staleBefore, by, NOTIFIED_STATES],
   );
   return rows.length === 1;
 }
