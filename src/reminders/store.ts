@@ -1,11 +1,14 @@
 // The only SQL for expiry reminders: the tokens a sweep must look at, and the token_notices rows that
 // make "sent once per (token, kind, expiry)" a database fact. Every write is one guarded statement;
 // no row back means another sweep got there first.
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import type { Queryable } from '../db/db.js';
-import type { TokenState } from '../tokens/lifecycle.js';
-import { type NoticeKind, NOTIFIED_STATES } from './schedule.js';
+import { TOKEN_STATES, type TokenState } from '../tokens/lifecycle.js';
+import { NOTICE_KINDS, type NoticeKind, NOTIFIED_STATES } from './schedule.js';
 
-export type NoticeStatus = 'claimed' | 'sent' | 'failed' | 'skipped';
+export const NOTICE_STATUSES = ['claimed', 'sent', 'failed', 'skipped'] as const;
+export type NoticeStatus = (typeof NOTICE_STATUSES)[number];
 
 export interface NoticeRow {
   kind: NoticeKind;
@@ -73,27 +76,56 @@ export async function listCandidates(
   return rows.map(toCandidate);
 }
 
-function toCandidate(r: Record<string, unknown>): Candidate {
-  const notices = (typeof r.notices === 'string' ? JSON.parse(r.notices) : r.notices) as {
-    kind: NoticeKind;
-    status: NoticeStatus;
-    claimedAt: string;
-  }[];
+// The candidate row as the query above returns it, checked rather than cast: a row that is not what
+// this code expects stops the sweep with an error instead of sending mail on a guess.
+const oneOf = <V extends string>(values: readonly V[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const orNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const State = oneOf(TOKEN_STATES);
+const CandidateRow = Type.Object({
+  id: Type.String(),
+  institution_id: Type.String(),
+  institution_name: Type.String(),
+  hosts: Type.Array(Type.String()),
+  notify_emails: Type.Array(Type.String()),
+  creator_email: orNull(Type.String()),
+  name: Type.String(),
+  display: Type.String(),
+  state: State,
+  expires_at: Type.Date(),
+  expiry_set_at: Type.Date(),
+  expired_from: orNull(State),
+  // json_agg: parsed by pg, and by PGlite; as text by a driver that leaves json alone.
+  notices: Type.Union([Type.String(), Type.Array(Type.Unknown())]),
+  key: Type.String(),
+});
+const Notices = Type.Array(
+  Type.Object({ kind: oneOf(NOTICE_KINDS), status: oneOf(NOTICE_STATUSES), claimedAt: Type.String() }),
+);
+
+function checked<T extends TSchema>(schema: T, value: unknown): Static<T> {
+  if (Value.Check(schema, value)) return value;
+  const first = Value.Errors(schema, value).First();
+  throw new Error(`unexpected reminder candidate row at ${first?.path || '/'}: ${first?.message ?? '?'}`);
+}
+
+function toCandidate(row: unknown): Candidate {
+  const r = checked(CandidateRow, row);
+  const notices = checked(Notices, typeof r.notices === 'string' ? JSON.parse(r.notices) : r.notices);
   return {
-    id: r.id as string,
-    institutionId: r.institution_id as string,
-    institutionName: r.institution_name as string,
-    institutionHosts: r.hosts as string[],
-    notifyEmails: r.notify_emails as string[],
-    creatorEmail: (r.creator_email as string | null) ?? null,
-    name: r.name as string,
-    display: r.display as string,
-    state: r.state as TokenState,
-    expiresAt: r.expires_at as Date,
-    expirySetAt: r.expiry_set_at as Date,
-    expiredFrom: (r.expired_from as TokenState | null) ?? null,
+    id: r.id,
+    institutionId: r.institution_id,
+    institutionName: r.institution_name,
+    institutionHosts: r.hosts,
+    notifyEmails: r.notify_emails,
+    creatorEmail: r.creator_email,
+    name: r.name,
+    display: r.display,
+    state: r.state,
+    expiresAt: r.expires_at,
+    expirySetAt: r.expiry_set_at,
+    expiredFrom: r.expired_from,
     notices: notices.map((n) => ({ kind: n.kind, status: n.status, claimedAt: new Date(n.claimedAt) })),
-    key: `${r.key as string}|${r.id as string}`,
+    key: `${r.key}|${r.id}`,
   };
 }
 
