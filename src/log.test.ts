@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { createLogger, requestLogger } from './log.js';
-import { jsonOf } from './test-support/cli.js';
+import { jsonOf, parsed } from './test-support/cli.js';
 import { createEnv, type Env, said } from './test-support/harness.js';
 import { generateToken } from './tokens/token.js';
 
 const Line = Type.Record(Type.String(), Type.Unknown());
+const Request = Type.Object({ req: Type.Object({ url: Type.String() }) });
 
 function capture(level: string) {
   const lines: Record<string, unknown>[] = [];
@@ -112,9 +113,7 @@ describe('%-encoded tokens outside token= (issue 14)', () => {
     for (const encoded of encodings(secret))
       assert.ok(!text.includes(encoded), `the log holds ${encoded.slice(0, 16)}…:\n${text.slice(0, 1500)}`);
     assert.ok(!text.includes(tail), `the log holds the secret decoded:\n${text.slice(0, 1500)}`);
-    const incoming = lines
-      .filter((l) => l.msg === 'incoming request')
-      .map((l) => (l.req as { url: string }).url);
+    const incoming = lines.filter((l) => l.msg === 'incoming request').map((l) => parsed(Request, l).req.url);
     assert.ok(
       incoming.every((url) => url.includes('sk-[REDACTED]')),
       `each URL says where the token was: ${incoming.join('\n')}`,
@@ -123,6 +122,6 @@ describe('%-encoded tokens outside token= (issue 14)', () => {
     lines.length = 0;
     await t.request({ method: 'GET', url: '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22' });
     const plain = lines.find((l) => l.msg === 'incoming request');
-    assert.equal((plain?.req as { url: string }).url, '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22');
+    assert.equal(parsed(Request, plain).req.url, '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22');
   });
 });

@@ -153,7 +153,7 @@ export class ReminderSweep {
     try {
       await this.deps.mailer.send(noticeEmail(token, kind, to, this.deps.publicUrl));
     } catch (error) {
-      const reason = ((error as Error).message || String(error)).slice(0, 500);
+      const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
       await store.finishNotice(this.deps.db, key, this.worker, { error: reason });
       pass.failuresInARow += 1;
       return outcome('failed', reason);
