@@ -69,16 +69,17 @@ export const SessionSchema = Type.Object({
   csrfToken: Type.String(),
 });
 
-/** What an answer is read from: an inject or fetch result, or a child process's output. */
+/** What an answer is read from: an inject result (statusCode) or a plain HTTP one (status). */
 export interface Answer {
   statusCode?: number;
+  status?: number;
   body: string;
 }
 
 /** The answer's JSON, checked against `schema`: the test fails (showing the body) if it does not match. */
 export function body<T extends TSchema>(res: Answer, schema: T): Static<T> {
-  const status = res.statusCode === undefined ? '' : `${res.statusCode} `;
-  return parsed(res.body, schema, `the answer ${status}`.trim());
+  const status = res.statusCode ?? res.status;
+  return parsed(res.body, schema, status === undefined ? 'the answer' : `the answer ${status}`);
 }
 
 /** `text` as JSON, checked against `schema`; `what` names it in the failure. */
