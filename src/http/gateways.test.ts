@@ -109,7 +109,8 @@ for (const kind of databaseKinds()) {
           assert.equal(res.headers['access-control-allow-origin'], '*', what);
           assert.match(String(res.headers['access-control-expose-headers']), /FF-Auth-Token-Valid-Until/);
           assert.equal(upstream.seen.length, before + 1, what);
-          const seen = upstream.seen.at(-1) as Seen;
+          const seen = upstream.seen.at(-1);
+          assert.ok(seen, what);
           assert.ok(
             !JSON.stringify(seen).includes(secret.slice(10)),
             `the secret reached the platform: ${what}`,
