@@ -3,30 +3,35 @@
 // parameters. Each is a 400 invalid_request naming the field, through the real API, and writes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import type { InjectOptions } from 'fastify';
 import { encodeCursor } from '../pagination.js';
+import { body, ErrorSchema, FileSchema, parsed, TokenPage, TokenSchema } from '../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant } from '../test-support/harness.js';
 
 type Agent = Awaited<ReturnType<Tenant['adminAgent']>>;
 type Reply = Awaited<ReturnType<Agent['request']>>;
+/** A request to a path (InjectOptions also takes a URL object, which the messages below could not name). */
+type Request = InjectOptions & { url: string };
 
 const refused = (res: Reply, field: string, what: string) => {
   assert.equal(res.statusCode, 400, `${what} → ${said(res)}`);
-  assert.equal(res.json().error, 'invalid_request', `${what} → ${said(res)}`);
-  assert.equal(res.json().field, field, `${what} → ${said(res)}`);
+  const answer = body(res, ErrorSchema);
+  assert.equal(answer.error, 'invalid_request', `${what} → ${said(res)}`);
+  assert.equal(answer.field, field, `${what} → ${said(res)}`);
 };
 
-const json = (method: 'POST' | 'GET', url: string, payload?: string): InjectOptions => ({
+const json = (method: 'POST' | 'GET', url: string, payload?: string): Request => ({
   method,
   url,
   ...(payload === undefined ? {} : { payload, headers: { 'content-type': 'application/json' } }),
 });
 
-const form = (body: string, contentType = 'multipart/form-data; boundary=xx'): InjectOptions => ({
+const form = (payload: string, contentType = 'multipart/form-data; boundary=xx'): Request => ({
   method: 'POST',
   url: '/apis/v1/files',
   headers: { 'content-type': contentType },
-  payload: body,
+  payload,
 });
 
 const filePart = (disposition: string, content = 'abc') =>
@@ -57,7 +62,7 @@ for (const kind of databaseKinds()) {
     test('NUL in every text input: body fields, query parameters, the login email', async () => {
       const tokens = await rows('api_tokens');
       const nul = JSON.stringify('a\u0000b');
-      const cases: [InjectOptions, string][] = [
+      const cases: [Request, string][] = [
         [json('POST', '/apis/v1/api-tokens', `{"name":${nul}}`), 'name'],
         [json('POST', '/apis/v1/api-tokens', `{"name":"ok","description":${nul}}`), 'description'],
         [json('POST', '/apis/v1/api-tokens', `{"name":"ok","issuedFor":${nul}}`), 'issuedFor'],
@@ -70,20 +75,20 @@ for (const kind of databaseKinds()) {
         [json('GET', '/apis/v1/api-tokens?q=a%00b'), 'q'],
         [json('GET', '/apis/v1/api-tokens?issuedFor=a%00b'), 'issuedFor'],
       ];
-      for (const [request, field] of cases) refused(await admin.request(request), field, String(request.url));
+      for (const [request, field] of cases) refused(await admin.request(request), field, request.url);
       const login = await t.request(
         json('POST', '/apis/v1/session', `{"email":"a\\u0000@example.test","password":"p"}`),
       );
       refused(login, 'email', 'login');
       assert.equal(await rows('api_tokens'), tokens, 'nothing was created');
       const still = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${tokenId}` });
-      assert.equal(still.json().state, 'active', said(still));
+      assert.equal(body(still, TokenSchema).state, 'active', said(still));
     });
 
     test('a lone surrogate in a reason, invalid UTF-8 in a query string', async () => {
-      const body = '{"reason":"why \\ud800"}';
+      const lone = '{"reason":"why \\ud800"}';
       refused(
-        await admin.request(json('POST', `/apis/v1/api-tokens/${tokenId}/suspend`, body)),
+        await admin.request(json('POST', `/apis/v1/api-tokens/${tokenId}/suspend`, lone)),
         'reason',
         'lone',
       );
@@ -101,7 +106,7 @@ for (const kind of databaseKinds()) {
         json('POST', `/apis/v1/api-tokens/${tokenId}/suspend`, '{"reason":"ok 😀 ü"}'),
       );
       assert.equal(fine.statusCode, 200, said(fine));
-      assert.equal(fine.json().stateReason, 'ok 😀 ü');
+      assert.equal(body(fine, TokenSchema).stateReason, 'ok 😀 ü');
       const search = await admin.request(json('GET', `/apis/v1/api-tokens?q=${encodeURIComponent('ü😀')}`));
       assert.equal(search.statusCode, 200, said(search));
       await admin.request(json('POST', `/apis/v1/api-tokens/${tokenId}/reactivate`, '{}'));
@@ -151,7 +156,7 @@ for (const kind of databaseKinds()) {
       assert.equal(await rows('files'), before, 'no file was stored');
       const fine = await admin.request(form(filePart("filename*=UTF-8''r%C3%A9sum%C3%A9.pdf")));
       assert.equal(fine.statusCode, 201, said(fine));
-      assert.equal(fine.json().name, 'résumé.pdf');
+      assert.equal(body(fine, FileSchema).name, 'résumé.pdf');
     });
 
     test('malformed multipart: no boundary, a truncated part, no part', async () => {
@@ -173,8 +178,14 @@ for (const kind of databaseKinds()) {
     test('cursors that pass the format check but hold impossible values', async () => {
       await admin.createToken({ name: 'Second' });
       const first = await admin.request(json('GET', '/apis/v1/api-tokens?limit=1'));
-      const real = first.json().nextCursor as string;
-      const [, , tokensBound] = JSON.parse(Buffer.from(real, 'base64url').toString('utf8')) as string[];
+      const real = body(first, TokenPage).nextCursor;
+      assert.ok(real, `a second page: ${said(first)}`);
+      // A cursor is base64url JSON [key, id, bound]; the test reuses the list's bound.
+      const [, , tokensBound] = parsed(
+        Buffer.from(real, 'base64url').toString('utf8'),
+        Type.Tuple([Type.Unknown(), Type.Unknown(), Type.String()]),
+        'the cursor',
+      );
       const at = new Date().toISOString();
       const uuid = '00000000-0000-4000-8000-000000000000';
       const impossible = (id: string) => [
@@ -185,7 +196,7 @@ for (const kind of databaseKinds()) {
         { key: at, id: '9'.repeat(19) },
       ];
       const routes: [string, string, string][] = [
-        ['/apis/v1/api-tokens?limit=1&cursor=', tokensBound as string, uuid],
+        ['/apis/v1/api-tokens?limit=1&cursor=', tokensBound, uuid],
         [`/apis/v1/api-tokens/${tokenId}/events?cursor=`, `events:${tokenId}`, '1'],
         ['/apis/v1/files?cursor=', 'files', uuid],
       ];
@@ -226,7 +237,7 @@ for (const kind of databaseKinds()) {
 
     test('unknown query parameters are refused on every session route', async () => {
       const tokens = await rows('api_tokens');
-      const cases: InjectOptions[] = [
+      const cases: Request[] = [
         json('GET', `/apis/v1/api-tokens/${tokenId}?debug=1`),
         json('GET', `/apis/v1/api-tokens/${tokenId}/usage?debug=1`),
         json('POST', '/apis/v1/api-tokens?debug=1', '{"name":"x"}'),
@@ -243,13 +254,13 @@ for (const kind of databaseKinds()) {
         // Refused before it logs out: the requests after it still have their session.
         { method: 'DELETE', url: '/apis/v1/session?debug=1' },
       ];
-      for (const request of cases) refused(await admin.request(request), 'debug', String(request.url));
+      for (const request of cases) refused(await admin.request(request), 'debug', request.url);
       const login = await t.request(
         json('POST', '/apis/v1/session?debug=1', '{"email":"nobody@example.test","password":"p"}'),
       );
       refused(login, 'debug', 'login');
       const still = await admin.request(json('GET', `/apis/v1/api-tokens/${tokenId}`));
-      assert.equal(still.json().state, 'active', 'no action ran');
+      assert.equal(body(still, TokenSchema).state, 'active', 'no action ran');
       assert.equal(await rows('api_tokens'), tokens, 'nothing was created');
     });
   });

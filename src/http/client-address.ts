@@ -100,7 +100,7 @@ export function parseForwarded(header: string): Record<string, string>[] {
     pair = '';
   };
   for (let i = 0; i < header.length; i++) {
-    const c = header[i] as string;
+    const c = header.charAt(i);
     if (quoted) {
       if (c === '\\' && i + 1 < header.length) pair += header[++i];
       else if (c === '"') quoted = false;
@@ -175,7 +175,7 @@ export function clientAddress(request: FastifyRequest): string {
         : [];
   let client = peer;
   for (let i = hops.length - 1; i >= 0; i--) {
-    const next = normalizeAddress(hops[i] as string);
+    const next = normalizeAddress(hops[i] ?? '');
     if (next === null) return client;
     client = next;
     if (!trust.isProxy(next)) return client;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
+import { body, ErrorSchema, errorOf } from '../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '../test-support/harness.js';
 
 const AUTH = '/apis/v1/auth';
@@ -50,7 +51,8 @@ for (const kind of databaseKinds()) {
       for (const url of [`${AUTH}?%74oken=${secret}`, `/apis/v1/token?%74ok%65n=${secret}`]) {
         const res = await u.request({ method: 'GET', url });
         assert.equal(res.statusCode, 400, said(res));
-        assert.deepEqual([res.json().error, res.json().field], ['invalid_request', 'token'], said(res));
+        const { error, field } = body(res, ErrorSchema);
+        assert.deepEqual([error, field], ['invalid_request', 'token'], said(res));
       }
       // The same through a gateway's original URI.
       const proxiedSecret = (await (await t.adminAgent()).createToken()).secret;
@@ -84,7 +86,7 @@ for (const kind of databaseKinds()) {
         },
       });
       assert.equal(smuggled.statusCode, 400, said(smuggled));
-      assert.equal(smuggled.json().error, 'ambiguous_credentials');
+      assert.equal(errorOf(smuggled), 'ambiguous_credentials');
       assert.equal(smuggled.headers['x-tokend-error'], 'ambiguous_credentials');
       const same = await viaGateway({
         method: 'GET',
@@ -100,7 +102,7 @@ for (const kind of databaseKinds()) {
         headers: { 'x-original-uri': `/x?token=${hers}`, 'x-forwarded-uri': `/x?token=${hers}` },
       });
       assert.equal(client.statusCode, 401, said(client));
-      assert.equal(client.json().error, 'missing_token');
+      assert.equal(errorOf(client), 'missing_token');
     });
 
     test('every 401 carries WWW-Authenticate; forward-auth refusals name their code', async () => {
@@ -130,7 +132,7 @@ for (const kind of databaseKinds()) {
       for (const [headers, status, error] of cases) {
         const res = await u.request({ method: 'GET', url: AUTH, headers });
         assert.equal(res.statusCode, status, said(res));
-        assert.equal(res.json().error, error);
+        assert.equal(errorOf(res), error);
         assert.equal(res.headers['x-tokend-error'], error, said(res));
         if (status === 401) assert.match(String(res.headers['www-authenticate']), /^Bearer realm="tokend"/);
       }
@@ -147,7 +149,7 @@ for (const kind of databaseKinds()) {
         url: AUTH,
         headers: { host: 'nobody.test' },
       });
-      assert.equal(unknownHost.headers['x-tokend-error'], unknownHost.json().error, said(unknownHost));
+      assert.equal(unknownHost.headers['x-tokend-error'], errorOf(unknownHost), said(unknownHost));
     });
 
     test('a limited address gets 429 with Retry-After and X-Tokend-Error', async () => {

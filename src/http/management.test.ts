@@ -2,6 +2,15 @@
 // audit events, tenant isolation, and that no secret is stored anywhere.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import {
+  body,
+  CreatedSchema,
+  ErrorSchema,
+  errorOf,
+  EventPage,
+  TokenPage,
+  TokenSchema,
+} from '../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said } from '../test-support/harness.js';
 
 for (const kind of databaseKinds()) {
@@ -22,12 +31,13 @@ for (const kind of databaseKinds()) {
       });
       assert.equal(res.statusCode, 201, said(res));
       assert.equal(res.headers['cache-control'], 'no-store');
-      const { token, secret } = res.json();
+      const { token, secret } = body(res, CreatedSchema);
       assert.match(secret, /^sk-hubspot-integration-[0-9A-Za-z]{49}$/);
       assert.equal(token.display, `${secret.slice(0, 14)}... ${secret.slice(-3)}`);
       assert.equal(token.state, 'active');
       assert.deepEqual(token.permissions, ['core.core.files_download']);
-      assert.equal(token.createdBy.email, admin.user.email);
+      assert.equal(token.createdBy?.email, admin.user.email);
+      assert.ok(token.expiresAt, 'expiresInDays gives an expiry');
       assert.equal(
         new Date(token.expiresAt).getTime() - new Date(token.createdAt).getTime(),
         30 * 86_400_000,
@@ -35,11 +45,12 @@ for (const kind of databaseKinds()) {
       const list = await admin.request({ method: 'GET', url: '/apis/v1/api-tokens' });
       assert.equal(list.statusCode, 200, said(list));
       assert.ok(!list.body.includes(secret.slice(20)), 'the list never shows the secret');
-      assert.equal(list.json().items[0].id, token.id);
+      assert.equal(body(list, TokenPage).items[0]?.id, token.id);
       const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
       assert.equal(detail.statusCode, 200, said(detail));
       assert.ok(!detail.body.includes(secret.slice(20)));
-      assert.ok(!('hash' in detail.json()) && !('tokenHash' in detail.json()));
+      const shown = body(detail, TokenSchema);
+      assert.ok(!('hash' in shown) && !('tokenHash' in shown));
     });
 
     test('a name without ASCII letters gives a token without a slug', async () => {
@@ -74,23 +85,20 @@ for (const kind of databaseKinds()) {
         });
       const revokeActive = await post('revoke');
       assert.equal(revokeActive.statusCode, 409, said(revokeActive));
-      assert.equal(revokeActive.json().error, 'invalid_transition');
+      assert.equal(errorOf(revokeActive), 'invalid_transition');
       const suspended = await post('suspend', 'investigating');
       assert.equal(suspended.statusCode, 200, said(suspended));
-      assert.equal(suspended.json().state, 'suspended');
-      assert.equal(suspended.json().stateReason, 'investigating');
-      assert.equal(suspended.json().stateChangedBy.id, admin.user.id);
-      assert.equal((await post('reactivate')).json().state, 'active');
+      const suspendedToken = body(suspended, TokenSchema);
+      assert.equal(suspendedToken.state, 'suspended');
+      assert.equal(suspendedToken.stateReason, 'investigating');
+      assert.equal(suspendedToken.stateChangedBy?.id, admin.user.id);
+      assert.equal(body(await post('reactivate'), TokenSchema).state, 'active');
       await post('suspend');
       const revoked = await post('revoke', 'leaked');
-      assert.equal(revoked.json().state, 'revoked', said(revoked));
+      assert.equal(body(revoked, TokenSchema).state, 'revoked', said(revoked));
       assert.equal((await post('reactivate')).statusCode, 409);
       const events = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` });
-      const items = events.json().items as {
-        type: string;
-        actor: { id: string } | null;
-        details: { reason?: string };
-      }[];
+      const { items } = body(events, EventPage);
       assert.deepEqual(
         items.map((e) => e.type),
         ['token.revoked', 'token.suspended', 'token.reactivated', 'token.suspended', 'token.created'],
@@ -111,14 +119,14 @@ for (const kind of databaseKinds()) {
         await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/reactivate` });
       }
       const first = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` });
-      const page1 = first.json() as { items: { type: string }[]; nextCursor: string };
+      const page1 = body(first, EventPage);
       assert.equal(page1.items.length, 50, said(first));
       assert.equal(page1.items[0]?.type, 'token.reactivated');
       const second = await admin.request({
         method: 'GET',
         url: `/apis/v1/api-tokens/${token.id}/events?cursor=${page1.nextCursor}`,
       });
-      const page2 = second.json() as { items: { type: string }[]; nextCursor: string | null };
+      const page2 = body(second, EventPage);
       assert.deepEqual(
         page2.items.map((e) => e.type),
         ['token.reactivated', 'token.suspended', 'token.created'],
@@ -139,13 +147,14 @@ for (const kind of databaseKinds()) {
       const { token } = await admin.createToken({ expiresAt });
       env.clock.advance(62_000);
       const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
-      assert.equal(detail.json().state, 'expired', said(detail));
-      assert.equal(detail.json().stateChangedAt, expiresAt);
+      const expired = body(detail, TokenSchema);
+      assert.equal(expired.state, 'expired', said(detail));
+      assert.equal(expired.stateChangedAt, expiresAt);
       const suspend = await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/suspend` });
       assert.equal(suspend.statusCode, 409, said(suspend));
       const filtered = await admin.request({ method: 'GET', url: '/apis/v1/api-tokens?state=expired' });
       assert.deepEqual(
-        filtered.json().items.map((t: { id: string }) => t.id),
+        body(filtered, TokenPage).items.map((t) => t.id),
         [token.id],
       );
     });
@@ -167,7 +176,7 @@ for (const kind of databaseKinds()) {
       const get = async (query: string) => {
         const res = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens?${query}` });
         assert.equal(res.statusCode, 200, said(res));
-        return res.json() as { items: { name: string }[]; nextCursor: string | null };
+        return body(res, TokenPage);
       };
       assert.deepEqual(
         (await get('')).items.map((t) => t.name),
@@ -200,9 +209,7 @@ for (const kind of databaseKinds()) {
       const pages: string[] = [];
       let cursor: string | null = '';
       while (cursor !== null) {
-        const page: { items: { name: string }[]; nextCursor: string | null } = await get(
-          `sort=expiresAt&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
-        );
+        const page = await get(`sort=expiresAt&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
         pages.push(...page.items.map((t) => t.name));
         cursor = page.nextCursor;
       }
@@ -213,7 +220,7 @@ for (const kind of databaseKinds()) {
         url: `/apis/v1/api-tokens?limit=2&sort=expiresAt&cursor=${first.nextCursor}`,
       });
       assert.equal(misuse.statusCode, 400, said(misuse));
-      assert.equal(misuse.json().field, 'cursor');
+      assert.equal(body(misuse, ErrorSchema).field, 'cursor');
     });
 
     test('tenants are isolated: another institution gets 404 for ids and its tokens are invalid here', async () => {
@@ -235,7 +242,7 @@ for (const kind of databaseKinds()) {
         headers: { authorization: `Bearer ${secret}` },
       });
       assert.equal(use.statusCode, 401, said(use));
-      assert.equal(use.json().error, 'invalid_token');
+      assert.equal(errorOf(use), 'invalid_token');
       const cookieOnOtherHost = await b.request({
         method: 'GET',
         url: '/apis/v1/api-tokens',
@@ -248,7 +255,7 @@ for (const kind of databaseKinds()) {
         headers: { host: 'nobody.example.test' },
       });
       assert.equal(unknownHost.statusCode, 404);
-      assert.equal(unknownHost.json().error, 'unknown_institution');
+      assert.equal(errorOf(unknownHost), 'unknown_institution');
     });
 
     test('staff need the feature; CSRF guards changes; tokens never reach staff routes', async () => {
@@ -256,7 +263,7 @@ for (const kind of databaseKinds()) {
       const staff = await t.user('staff');
       const denied = await staff.request({ method: 'GET', url: '/apis/v1/api-tokens' });
       assert.equal(denied.statusCode, 403, said(denied));
-      assert.equal(denied.json().error, 'insufficient_permission');
+      assert.equal(errorOf(denied), 'insufficient_permission');
       const granted = await t.user('staff', ['core.institutions.settings_api_tokens_change']);
       assert.equal((await granted.request({ method: 'GET', url: '/apis/v1/api-tokens' })).statusCode, 200);
       const noCsrf = await t.request({
@@ -266,7 +273,7 @@ for (const kind of databaseKinds()) {
         payload: { name: 'x' },
       });
       assert.equal(noCsrf.statusCode, 403, said(noCsrf));
-      assert.equal(noCsrf.json().error, 'csrf');
+      assert.equal(errorOf(noCsrf), 'csrf');
       const { secret } = await granted.createToken();
       const withToken = await t.request({
         method: 'GET',
@@ -276,7 +283,7 @@ for (const kind of databaseKinds()) {
       assert.equal(withToken.statusCode, 403, said(withToken));
       const anonymous = await t.request({ method: 'GET', url: '/apis/v1/api-tokens' });
       assert.equal(anonymous.statusCode, 401);
-      assert.equal(anonymous.json().error, 'unauthenticated');
+      assert.equal(errorOf(anonymous), 'unauthenticated');
     });
 
     test('20 concurrent transitions end in a serially reachable state with one event per applied change', async () => {
@@ -295,8 +302,8 @@ for (const kind of databaseKinds()) {
       );
       const applied = results.map((r, i) => (r.statusCode === 200 ? actions[i] : null)).filter(Boolean);
       const events = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events?` });
-      const types = (events.json().items as { type: string }[])
-        .map((e) => e.type)
+      const types = body(events, EventPage)
+        .items.map((e) => e.type)
         .filter((t) => t !== 'token.created');
       assert.equal(types.length, applied.length);
       // Replaying the events oldest first must be a valid serial history ending in the final state.
@@ -307,12 +314,14 @@ for (const kind of databaseKinds()) {
         'token.revoked': ['suspended', 'revoked'],
       };
       for (const type of types.reverse()) {
-        const [from, to] = next[type] as [string, string];
+        const step = next[type];
+        assert.ok(step, `${type} is not a transition`);
+        const [from, to] = step;
         assert.equal(state, from, `${type} applied from ${state}`);
         state = to;
       }
       const final = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
-      assert.equal(final.json().state, state);
+      assert.equal(body(final, TokenSchema).state, state);
     });
   });
 }

@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { failInRedis, forgiveInRedis, LIMIT_SCRIPTS, peekInRedis } from './rate-limit-scripts.js';
 
 export interface FailureLimiter {
   /** Seconds until `key` may try again: > 0 once it has failed `limit` times in the current window. */
@@ -30,7 +31,7 @@ export function clientKey(ip: string): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const groups = ip.includes('::')
-    ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right]
+    ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right]
     : left;
   return `${groups
     .slice(0, 4)
@@ -47,11 +48,12 @@ export function memoryLimiter(
 ): FailureLimiter {
   // One table per kind of counter (the key's prefix: `login:`, `account:`, `token:`), each with its own
   // bound: a spray of token failures must not evict the login counter that blocks an address.
-  const tables = new Map<string, Map<string, { start: number; count: number }>>();
+  type Window = { start: number; count: number };
+  const tables = new Map<string, Map<string, Window>>();
   const tableOf = (key: string) => {
     const kind = key.slice(0, Math.max(0, key.indexOf(':')));
     let table = tables.get(kind);
-    if (!table) tables.set(kind, (table = new Map()));
+    if (!table) tables.set(kind, (table = new Map<string, Window>()));
     return table;
   };
   const current = (key: string) => {
@@ -69,12 +71,13 @@ export function memoryLimiter(
       windows.delete(k);
     }
   };
+  // Nothing here waits: each answer is a resolved promise, the FailureLimiter's shape.
   return {
-    async retryAfter(key, limit) {
+    retryAfter(key, limit) {
       const w = current(key);
-      return w && w.count >= limit ? seconds(left(w)) : 0;
+      return Promise.resolve(w && w.count >= limit ? seconds(left(w)) : 0);
     },
-    async fail(key, limit) {
+    fail(key, limit) {
       let w = current(key);
       if (w) w.count++;
       else {
@@ -84,32 +87,18 @@ export function memoryLimiter(
         windows.delete(key);
         windows.set(key, w);
       }
-      return w.count > limit ? seconds(left(w)) : 0;
+      return Promise.resolve(w.count > limit ? seconds(left(w)) : 0);
     },
-    async forgive(key) {
+    forgive(key) {
       const w = current(key);
       if (w && w.count > 0) w.count--;
+      return Promise.resolve();
     },
-    async close() {
+    close() {
       tables.clear();
+      return Promise.resolve();
     },
   };
-}
-
-// One round trip each. The expiry is set with the first failure of a window (and repaired if a key
-// somehow lost it), so a window never slides and a key never lives forever.
-const FAIL = `
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}`;
-const PEEK = `return {tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1])}`;
-const FORGIVE = `if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end return 0`;
-
-interface Scripts {
-  tokendFail(key: string, windowMs: number): Promise<[number, number]>;
-  tokendPeek(key: string): Promise<[number, number]>;
-  tokendForgive(key: string): Promise<number>;
 }
 
 export interface RedisLimiterOptions {
@@ -140,13 +129,8 @@ export function redisLimiter(
     commandTimeout: timeout,
     connectTimeout: Math.max(timeout, 1000),
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    scripts: {
-      tokendFail: { lua: FAIL, numberOfKeys: 1 },
-      tokendPeek: { lua: PEEK, numberOfKeys: 1, readOnly: true },
-      tokendForgive: { lua: FORGIVE, numberOfKeys: 1 },
-    },
+    scripts: LIMIT_SCRIPTS,
   });
-  const scripts = client as unknown as Scripts;
   const local = memoryLimiter(windowMs);
   let degraded = false;
   // The circuit breaker: a frozen Redis answers nothing, so each call would wait the whole timeout (a
@@ -190,7 +174,7 @@ export function redisLimiter(
     retryAfter: (key, limit) =>
       attempt(
         async () => {
-          const [count, ttl] = await scripts.tokendPeek(prefix + key);
+          const { count, ttl } = await peekInRedis(client, prefix + key);
           return count >= limit && ttl > 0 ? seconds(ttl) : 0;
         },
         () => local.retryAfter(key, limit),
@@ -198,7 +182,7 @@ export function redisLimiter(
     fail: (key, limit) =>
       attempt(
         async () => {
-          const [count, ttl] = await scripts.tokendFail(prefix + key, windowMs);
+          const { count, ttl } = await failInRedis(client, prefix + key, windowMs);
           return count > limit ? seconds(ttl) : 0;
         },
         () => local.fail(key, limit),
@@ -206,7 +190,7 @@ export function redisLimiter(
     forgive: (key) =>
       attempt(
         async () => {
-          await scripts.tokendForgive(prefix + key);
+          await forgiveInRedis(client, prefix + key);
         },
         () => local.forgive(key),
       ),

@@ -10,6 +10,14 @@ import {
   said,
   type Tenant,
 } from '../test-support/harness.js';
+import {
+  body,
+  CreatedSchema,
+  ErrorSchema,
+  errorOf,
+  EventPage,
+  TokenSchema,
+} from '../test-support/answers.js';
 
 for (const kind of databaseKinds()) {
   describe(`rotation and renewal (${kind})`, () => {
@@ -25,7 +33,7 @@ for (const kind of databaseKinds()) {
         url: '/apis/v1/token',
         headers: { authorization: `Bearer ${secret}` },
       });
-      return res.statusCode === 200 ? 'ok' : (res.json() as { error: string }).error;
+      return res.statusCode === 200 ? 'ok' : errorOf(res);
     };
     const rotate = (admin: Agent, id: string, payload: object = {}) =>
       admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${id}/rotate`, payload });
@@ -42,7 +50,7 @@ for (const kind of databaseKinds()) {
       const res = await rotate(admin, token.id);
       assert.equal(res.statusCode, 200, said(res));
       assert.equal(res.headers['cache-control'], 'no-store');
-      const rotated = res.json();
+      const rotated = body(res, CreatedSchema);
       assert.match(rotated.secret, /^sk-crm-sync-/);
       assert.notEqual(rotated.secret, secret);
       assert.equal(rotated.token.id, token.id);
@@ -51,19 +59,20 @@ for (const kind of databaseKinds()) {
       assert.equal(rotated.token.display, `${rotated.secret.slice(0, 14)}... ${rotated.secret.slice(-3)}`);
       assert.equal(await use(t, secret), 'token_rotated');
       assert.equal(await use(t, rotated.secret), 'ok');
-      const events = (
-        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
-      ).json();
-      assert.equal(events.items[0].type, 'token.rotated');
-      assert.equal(events.items[0].details.display, rotated.token.display);
-      assert.equal(events.items[0].details.graceUntil, null);
+      const events = body(
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` }),
+        EventPage,
+      );
+      assert.equal(events.items[0]?.type, 'token.rotated');
+      assert.equal(events.items[0]?.details.display, rotated.token.display);
+      assert.equal(events.items[0]?.details.graceUntil, null);
     });
 
     test('with a 3-second grace both work, then only the new one, and the old one stays rotated a day later', async () => {
       const t = await env.tenant();
       const admin = await t.adminAgent();
       const { token, secret } = await admin.createToken();
-      const rotated = (await rotate(admin, token.id, { graceSeconds: 3 })).json();
+      const rotated = body(await rotate(admin, token.id, { graceSeconds: 3 }), CreatedSchema);
       assert.ok(rotated.token.previousSecretValidUntil);
       assert.equal(await use(t, secret), 'ok');
       assert.equal(await use(t, rotated.secret), 'ok');
@@ -78,8 +87,8 @@ for (const kind of databaseKinds()) {
       const t = await env.tenant();
       const admin = await t.adminAgent();
       const first = await admin.createToken();
-      const second = (await rotate(admin, first.token.id, { graceSeconds: 3600 })).json();
-      const third = (await rotate(admin, first.token.id, { graceSeconds: 3600 })).json();
+      const second = body(await rotate(admin, first.token.id, { graceSeconds: 3600 }), CreatedSchema);
+      const third = body(await rotate(admin, first.token.id, { graceSeconds: 3600 }), CreatedSchema);
       assert.equal(await use(t, first.secret), 'token_rotated');
       assert.equal(await use(t, second.secret), 'ok');
       assert.equal(await use(t, third.secret), 'ok');
@@ -94,7 +103,7 @@ for (const kind of databaseKinds()) {
         url: `/apis/v1/api-tokens/${token.id}/suspend`,
         payload: { reason: 'leaked' },
       });
-      const rotated = (await rotate(admin, token.id, { graceSeconds: 3600 })).json();
+      const rotated = body(await rotate(admin, token.id, { graceSeconds: 3600 }), CreatedSchema);
       assert.equal(rotated.token.state, 'suspended', 'the state is kept');
       assert.equal(rotated.token.previousSecretValidUntil, null, 'no grace for a suspended token');
       await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${token.id}/reactivate` });
@@ -113,9 +122,10 @@ for (const kind of databaseKinds()) {
       });
       env.clock.advance(61_000);
       for (const { token } of [revoked, expiring]) {
-        const before = (
-          await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` })
-        ).json();
+        const before = body(
+          await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` }),
+          TokenSchema,
+        );
         for (const [action, payload] of [
           ['rotate', {}],
           ['renew', { expiresInDays: 30 }],
@@ -126,11 +136,12 @@ for (const kind of databaseKinds()) {
             payload,
           });
           assert.equal(res.statusCode, 409, said(res));
-          assert.equal(res.json().error, 'invalid_transition');
+          assert.equal(errorOf(res), 'invalid_transition');
         }
-        const afterwards = (
-          await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` })
-        ).json();
+        const afterwards = body(
+          await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` }),
+          TokenSchema,
+        );
         assert.equal(afterwards.display, before.display);
         assert.equal(afterwards.expiresAt, before.expiresAt);
       }
@@ -157,7 +168,8 @@ for (const kind of databaseKinds()) {
         payload: { expiresInDays: 30 },
       });
       assert.equal(res.statusCode, 200, said(res));
-      const renewed = res.json();
+      const renewed = body(res, TokenSchema);
+      assert.ok(renewed.expiresAt, 'a renewed token has an expiry');
       assert.equal(
         new Date(renewed.expiresAt).getTime() - new Date(renewed.expirySetAt).getTime(),
         30 * 86_400_000,
@@ -165,10 +177,11 @@ for (const kind of databaseKinds()) {
       assert.ok(renewed.expirySetAt > token.expirySetAt);
       assert.equal(renewed.display, token.display);
       assert.equal(await use(t, secret), 'ok');
-      const events = (
-        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
-      ).json();
-      assert.deepEqual(events.items[0].details, {
+      const events = body(
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` }),
+        EventPage,
+      );
+      assert.deepEqual(events.items[0]?.details, {
         oldExpiresAt: token.expiresAt,
         newExpiresAt: renewed.expiresAt,
       });
@@ -183,7 +196,7 @@ for (const kind of databaseKinds()) {
         url: `/apis/v1/api-tokens/${token.id}/renew`,
         payload: { expiresInDays: 31 },
       });
-      assert.equal(tooLong.json().field, 'expiresInDays');
+      assert.equal(body(tooLong, ErrorSchema).field, 'expiresInDays');
     });
 
     test('grace outside 0 to 7 days is refused', async () => {
@@ -191,7 +204,7 @@ for (const kind of databaseKinds()) {
       const { token } = await admin.createToken();
       const res = await rotate(admin, token.id, { graceSeconds: 604_801 });
       assert.equal(res.statusCode, 400, said(res));
-      assert.equal(res.json().field, 'graceSeconds');
+      assert.equal(body(res, ErrorSchema).field, 'graceSeconds');
     });
   });
 }

@@ -2,6 +2,17 @@
 // downloads, forward auth, the reduced self view, CORS, and each refusal of SPEC section 4.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import {
+  body,
+  errorOf,
+  ErrorSchema,
+  EventPage,
+  FilePage,
+  FileSchema,
+  OwnViewSchema,
+  TokenSchema,
+  UsageSchema,
+} from '../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '../test-support/harness.js';
 
 for (const kind of databaseKinds()) {
@@ -23,7 +34,7 @@ for (const kind of databaseKinds()) {
         payload,
       });
       assert.equal(res.statusCode, 201, said(res));
-      return res.json() as { id: string; name: string; size: number };
+      return body(res, FileSchema);
     }
 
     test('a token downloads a file through each carrier and gets FF-Auth-Token-Valid-Until', async () => {
@@ -52,7 +63,7 @@ for (const kind of databaseKinds()) {
       }
       const list = await (await t.adminAgent()).request({ method: 'GET', url: '/apis/v1/files' });
       assert.deepEqual(
-        list.json().items.map((f: { id: string }) => f.id),
+        body(list, FilePage).items.map((f) => f.id),
         [file.id],
       );
     });
@@ -94,7 +105,7 @@ for (const kind of databaseKinds()) {
         headers: { authorization: `Bearer ${secret}` },
       });
       assert.equal(res.statusCode, 200, said(res));
-      assert.deepEqual(res.json(), {
+      assert.deepEqual(body(res, OwnViewSchema), {
         id: token.id,
         name: 'Reporting job',
         display: token.display,
@@ -117,7 +128,7 @@ for (const kind of databaseKinds()) {
       const expect = async (headers: Record<string, string>, status: number, error: string) => {
         const res = await call(headers);
         assert.equal(res.statusCode, status, said(res));
-        assert.equal(res.json().error, error);
+        assert.equal(errorOf(res), error);
         assert.ok(!res.body.includes(secret.slice(10)), 'the error never echoes the token');
       };
       await expect({}, 401, 'missing_token');
@@ -138,7 +149,7 @@ for (const kind of databaseKinds()) {
       env.clock.advance(121_000);
       await expect({ FF_AUTH: secret }, 401, 'token_expired');
       const detail = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
-      assert.equal(detail.json().state, 'expired');
+      assert.equal(body(detail, TokenSchema).state, 'expired');
       await env.services.tokenCheck.idle(); // the write follows the answer, which does not wait for it
       const rows = await env.db.query<{ state: string }>('SELECT state FROM api_tokens WHERE id = $1', [
         token.id,
@@ -148,7 +159,7 @@ for (const kind of databaseKinds()) {
       await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${revokable.token.id}/suspend` });
       await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${revokable.token.id}/revoke` });
       const revoked = await call({ FF_AUTH: revokable.secret });
-      assert.equal(revoked.json().error, 'token_revoked', said(revoked));
+      assert.equal(errorOf(revoked), 'token_revoked', said(revoked));
     });
 
     test('usage is recorded without a write per request and shows on the token', async () => {
@@ -163,15 +174,20 @@ for (const kind of databaseKinds()) {
         });
       }
       const before = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
-      assert.equal(before.json().lastUsedAt, null, 'not written on the request path');
+      assert.equal(body(before, TokenSchema).lastUsedAt, null, 'not written on the request path');
       await env.services.usage.flush();
-      const detail = (await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` })).json();
+      const detail = body(
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` }),
+        TokenSchema,
+      );
       assert.ok(detail.lastUsedAt);
       assert.equal(detail.lastUsedIp, '127.0.0.1');
       assert.equal(detail.lastUsedUserAgent, 'crm-connector/1.0');
       assert.equal(detail.lastUsedCarrier, 'FF_AUTH');
       const usage = await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/usage` });
-      assert.deepEqual(usage.json().items, [{ date: env.clock().toISOString().slice(0, 10), count: 3 }]);
+      assert.deepEqual(body(usage, UsageSchema).items, [
+        { date: env.clock().toISOString().slice(0, 10), count: 3 },
+      ]);
     });
 
     test('checks that look their tokens up at once each record their own client and carrier', async () => {
@@ -196,7 +212,7 @@ for (const kind of databaseKinds()) {
       assert.equal(rb.statusCode, 200, said(rb));
       await env.services.usage.flush();
       const seen = async (id: string) => {
-        const d = (await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${id}` })).json();
+        const d = body(await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${id}` }), TokenSchema);
         return [d.lastUsedUserAgent, d.lastUsedCarrier];
       };
       assert.deepEqual(await seen(a.token.id), ['a/1', 'FF_AUTH']);
@@ -215,17 +231,14 @@ for (const kind of databaseKinds()) {
           headers: { FF_AUTH: secret },
         });
         assert.equal(res.statusCode, 401, said(res));
-        assert.equal(
-          res.json().error,
-          'invalid_token',
-          'nothing tells the other institution the token exists',
-        );
+        assert.equal(errorOf(res), 'invalid_token', 'nothing tells the other institution the token exists');
       }
       await env.services.usage.flush();
-      const events = (
-        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
-      ).json();
-      const failed = events.items.find((e: { type: string }) => e.type === 'token.auth_failed');
+      const events = body(
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` }),
+        EventPage,
+      );
+      const failed = events.items.find((e) => e.type === 'token.auth_failed');
       assert.deepEqual(failed?.details, { failure: 'wrong_institution', count: 2 });
     });
 
@@ -241,14 +254,14 @@ for (const kind of databaseKinds()) {
         await staff(`/apis/v1/api-tokens?%74oken=${secret}`),
       ]) {
         assert.equal(res.statusCode, 403, said(res));
-        assert.deepEqual(res.json(), {
+        assert.deepEqual(body(res, ErrorSchema), {
           error: 'insufficient_permission',
           message: 'tokens cannot use staff routes',
         });
       }
       const none = await staff('/apis/v1/api-tokens');
       assert.equal(none.statusCode, 401, said(none));
-      assert.equal(none.json().error, 'unauthenticated');
+      assert.equal(errorOf(none), 'unauthenticated');
     });
 
     test('failures of known tokens become aggregated token.auth_failed events', async () => {
@@ -259,10 +272,11 @@ for (const kind of databaseKinds()) {
       for (let i = 0; i < 4; i++)
         await t.request({ method: 'GET', url: '/apis/v1/token', headers: { FF_AUTH: secret } });
       await env.services.usage.flush();
-      const events = (
-        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` })
-      ).json();
-      const failed = events.items.find((e: { type: string }) => e.type === 'token.auth_failed');
+      const events = body(
+        await admin.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}/events` }),
+        EventPage,
+      );
+      const failed = events.items.find((e) => e.type === 'token.auth_failed');
       assert.deepEqual(failed?.details, { failure: 'token_suspended', count: 4 });
     });
 

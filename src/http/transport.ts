@@ -106,7 +106,7 @@ export function securityHeaders(): Record<string, string> {
     },
   });
   middleware({} as IncomingMessage, collect as unknown as ServerResponse, (err?: unknown) => {
-    if (err) throw err;
+    if (err) throw err instanceof Error ? err : new Error('helmet refused its options', { cause: err });
   });
   return headers;
 }

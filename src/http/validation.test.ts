@@ -1,6 +1,7 @@
 // Bad input at the edge: each case answers the SPEC's 4xx with the field at fault and changes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { body, ErrorSchema, errorOf } from '../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said } from '../test-support/harness.js';
 
 for (const kind of databaseKinds()) {
@@ -24,7 +25,7 @@ for (const kind of databaseKinds()) {
       const admin = await t.adminAgent();
       const inFiveYears = new Date(env.clock().getTime());
       inFiveYears.setUTCFullYear(inFiveYears.getUTCFullYear() + 5);
-      const cases: [unknown, string][] = [
+      const cases: [object, string][] = [
         [{}, 'name'],
         [{ name: '' }, 'name'],
         [{ name: 'x'.repeat(201) }, 'name'],
@@ -52,11 +53,12 @@ for (const kind of databaseKinds()) {
         const res = await admin.request({
           method: 'POST',
           url: '/apis/v1/api-tokens',
-          payload: payload as object,
+          payload,
         });
         assert.equal(res.statusCode, 400, `${JSON.stringify(payload)} → ${said(res)}`);
-        assert.equal(res.json().error, 'invalid_request');
-        assert.equal(res.json().field, field, `${JSON.stringify(payload)} → ${said(res)}`);
+        const answer = body(res, ErrorSchema);
+        assert.equal(answer.error, 'invalid_request');
+        assert.equal(answer.field, field, `${JSON.stringify(payload)} → ${said(res)}`);
       }
       assert.equal(await count(t.institution.id), 0);
     });
@@ -72,16 +74,16 @@ for (const kind of databaseKinds()) {
         });
       const bad = await post('{"name": ', 'application/json');
       assert.equal(bad.statusCode, 400, said(bad));
-      assert.equal(bad.json().error, 'invalid_request');
+      assert.equal(errorOf(bad), 'invalid_request');
       const text = await post('name=x', 'text/plain');
       assert.equal(text.statusCode, 415, said(text));
-      assert.equal(text.json().error, 'unsupported_media_type');
+      assert.equal(errorOf(text), 'unsupported_media_type');
       const big = await post(
         JSON.stringify({ name: 'x', description: 'y'.repeat(100_000) }),
         'application/json',
       );
       assert.equal(big.statusCode, 413, said(big));
-      assert.equal(big.json().error, 'payload_too_large');
+      assert.equal(errorOf(big), 'payload_too_large');
     });
 
     test('bad ids, queries and cursors are refused before any query', async () => {
@@ -105,13 +107,13 @@ for (const kind of databaseKinds()) {
       for (const [url, field] of cases) {
         const res = await get(url);
         assert.equal(res.statusCode, 400, `${url} → ${said(res)}`);
-        assert.equal(res.json().field, field, `${url} → ${said(res)}`);
+        assert.equal(body(res, ErrorSchema).field, field, `${url} → ${said(res)}`);
       }
       const missing = await get('/apis/v1/api-tokens/00000000-0000-4000-8000-000000000000');
       assert.equal(missing.statusCode, 404, said(missing));
       const unknown = await get('/apis/v1/nothing-here');
       assert.equal(unknown.statusCode, 404);
-      assert.equal(unknown.json().error, 'not_found');
+      assert.equal(errorOf(unknown), 'not_found');
     });
 
     test('a 10 kB header, non-ASCII and SQL-looking tokens are plain invalid_token', async () => {
@@ -128,13 +130,13 @@ for (const kind of databaseKinds()) {
           headers: { FF_AUTH: encodeURIComponent(value) },
         });
         assert.equal(res.statusCode, 401, said(res));
-        assert.equal(res.json().error, 'invalid_token');
+        assert.equal(errorOf(res), 'invalid_token');
       }
       const query = await t.request({
         method: 'GET',
         url: `/apis/v1/token?token=${encodeURIComponent("sk-' OR 1=1 --")}`,
       });
-      assert.equal(query.json().error, 'invalid_token', said(query));
+      assert.equal(errorOf(query), 'invalid_token', said(query));
     });
 
     test('login: wrong password is invalid_credentials; missing fields are invalid_request', async () => {
@@ -145,14 +147,14 @@ for (const kind of databaseKinds()) {
         payload: { email: 'nobody@example.test', password: 'nope' },
       });
       assert.equal(wrong.statusCode, 401, said(wrong));
-      assert.equal(wrong.json().error, 'invalid_credentials');
+      assert.equal(errorOf(wrong), 'invalid_credentials');
       const missing = await t.request({
         method: 'POST',
         url: '/apis/v1/session',
         payload: { email: 'a@b.c' },
       });
       assert.equal(missing.statusCode, 400, said(missing));
-      assert.equal(missing.json().field, 'password');
+      assert.equal(body(missing, ErrorSchema).field, 'password');
     });
   });
 }

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { createLogger } from '../../log.js';
+import { body, errorOf, TokenSchema } from '../../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant } from '../../test-support/harness.js';
 import { buildApp } from '../app.js';
 import { memoryLimiter } from '../rate-limit.js';
@@ -67,7 +68,10 @@ for (const kind of databaseKinds()) {
       assert.equal(valid.statusCode, 200, `a valid token still works: ${said(valid)}`);
       await env.services.usage.flush();
       const agent = await t.adminAgent();
-      const detail = (await agent.request({ method: 'GET', url: `/apis/v1/api-tokens/${tokenId}` })).json();
+      const detail = body(
+        await agent.request({ method: 'GET', url: `/apis/v1/api-tokens/${tokenId}` }),
+        TokenSchema,
+      );
       assert.equal(detail.lastUsedIp, '198.51.100.40', 'last used from the address, without its port');
     });
 
@@ -96,7 +100,10 @@ for (const kind of databaseKinds()) {
       assert.match(String(ok.headers['strict-transport-security']), /max-age=31536000/);
       await env.services.usage.flush();
       const agent = await other.adminAgent();
-      const detail = (await agent.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` })).json();
+      const detail = body(
+        await agent.request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` }),
+        TokenSchema,
+      );
       assert.equal(detail.lastUsedIp, '2001:db8:60::1', 'for= of the nearest untrusted hop');
       const line = lines.find((l) => l.includes('"remoteAddress":"2001:db8:60::1"'));
       assert.ok(line, `the request log names the client: ${lines.slice(-3).join('')}`);
@@ -111,7 +118,7 @@ for (const kind of databaseKinds()) {
       const stranger = '203.0.113.70';
       const spoofed = await call({ forwarded: 'for=192.0.2.1;proto=https', FF_AUTH: secret }, stranger);
       assert.equal(spoofed.statusCode, 403, said(spoofed));
-      assert.equal(spoofed.json().error, 'https_required');
+      assert.equal(errorOf(spoofed), 'https_required');
       // Behind a proxy that writes X-Forwarded-For, a client's own Forwarded header is not believed.
       const fails: LightMyRequestResponse[] = [];
       for (const fake of ['192.0.2.71', '192.0.2.72', '192.0.2.73', '192.0.2.74'])

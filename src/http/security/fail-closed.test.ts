@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { buildServices } from '../../services.js';
 import { openDatabase } from '../../setup.js';
+import { body, ErrorSchema, errorOf, parsed } from '../../test-support/answers.js';
 import { createEnv, type Env, said, type Tenant } from '../../test-support/harness.js';
 import { buildApp } from '../app.js';
 import { isUnavailable } from '../errors.js';
@@ -35,7 +37,10 @@ describe(
     before(async () => {
       env = await createEnv('postgres', { cacheTtlMs: CACHE_TTL });
       t = await env.tenant();
-      const direct = new URL((env.db as unknown as { url: string }).url);
+      // A fresh PostgreSQL database (test-support/fresh-db.ts) carries its url beside the Db interface.
+      const url = 'url' in env.db ? env.db.url : undefined;
+      assert.ok(typeof url === 'string', 'the test database names its url');
+      const direct = new URL(url);
       relay = await tcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
       // A second instance of tokend on the same database, reaching it only through the relay, opened as
       // `serve` opens it (the settings' timeouts).
@@ -80,7 +85,7 @@ describe(
       answers.push(await manage());
       for (const res of answers) {
         assert.equal(res.statusCode, 503, said(res));
-        assert.deepEqual(res.json(), {
+        assert.deepEqual(body(res, ErrorSchema), {
           error: 'unavailable',
           message: 'the database is unavailable; try again shortly',
         });
@@ -118,7 +123,7 @@ describe(
       const took = Math.round(performance.now() - started);
       console.log(`expired token during the outage: ${res.statusCode} after ${took} ms`);
       assert.equal(res.statusCode, 401, said(res));
-      assert.deepEqual(res.json(), { error: 'token_expired', message: 'the token has expired' });
+      assert.deepEqual(body(res, ErrorSchema), { error: 'token_expired', message: 'the token has expired' });
       assert.equal(
         res.headers['www-authenticate'],
         'Bearer realm="tokend", error="invalid_token", error_description="token_expired"',
@@ -176,7 +181,11 @@ describe(
       console.log(`refresh failures counted: ${failures}, logged: ${refreshLogs() - logs}`);
       assert.ok(failures >= 1, 'the failed refresh is counted');
       assert.equal(refreshLogs() - logs, 1, 'logged once');
-      const line = JSON.parse(logged.filter((l) => l.includes('token cache refresh failed')).at(-1) ?? '{}');
+      const line = parsed(
+        logged.filter((l) => l.includes('token cache refresh failed')).at(-1) ?? '{}',
+        Type.Object({ level: Type.Integer(), err: Type.Optional(Type.Unknown()) }),
+        'the log line',
+      );
       assert.equal(line.level, 40, 'a warning');
       assert.ok(line.err, 'with the error');
       relay.restore();
@@ -194,7 +203,7 @@ describe(
         });
         took.push(Math.round(performance.now() - started));
         assert.equal(res.statusCode, 503, said(res));
-        assert.equal(res.json().error, 'unavailable');
+        assert.equal(errorOf(res), 'unavailable');
       }
       return took;
     };

@@ -8,11 +8,15 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { InjectOptions } from 'fastify';
 import { ERROR_STATUS } from '../../errors.js';
+import { body, ErrorSchema } from '../../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said } from '../../test-support/harness.js';
 import { formatToken } from '../../tokens/token.js';
 import { upload } from '../../test-support/security-fixtures.js';
 
 const ALNUM = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+/** Whether an answer's `error` is one of the catalogue's codes. */
+const isCode = (error: string): error is keyof typeof ERROR_STATUS => Object.hasOwn(ERROR_STATUS, error);
 
 /** What a client could put in a header: its UTF-8 bytes as Node reads them, without control bytes. */
 const asHeader = (s: string) =>
@@ -82,7 +86,8 @@ for (const kind of databaseKinds()) {
         await admin.request({ method: 'POST', url: `/apis/v1/api-tokens/${revoked.token.id}/${step}` });
       const foreign = await (await (await env.tenant()).adminAgent()).createToken();
       const file = await upload(t);
-      const routes = ['/apis/v1/token', '/apis/v1/auth', `/apis/v1/files/${file.id}/download`];
+      const download = `/apis/v1/files/${file.id}/download`;
+      const routes = ['/apis/v1/token', '/apis/v1/auth', download];
       const seen = new Map<number, number>();
 
       await fc.assert(
@@ -94,7 +99,8 @@ for (const kind of databaseKinds()) {
             const res = await t.request({ method: 'GET', ...carrier(value, route) });
             seen.set(res.statusCode, (seen.get(res.statusCode) ?? 0) + 1);
             assert.ok(res.statusCode >= 400 && res.statusCode < 500, said(res));
-            const { error } = res.json() as { error: keyof typeof ERROR_STATUS };
+            const { error } = body(res, ErrorSchema);
+            assert.ok(isCode(error), `undocumented answer: ${said(res)}`);
             assert.equal(ERROR_STATUS[error], res.statusCode, `undocumented answer: ${said(res)}`);
             if (value.length >= 12) assert.ok(!res.body.includes(value), `echoed: ${said(res)}`);
           },
@@ -107,7 +113,7 @@ for (const kind of databaseKinds()) {
         { 'FF-Auth': secret },
         { authorization: `Bearer ${secret}` },
       ]) {
-        const res = await t.request({ method: 'GET', url: routes[2] as string, headers });
+        const res = await t.request({ method: 'GET', url: download, headers });
         assert.equal(res.statusCode, 200, said(res));
       }
       const query = await t.request({ method: 'GET', url: `/apis/v1/token?token=${secret}` });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { body, ErrorSchema } from '../../test-support/answers.js';
 import { createEnv, type Env, said, type Tenant } from '../../test-support/harness.js';
 
 /** Sends raw bytes and returns everything the server answers before it closes. */
@@ -56,18 +57,20 @@ describe('input limits', () => {
   test('bad %-escapes and over-long path parameters are refused without quoting the path', async () => {
     const admin = await t.adminAgent();
     const asToken = (o: { method: 'GET'; url: string }) => t.request({ ...o, headers: { FF_AUTH: secret } });
+    const asAdmin = (o: { method: 'GET'; url: string }) => admin.request(o);
     // An id of any length reaches its route, so a malformed one is the schema's 400 with field id.
     const cases: [string, typeof asToken, number, string, string][] = [
       [`/apis/v1/files/${secret}%zz/download`, asToken, 400, 'invalid_request', 'url'],
-      [`/apis/v1/api-tokens/${secret}${secret}`, admin.request, 400, 'invalid_request', 'id'],
-      [`/apis/v1/api-tokens/${secret.repeat(100)}`, admin.request, 400, 'invalid_request', 'id'],
+      [`/apis/v1/api-tokens/${secret}${secret}`, asAdmin, 400, 'invalid_request', 'id'],
+      [`/apis/v1/api-tokens/${secret.repeat(100)}`, asAdmin, 400, 'invalid_request', 'id'],
       [`/apis/v1/files/${secret.repeat(3)}/download`, asToken, 400, 'invalid_request', 'id'],
     ];
     for (const [url, send, status, error, field] of cases) {
       const res = await send({ method: 'GET', url });
       assert.equal(res.statusCode, status, `${url.slice(0, 80)} → ${said(res)}`);
-      assert.equal(res.json().error, error, said(res));
-      assert.equal(res.json().field, field, said(res));
+      const answer = body(res, ErrorSchema);
+      assert.equal(answer.error, error, said(res));
+      assert.equal(answer.field, field, said(res));
       assert.ok(!res.body.includes(secret.slice(10)), `echoed: ${said(res)}`);
     }
     await stillServing();
@@ -88,7 +91,7 @@ describe('input limits', () => {
     for (const [payload, field] of cases) {
       const res = await post(payload);
       assert.ok([400, 413].includes(res.statusCode), `${payload.slice(0, 60)} → ${said(res)}`);
-      if (field) assert.equal(res.json().field, field, said(res));
+      if (field) assert.equal(body(res, ErrorSchema).field, field, said(res));
       assert.ok(!res.body.includes(secret.slice(10)), `echoed: ${said(res)}`);
     }
     assert.equal(({} as { admin?: boolean }).admin, undefined, 'no prototype was polluted');
@@ -97,13 +100,13 @@ describe('input limits', () => {
       url: '/apis/v1/session',
       payload: { email: `${'e'.repeat(321)}@x.test`, password: 'p' },
     });
-    assert.equal(login.json().field, 'email', said(login));
+    assert.equal(body(login, ErrorSchema).field, 'email', said(login));
     const extra = await t.request({
       method: 'POST',
       url: '/apis/v1/session',
       payload: { email: 'a@b.c', password: 'p', role: 'admin' },
     });
-    assert.equal(extra.json().field, 'role', said(extra));
+    assert.equal(body(extra, ErrorSchema).field, 'role', said(extra));
     const count = await env.db.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM api_tokens WHERE institution_id = $1',
       [t.institution.id],

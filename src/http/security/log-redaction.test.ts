@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../log.js';
+import { body, CreatedSchema, errorOf, parsed } from '../../test-support/answers.js';
 import { tokend } from '../../test-support/cli.js';
 import { createEnv, databaseKinds, type Env, PASSWORD, said, typoOf } from '../../test-support/harness.js';
 import { hashToken } from '../../tokens/token.js';
@@ -67,14 +68,14 @@ for (const kind of databaseKinds()) {
         payload: { graceSeconds: 60 },
       });
       assert.equal(rotated.statusCode, 200, said(rotated));
-      const newSecret = (rotated.json() as { secret: string }).secret;
+      const newSecret = body(rotated, CreatedSchema).secret;
       const suspended = await admin.request({
         method: 'POST',
         url: `/apis/v1/api-tokens/${token.id}/suspend`,
       });
       assert.equal(suspended.statusCode, 200, said(suspended));
       const refused = await t.request({ method: 'GET', url, headers: { FF_AUTH: newSecret } });
-      assert.equal(refused.json().error, 'token_suspended', said(refused));
+      assert.equal(errorOf(refused), 'token_suspended', said(refused));
       await env.services.usage.flush();
       await admin.request({ method: 'DELETE', url: '/apis/v1/session' });
 
@@ -102,10 +103,10 @@ describe('no secret in the CLI log', () => {
     const run = (...args: string[]) => tokend(args, env);
     const created = await run('tokens', 'create', '--name', 'CLI', '--by', 'admin@example.test', '--json');
     assert.equal(created.code, 0, created.stderr);
-    const { token, secret } = JSON.parse(created.stdout) as { token: { id: string }; secret: string };
+    const { token, secret } = parsed(created.stdout, CreatedSchema, 'tokens create --json');
     const rotated = await run('tokens', 'rotate', token.id, '--by', 'admin@example.test', '--json');
     assert.equal(rotated.code, 0, rotated.stderr);
-    const newSecret = (JSON.parse(rotated.stdout) as { secret: string }).secret;
+    const newSecret = parsed(rotated.stdout, CreatedSchema, 'tokens rotate --json').secret;
     const others = [await run('tokens', 'show', token.id), await run('tokens', 'list', '--json')];
     const stderr = [created, rotated, ...others].map((r) => r.stderr).join('\n');
     assertClean(stderr, [secret, newSecret], 'the CLI stderr');

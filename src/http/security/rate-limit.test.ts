@@ -3,6 +3,7 @@
 // address and other clients are unaffected. Clients get their own addresses through a trusted proxy.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { errorOf } from '../../test-support/answers.js';
 import { createEnv, type Env, PASSWORD, said, type Tenant, typoOf } from '../../test-support/harness.js';
 import { clientKey, memoryLimiter } from '../rate-limit.js';
 
@@ -28,7 +29,7 @@ describe('failure rate limits (in memory)', () => {
     });
   const limited = (res: Awaited<ReturnType<typeof from>>) => {
     assert.equal(res.statusCode, 429, said(res));
-    assert.equal(res.json().error, 'rate_limited');
+    assert.equal(errorOf(res), 'rate_limited');
     const wait = Number(res.headers['retry-after']);
     assert.ok(wait >= 1 && wait <= 60, `Retry-After ${res.headers['retry-after']}`);
   };
@@ -69,8 +70,8 @@ describe('failure rate limits (in memory)', () => {
     assert.equal((await login('198.51.100.21', PASSWORD)).statusCode, 200, 'another client logs in');
     const burst = await Promise.all(Array.from({ length: 12 }, () => login('198.51.100.22', 'wrong')));
     const statuses = burst.map((r) => r.statusCode);
-    assert.equal(statuses.filter((s) => s === 401).length, 2, `${statuses}`);
-    assert.equal(statuses.filter((s) => s === 429).length, 10, `${statuses}`);
+    assert.equal(statuses.filter((s) => s === 401).length, 2, statuses.join());
+    assert.equal(statuses.filter((s) => s === 429).length, 10, statuses.join());
   });
 });
 
@@ -107,7 +108,7 @@ describe('login limits per account (defaults: 10 per address, 50 per account)', 
 
   const limited = (res: { statusCode: number; headers: Record<string, unknown>; body: string }) => {
     assert.equal(res.statusCode, 429, `${res.statusCode} ${res.body}`);
-    assert.equal(JSON.parse(res.body).error, 'rate_limited');
+    assert.equal(errorOf(res), 'rate_limited');
     assert.ok(Number(res.headers['retry-after']) >= 1, `Retry-After ${String(res.headers['retry-after'])}`);
   };
 });

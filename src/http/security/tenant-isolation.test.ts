@@ -2,6 +2,7 @@
 // with the other institution's session, token or ids answers 401, 403 or 404 — and changes nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { body, TokenSchema } from '../../test-support/answers.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant } from '../../test-support/harness.js';
 import { ROUTES, type Targets, upload, withHeaders } from '../../test-support/security-fixtures.js';
 
@@ -77,7 +78,7 @@ for (const kind of databaseKinds()) {
       await env.services.usage.flush(); // failures of B's token become events: B's, never A's
       assert.equal(await snapshot(a), before, "A's tokens, events, files and sessions are untouched");
       const own = await aAdmin.request({ method: 'GET', url: `/apis/v1/api-tokens/${aTokens.active}` });
-      assert.equal(own.json().state, 'active', said(own));
+      assert.equal(body(own, TokenSchema).state, 'active', said(own));
     });
   });
 }

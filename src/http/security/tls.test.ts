@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from '../../config.js';
 import { type Running, startServer } from '../../main.js';
+import { body, CreatedSchema, SessionSchema } from '../../test-support/answers.js';
 
 interface Answer {
   status: number;
@@ -51,9 +52,9 @@ describe('HTTPS served by tokend (TOKEND_TLS_CERT, TOKEND_TLS_KEY)', () => {
   });
   after(() => server.stop());
 
-  function call(method: string, path: string, headers: Record<string, string> = {}, body?: object) {
+  function call(method: string, path: string, headers: Record<string, string> = {}, json?: object) {
     const url = new URL(path, server.url);
-    const payload = body ? JSON.stringify(body) : undefined;
+    const payload = json ? JSON.stringify(json) : undefined;
     return new Promise<Answer>((resolve, reject) => {
       const req = httpsRequest(
         url,
@@ -97,7 +98,7 @@ describe('HTTPS served by tokend (TOKEND_TLS_CERT, TOKEND_TLS_KEY)', () => {
     assert.match(setCookie, /SameSite=Strict/);
     assert.equal(login.headers['cache-control'], 'no-store');
     const cookie = setCookie.split(';')[0] as string;
-    const csrf = (JSON.parse(login.body) as { csrfToken: string }).csrfToken;
+    const csrf = body(login, SessionSchema).csrfToken;
 
     const created = await call(
       'POST',
@@ -107,7 +108,7 @@ describe('HTTPS served by tokend (TOKEND_TLS_CERT, TOKEND_TLS_KEY)', () => {
     );
     assert.equal(created.status, 201, created.body);
     assert.equal(created.headers['cache-control'], 'no-store');
-    const { secret } = JSON.parse(created.body) as { secret: string };
+    const { secret } = body(created, CreatedSchema);
 
     const own = await call('GET', '/apis/v1/token', { FF_AUTH: secret });
     assert.equal(own.status, 200, own.body);
@@ -197,7 +198,7 @@ describe('HTTPS served by tokend (TOKEND_TLS_CERT, TOKEND_TLS_KEY)', () => {
     );
     assert.equal(login.status, 200, login.body);
     const cookie = String(login.headers['set-cookie']).split(';')[0] as string;
-    const csrf = (JSON.parse(login.body) as { csrfToken: string }).csrfToken;
+    const csrf = body(login, SessionSchema).csrfToken;
     const logout = await call('DELETE', '/apis/v1/session', { cookie, 'x-csrf-token': csrf });
     assert.equal(logout.status, 204, logout.body);
     const cleared = String(logout.headers['set-cookie']);

@@ -4,10 +4,11 @@
 // (app.inject's remoteAddress) to play a trusted proxy, an untrusted host and a local developer.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import type { Config } from '../../config.js';
 import { buildApp } from '../app.js';
+import { body, errorOf, SessionSchema } from '../../test-support/answers.js';
 import { createEnv, type Env, said, type Tenant } from '../../test-support/harness.js';
 
 const PROXY = '10.0.0.7';
@@ -48,9 +49,9 @@ describe('HTTPS required for tokens and sessions', () => {
     await env.close();
   });
 
-  const refused = (res: { statusCode: number; body: string }, what: string) => {
-    assert.equal(res.statusCode, 403, `${what}: ${said(res as never)}`);
-    assert.equal(JSON.parse(res.body).error, 'https_required', what);
+  const refused = (res: LightMyRequestResponse, what: string) => {
+    assert.equal(res.statusCode, 403, `${what}: ${said(res)}`);
+    assert.equal(errorOf(res), 'https_required', what);
   };
 
   test('a trusted proxy: X-Forwarded-Proto https is served (with HSTS), http is refused', async () => {
@@ -118,7 +119,7 @@ describe('HTTPS required for tokens and sessions', () => {
       method: 'DELETE',
       url: '/apis/v1/session',
       remoteAddress: PROXY,
-      headers: { ...headers, cookie, 'x-csrf-token': login.json().csrfToken },
+      headers: { ...headers, cookie, 'x-csrf-token': body(login, SessionSchema).csrfToken },
     });
     assert.equal(logout.statusCode, 204, said(logout));
     const cleared = String(logout.headers['set-cookie']);
