@@ -8,6 +8,9 @@ export const TOKEN_STATES = ['active', 'suspended', 'revoked', 'expired'] as con
 
 export type TokenState = (typeof TOKEN_STATES)[number];
 
+/** Whether an outside string (a filter, an argument) names a token state. */
+export const isTokenState = (s: string): s is TokenState => (TOKEN_STATES as readonly string[]).includes(s);
+
 export type Transition = 'suspend' | 'reactivate' | 'revoke';
 
 /** The state a token is created in, and the one that records its expiry (SPEC section 2's table). */

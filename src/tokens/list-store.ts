@@ -1,22 +1,17 @@
 // The token list's SQL (SPEC section 5's GET /apis/v1/api-tokens): one page in keyset order, filtered by
 // the state in effect at `now`, text and issued-for. Beside store.ts, whose token select it extends.
 import type { Queryable } from '../db/db.js';
-import { EXPIRED_STATE, ROTATABLE_STATES, type TokenState } from './lifecycle.js';
+import { EXPIRED_STATE, ROTATABLE_STATES } from './lifecycle.js';
+import type { ListFilters } from './list-query.js';
 import { SELECT_TOKEN, type TokenRecord, type TokenRow, toToken } from './store.js';
 
 /** The SQL form of lifecycle.effectiveState, so filters agree with what answers report. */
 const effectiveState = (now: string, rotatable: string, expired: string) =>
   `CASE WHEN t.state = ANY(${rotatable}) AND t.expires_at <= ${now} THEN ${expired} ELSE t.state END`;
 
-export interface ListQuery {
+export interface ListQuery extends ListFilters {
   institutionId: string;
   now: Date;
-  states: TokenState[];
-  q: string | null;
-  issuedFor: string | null;
-  sort: 'createdAt' | 'expiresAt';
-  order: 'asc' | 'desc';
-  limit: number;
   after: { key: string; id: string } | null;
 }
 
