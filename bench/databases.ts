@@ -2,7 +2,8 @@
 // (small: only the tokens in use; big: BENCH_TOKENS) beside the one DATABASE_URL names; on PGlite two
 // data folders plus a copy of the small one, since an embedded database belongs to one process.
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -105,6 +106,6 @@ export async function preparePglite(s: Seeding): Promise<Prepared> {
     bigSecrets: many.secrets,
     seeded: { tokens: s.tokens, ms: many.ms, vacuumMs: many.vacuumMs },
     version: many.version,
-    drop: async () => rmSync(root, { recursive: true, force: true }),
+    drop: () => rm(root, { recursive: true, force: true }),
   };
 }

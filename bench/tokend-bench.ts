@@ -25,7 +25,7 @@ const { TokenQuery } = await load<typeof TokenRoutes>('http/routes/token.js');
 const { andThen, authenticate } = await load<typeof TokenAuth>('http/token-auth.js');
 
 // Shaped like the GET /apis/v1/token handler (synchronous, the same reply calls), minus the check.
-const baseline = (deps: App.RouteDeps) => async (app: FastifyInstance) => {
+const baseline = (deps: App.RouteDeps) => (app: FastifyInstance, _options: unknown, done: () => void) => {
   app.addHook('onRequest', tokenRoutesHook(deps));
   let answer: VerifiedToken | null = null;
   app.get('/apis/v1/bench/answer', { schema: { hide: true, querystring: TokenQuery } }, (request, reply) => {
@@ -36,6 +36,7 @@ const baseline = (deps: App.RouteDeps) => async (app: FastifyInstance) => {
     if (answer.validUntil) void reply.header('ff-auth-token-valid-until', answer.validUntil);
     return answer.ownView;
   });
+  done();
 };
 
 const parts = await openParts(loadConfig());

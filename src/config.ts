@@ -212,13 +212,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [key, s] of Object.entries(SETTINGS)) {
     const raw = env[s.env] ?? s.fallback;
     try {
-      config[key] = (s.parse as Parser<unknown>)(raw);
+      config[key] = s.parse(raw);
     } catch (error) {
-      problems.push(`${s.env}=${JSON.stringify(raw)}: ${(error as Error).message}`);
+      const why = error instanceof Error ? error.message : String(error);
+      problems.push(`${s.env}=${JSON.stringify(raw)}: ${why}`);
     }
   }
   if (!config.tlsCert !== !config.tlsKey)
     problems.push('TOKEND_TLS_CERT and TOKEND_TLS_KEY must be set together');
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  // Every key of SETTINGS now holds what its own parser returned (a failed one threw above): the
+  // record is the Config the table infers. The environment's strings are never cast, only parsed.
   return config as Config;
 }

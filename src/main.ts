@@ -4,7 +4,6 @@
 // closes the database.
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import { type Config, loadConfig } from './config.js';
@@ -97,7 +96,8 @@ export async function serveApp(
   // After listen: entries cached before LISTEN takes effect are dropped when it does (gap).
   await listener?.start();
   const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
-  const address = app.server.address() as AddressInfo;
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('tokend listens on TCP only');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${parts.https ? 'https' : 'http'}://${host}:${address.port}`;
   logger.info({ url, database: opened.db.kind }, 'tokend listening');

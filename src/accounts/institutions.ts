@@ -89,12 +89,19 @@ export async function createInstitution(
       await store.insertInstitution(tx, { ...i, id, notifyEmails: i.notify, createdAt: clock() });
       const taken = await store.setHosts(tx, id, i.hosts);
       if (taken.length > 0) throw new HostTaken(taken);
-      return ok((await store.findInstitutionById(tx, id)) as Institution);
+      return ok(await written(tx, id));
     })
     .catch((error: unknown) => {
       if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
       throw error;
     });
+}
+
+/** The institution this transaction has just written, read back with its hostnames. */
+async function written(tx: Queryable, id: string): Promise<Institution> {
+  const found = await store.findInstitutionById(tx, id);
+  if (!found) throw new Error(`institution ${id} is missing inside the transaction that wrote it`);
+  return found;
 }
 
 // Thrown inside a transaction to roll it back; turned into a failure value outside.
@@ -133,7 +140,7 @@ export async function updateInstitution(
       await store.updateInstitution(tx, current.id, { ...next, notifyEmails: next.notify });
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);
-      return ok((await store.findInstitutionById(tx, current.id)) as Institution);
+      return ok(await written(tx, current.id));
     })
     .catch((error: unknown) => {
       if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');
@@ -149,8 +156,8 @@ export async function pickInstitution(q: Queryable, slug: string | undefined): P
     const found = await store.findInstitutionBySlug(q, slug);
     return found ? ok(found) : fail('not_found', `no institution "${slug}"`, 'institution');
   }
-  const all = await store.listInstitutions(q);
-  if (all.length === 1) return ok(all[0] as Institution);
+  const [only, ...others] = await store.listInstitutions(q);
+  if (only && others.length === 0) return ok(only);
   return fail(
     'invalid_request',
     'several institutions exist: name one with --institution SLUG',

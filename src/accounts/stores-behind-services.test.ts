@@ -1,6 +1,7 @@
 // Issue 15's layering for accounts and files, read from the sources: HTTP routes, session auth, the CLI
 // and setup reach the stores only through services; the file route leaves ids, the clock and pagination
-// to the file service; the stores map rows through typed row interfaces, with no per-field casts.
+// to the file service; the account, file and token stores map rows through typed row interfaces, with
+// no per-field casts.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,11 +49,17 @@ test('the file route picks no id, reads no clock and pages nothing itself', () =
   assert.deepEqual(found, []);
 });
 
-test('the account and file stores cast no row field', () => {
-  const casts = ['accounts/store.ts', 'files/store.ts'].flatMap((path) =>
+test('the account, file and token stores cast no row field', () => {
+  const stores = [
+    'accounts/store.ts',
+    'files/store.ts',
+    ...sources('tokens').filter((f) => /store\.ts$/.test(f)),
+  ];
+  assert.ok(stores.length >= 8, stores.join(', '));
+  const casts = stores.flatMap((path) =>
     code(read(path))
       .split('\n')
-      .filter((line) => /\bas (string|number|boolean|Date|Uint8Array|User)\b/.test(line))
+      .filter((line) => /\bas (string|number|boolean|Date|Uint8Array|User|TokenState|Record)\b/.test(line))
       .map((line) => `${path}: ${line.trim()}`),
   );
   assert.deepEqual(casts, []);

@@ -1,10 +1,18 @@
 // The database seam: one small interface over the embedded PGlite (one process, one query at a time)
 // and over PostgreSQL through a pg pool. Stores receive a `Queryable` and never know which one runs.
 import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import pg, { type QueryResultRow } from 'pg';
 
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /**
+   * The rows of one statement, typed by the caller's row interface: the columns the statement selects,
+   * as both drivers return them (a store maps them to its record with one plain transform). Rows come
+   * from our own schema, so the type is the store's statement of what it selected, not a guess.
+   */
+  query<T extends QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<T[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -48,8 +56,11 @@ export async function openDb(options: DbOptions): Promise<Db> {
 
 export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<Db & { pglite: PGlite }> {
   const pglite = await PGlite.create(dataDir, loadDataDir ? { loadDataDir } : {});
-  const run = async <T>(q: Pick<PGlite, 'query'>, sql: string, params?: readonly unknown[]) =>
-    (await q.query<T>(sql, params as unknown[])).rows;
+  const run = async <T extends QueryResultRow>(
+    q: Pick<PGlite, 'query'>,
+    sql: string,
+    params?: readonly unknown[],
+  ) => (await q.query<T>(sql, params as unknown[])).rows;
   // PGlite belongs to this one process, so an advisory lock is an in-process queue per key (never a
   // transaction: a sweep holding one must not block every other query while it talks SMTP).
   const queues = new Map<number, Promise<unknown>>();
@@ -70,9 +81,8 @@ export async function openPglite(dataDir?: string, loadDataDir?: Blob): Promise<
   return {
     kind: 'pglite',
     pglite,
+    ...self,
     lookups: self,
-    query: self.query,
-    exec: self.exec,
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
     withAdvisoryLock: locked,
     tryAdvisoryLock: async (key, fn) => {
@@ -116,7 +126,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Db & {
   });
   const lookupTimeoutMs = options.tokenQueryTimeoutMs ?? QUERY_TIMEOUT_MS;
   const wrap = (client: pg.PoolClient): Queryable => ({
-    query: async (sql, params) => (await client.query(timed(sql, params))).rows,
+    query: async <T extends QueryResultRow>(sql: string, params?: readonly unknown[]) =>
+      (await client.query<T>(timed(sql, params))).rows,
     exec: async (sql) => {
       await client.query(sql);
     },
@@ -143,14 +154,16 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Db & {
   return {
     kind: 'postgres',
     pool,
-    query: async (sql, params) => (await pool.query(timed(sql, params))).rows,
+    query: async <T extends QueryResultRow>(sql: string, params?: readonly unknown[]) =>
+      (await pool.query<T>(timed(sql, params))).rows,
     exec: async (sql) => {
       await pool.query(sql);
     },
     // A token check waits for its lookup this long at most: a hanging server answers 503 in well under
     // a second rather than after the 10 s every other query may take.
     lookups: {
-      query: async (sql, params) => (await pool.query(timed(sql, params, lookupTimeoutMs))).rows,
+      query: async <T extends QueryResultRow>(sql: string, params?: readonly unknown[]) =>
+        (await pool.query<T>(timed(sql, params, lookupTimeoutMs))).rows,
       exec: async (sql) => {
         await pool.query(sql);
       },
@@ -178,7 +191,8 @@ export function openPostgres(url: string, options: PostgresOptions = {}): Db & {
       }),
     tryAdvisoryLock: (key, fn) =>
       withClient(async (client) => {
-        const [row] = (await client.query('SELECT pg_try_advisory_lock($1) AS ok', [key])).rows;
+        const [row] = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key]))
+          .rows;
         if (!row?.ok) return null;
         try {
           return await fn(wrap(client));

@@ -14,13 +14,16 @@ import { ChangeListener, TOKEN_CHANNEL } from './listener.js';
 
 describe('the change listener on a frozen connection', { skip: !process.env.TEST_DATABASE_URL }, () => {
   let db: Db & { url?: string };
+  let url: string;
   let relay: TcpProxy;
   let sql: pg.Client;
   before(async () => {
     db = await freshDb('postgres');
-    const direct = new URL(db.url as string);
+    if (!db.url) throw new Error('a PostgreSQL test database has a url');
+    url = db.url;
+    const direct = new URL(url);
     relay = await tcpProxy({ host: direct.hostname, port: Number(direct.port || 5432) });
-    sql = new pg.Client({ connectionString: db.url });
+    sql = new pg.Client({ connectionString: url });
     await sql.connect();
   });
   after(async () => {
@@ -35,7 +38,7 @@ describe('the change listener on a frozen connection', { skip: !process.env.TEST
     const heard: string[] = [];
     const listener = new ChangeListener(
       {
-        url: relay.via(db.url as string),
+        url: relay.via(url),
         heartbeatMs: config.listenerHeartbeatMs,
         heartbeatTimeoutMs: config.listenerTimeoutMs,
         connectTimeoutMs: config.dbConnectTimeoutMs,
@@ -50,11 +53,11 @@ describe('the change listener on a frozen connection', { skip: !process.env.TEST
     try {
       assert.equal(listener.connected, true);
       await sql.query(`SELECT pg_notify($1, 'before')`, [TOKEN_CHANNEL]);
-      await waitUntil('the first notification', async () => heard.includes('before'), 2000, 5);
+      await waitUntil('the first notification', () => heard.includes('before'), 2000, 5);
 
       relay.freeze();
       const frozenAt = performance.now();
-      await waitUntil('the listener to notice', async () => !listener.connected, 10_000, 5);
+      await waitUntil('the listener to notice', () => !listener.connected, 10_000, 5);
       const noticed = performance.now() - frozenAt;
       const cleared = events.find((e) => e.what === 'gap' && e.at >= frozenAt);
       assert.ok(cleared, 'the cache is cleared when the frozen connection is given up');
@@ -66,10 +69,10 @@ describe('the change listener on a frozen connection', { skip: !process.env.TEST
 
       relay.restore();
       const restoredAt = performance.now();
-      await waitUntil('LISTEN to come back', async () => listener.connected, 10_000, 5);
+      await waitUntil('LISTEN to come back', () => listener.connected, 10_000, 5);
       console.log(`listener back ${Math.round(performance.now() - restoredAt)} ms after the relay`);
       await sql.query(`SELECT pg_notify($1, 'after')`, [TOKEN_CHANNEL]);
-      await waitUntil('a notification after the freeze', async () => heard.includes('after'), 2000, 5);
+      await waitUntil('a notification after the freeze', () => heard.includes('after'), 2000, 5);
     } finally {
       await listener.stop();
     }

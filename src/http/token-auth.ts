@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckContext, CheckResult } from '../tokens/check.js';
 import type { Carrier } from '../tokens/usage.js';
-import type { AuthFailure, VerifiedToken } from '../tokens/verdict.js';
+import type { AuthFailure, TokenRefusal, VerifiedToken } from '../tokens/verdict.js';
 import type { RouteDeps } from './route-deps.js';
 import { clientAddress } from './client-address.js';
 import { ApiError } from './errors.js';
@@ -212,7 +212,7 @@ export function watchTokenChecks(deps: RouteDeps): void {
 
 const CHALLENGE = 'Bearer realm="tokend"';
 
-const MESSAGES: Record<Exclude<AuthFailure, 'insufficient_permission'>, string> = {
+const MESSAGES: Record<TokenRefusal, string> = {
   invalid_token: 'the token is not valid',
   token_suspended: 'the token is suspended',
   token_revoked: 'the token is revoked',

@@ -17,11 +17,14 @@ export function databaseKinds(): DbKind[] {
 let template: Promise<Blob> | null = null;
 
 // The package does not export its package.json; the installed copy sits at the project root.
-const pgliteVersion = (
-  JSON.parse(
+const pgliteVersion = (() => {
+  const manifest: unknown = JSON.parse(
     readFileSync(new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8'),
-  ) as { version: string }
-).version;
+  );
+  if (typeof manifest !== 'object' || manifest === null || !('version' in manifest))
+    throw new Error('the installed @electric-sql/pglite has no version');
+  return String(manifest.version);
+})();
 
 /**
  * Names the migrated database by what made it: the migrations' contents and the PGlite version (its
@@ -53,29 +56,33 @@ async function pgliteTemplate(): Promise<Blob> {
   return dump;
 }
 
-/** A fresh, migrated database: PGlite loaded from the migrated template, or a PostgreSQL copy of one. */
-export async function freshDb(kind: DbKind): Promise<Db> {
+/**
+ * A fresh, migrated database: PGlite loaded from the migrated template, or a PostgreSQL copy of one
+ * (with its `url`, for tests that connect another client or process to it).
+ */
+export async function freshDb(kind: DbKind): Promise<Db & { url?: string }> {
   if (kind === 'pglite') {
     template ??= pgliteTemplate();
     return openPglite(undefined, await template);
   }
-  const adminUrl = process.env.TEST_DATABASE_URL as string;
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) throw new Error('a PostgreSQL test database needs TEST_DATABASE_URL');
   const name = `tokend_t_${randomBytes(6).toString('hex')}`;
   await createFromTemplate(adminUrl, name);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = openPostgres(url.toString());
-  const close = db.close;
-  return Object.assign(db, {
+  return {
+    ...db,
     close: async () => {
-      await close();
+      await db.close();
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },
     url: url.toString(),
-  });
+  };
 }
 
 // Held while a template is checked, built or copied: parallel test processes (and other checkouts on

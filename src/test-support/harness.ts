@@ -112,7 +112,7 @@ export async function createEnv(
       });
       if (login.statusCode !== 200) throw new Error(`login failed: ${login.body}`);
       const cookie = login.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-      const csrf = (login.json() as { csrfToken: string }).csrfToken;
+      const csrf = login.json<{ csrfToken: string }>().csrfToken;
       const agentRequest = (o: InjectOptions) =>
         request({ ...o, headers: { cookie, 'x-csrf-token': csrf, ...(o.headers ?? {}) } });
       return {
@@ -132,7 +132,7 @@ export async function createEnv(
       };
     }
     const first = await user('admin');
-    return { institution, host, admin: first.user, user, adminAgent: async () => first, request };
+    return { institution, host, admin: first.user, user, adminAgent: () => Promise.resolve(first), request };
   }
 
   return {

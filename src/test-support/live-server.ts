@@ -89,7 +89,7 @@ export async function timeToRefusal(
 /** Waits until `check` holds, polling; throws with `what` after timeoutMs. */
 export async function waitUntil(
   what: string,
-  check: () => Promise<boolean>,
+  check: () => boolean | Promise<boolean>,
   timeoutMs = 10_000,
   everyMs = 20,
 ): Promise<void> {

@@ -50,7 +50,7 @@ export async function withScene(kind: DbKind, sink: SmtpSink, fn: (s: Scene) => 
       admin,
       async token(body) {
         const created = await admin.createToken(body);
-        start = new Date(created.token.createdAt as string).getTime();
+        start = new Date(created.token.createdAt).getTime();
         return created;
       },
       at: (days) => env.clock.advance(start + days * DAY - env.clock().getTime()),
@@ -66,7 +66,7 @@ export async function withScene(kind: DbKind, sink: SmtpSink, fn: (s: Scene) => 
           url: `/apis/v1/api-tokens/${tokenId}/events`,
         });
         if (res.statusCode !== 200) throw new Error(`events: ${res.statusCode} ${res.body}`);
-        const items = (res.json() as { items: { type: string; details: Record<string, unknown> }[] }).items;
+        const { items } = res.json<{ items: { type: string; details: Record<string, unknown> }[] }>();
         return items.filter((e) => types.includes(e.type)).reverse();
       },
     });

@@ -2,6 +2,7 @@
 // the token's usage, an audit event for a known token's failure (another institution's token reported to
 // its owner as wrong_institution) and the recording of an expiry the check found. Those writes come after
 // the answer and never change it: nothing here awaits one, and a failed one is reported to the watcher.
+import { effectiveState, expiryUnrecorded } from './lifecycle.js';
 import type { Carrier, UsageRecorder } from './usage.js';
 import type { AuthFailure, Verification, VerifiedToken } from './verdict.js';
 
@@ -95,7 +96,9 @@ export class TokenCheck {
       at: now,
       ip: context.ip,
     });
-    if (own && result.reason === 'token_expired' && row.state !== 'expired') this.recordExpiry(row.id);
+    // token_expired is answered from the state in effect; the row learns of it here, once, by the system.
+    if (own && expiryUnrecorded(row.state, effectiveState(row.state, row.expiresAt, now)))
+      this.recordExpiry(row.id);
     return result;
   }
 

@@ -31,6 +31,30 @@ export interface EventRecord {
   seq: string;
 }
 
+/** An audit_events row with its actor's columns (LEFT JOINed) as both drivers return them. */
+interface EventRecordRow {
+  id: string;
+  type: string;
+  at: Date;
+  ip: string | null;
+  /** jsonb, written by insertEvent from an object. */
+  details: Record<string, unknown>;
+  seq: string;
+  a_id: string | null;
+  a_email: string | null;
+  a_name: string | null;
+}
+
+const toEvent = (r: EventRecordRow): EventRecord => ({
+  id: r.id,
+  type: r.type,
+  at: r.at,
+  actor: userRef(r.a_id, r.a_email, r.a_name),
+  ip: r.ip,
+  details: r.details,
+  seq: r.seq,
+});
+
 /** Newest first; `beforeSeq` is the seq of the last event of the previous page. */
 export async function listEvents(
   q: Queryable,
@@ -40,20 +64,12 @@ export async function listEvents(
 ): Promise<EventRecord[]> {
   // Ordered by insertion, not by `at`: of two racing transitions the one that waited for the row lock
   // read its time first but committed second, and the history must show the order that happened.
-  const rows = await q.query(
+  const rows = await q.query<EventRecordRow>(
     `SELECT e.id, e.type, e.at, e.ip, e.details, e.seq::text AS seq, u.id AS a_id, u.email AS a_email, u.name AS a_name
      FROM audit_events e LEFT JOIN users u ON u.id = e.actor_id
      WHERE e.token_id = $1 AND ($2::bigint IS NULL OR e.seq < $2::bigint)
      ORDER BY e.seq DESC LIMIT $3`,
     [tokenId, beforeSeq, limit],
   );
-  return rows.map((r) => ({
-    id: r.id as string,
-    type: r.type as string,
-    at: r.at as Date,
-    actor: userRef(r, 'a'),
-    ip: (r.ip as string | null) ?? null,
-    details: r.details as Record<string, unknown>,
-    seq: r.seq as string,
-  }));
+  return rows.map(toEvent);
 }

@@ -10,6 +10,7 @@ import { buildServices } from '../services.js';
 import { counted } from '../test-support/counted-db.js';
 import { createEnv, databaseKinds, type Env, said } from '../test-support/harness.js';
 import { TokenService } from './service.js';
+import type { TokenView } from './view.js';
 
 const actor = { userId: null, ip: '192.0.2.1' };
 
@@ -64,9 +65,10 @@ for (const kind of databaseKinds()) {
         assert.equal(c.transactions() - before, 1);
         const read = await send('GET', `/apis/v1/api-tokens/${token.id}`);
         assert.deepEqual(res.json(), read.json());
-        assert.equal(res.json().state, 'suspended');
-        assert.equal(res.json().stateReason, 'paused');
-        assert.deepEqual(res.json().stateChangedBy, {
+        const suspended = res.json<TokenView>();
+        assert.equal(suspended.state, 'suspended');
+        assert.equal(suspended.stateReason, 'paused');
+        assert.deepEqual(suspended.stateChangedBy, {
           id: admin.user.id,
           email: admin.user.email,
           name: admin.user.name,
@@ -135,7 +137,7 @@ for (const kind of databaseKinds()) {
             url: '/apis/v1/token',
             headers: { authorization: `Bearer ${s}` },
           });
-          return res.statusCode === 200 ? 'works' : (res.json() as { error: string }).error;
+          return res.statusCode === 200 ? 'works' : res.json<{ error: string }>().error;
         }),
       );
       assert.equal(answers.filter((a) => a === 'works').length, 2, answers.join(' '));

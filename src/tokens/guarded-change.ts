@@ -8,7 +8,8 @@ import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import * as eventStore from './event-store.js';
-import { effectiveState, type TokenState } from './lifecycle.js';
+import * as expiryStore from './expiry-store.js';
+import { effectiveState, expiryUnrecorded, type TokenState } from './lifecycle.js';
 import * as store from './store.js';
 import { type TokenView, tokenView } from './view.js';
 
@@ -95,7 +96,7 @@ async function refusal(deps: TokenDeps, inst: Institution, id: string, change: C
   const token = await store.findToken(deps.db, inst.id, id);
   if (!token) return fail('not_found', 'token not found');
   const state = effectiveState(token.state, token.expiresAt, now);
-  if (state === 'expired' && token.state !== 'expired') await recordExpiry(deps, [id]);
+  if (expiryUnrecorded(token.state, state)) await recordExpiry(deps, [id]);
   if (
     change.expectedDisplay !== undefined &&
     token.display !== change.expectedDisplay &&
@@ -113,10 +114,10 @@ async function refusal(deps: TokenDeps, inst: Institution, id: string, change: C
 export async function recordExpiry(
   deps: TokenDeps,
   ids: string[] | null = null,
-): Promise<store.ExpiredRow[]> {
+): Promise<expiryStore.ExpiredRow[]> {
   const now = deps.clock();
   const expired = await deps.db.transaction(async (tx) => {
-    const rows = await store.recordExpiry(tx, now, ids);
+    const rows = await expiryStore.recordExpiry(tx, now, ids);
     for (const r of rows) {
       await recordEvent(
         tx,

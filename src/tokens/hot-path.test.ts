@@ -62,7 +62,7 @@ for (const kind of databaseKinds()) {
       };
       const check = (res: Awaited<ReturnType<typeof use>>, status: number, error?: string) => {
         assert.equal(res.statusCode, status, said(res));
-        if (error) assert.equal(res.json().error, error);
+        if (error) assert.equal(res.json<{ error: string }>().error, error);
       };
       // env's own app shares the verifier that the service tells after each commit.
       const same = (url = '/apis/v1/token') =>
@@ -88,7 +88,7 @@ for (const kind of databaseKinds()) {
       env.clock.advance(180_000);
       const expired = await use(t, secret, '/apis/v1/auth');
       assert.equal(expired.statusCode, 401, said(expired));
-      assert.equal(expired.json().error, 'token_expired');
+      assert.equal(expired.json<{ error: string }>().error, 'token_expired');
       assert.equal(lookups(statements) - before, 1, 'one lookup, then the cached entry decided');
     });
 
@@ -100,10 +100,11 @@ for (const kind of databaseKinds()) {
       const before = lookups(statements);
       for (const bad of ['sk-short', typo, 'x'.repeat(5000)]) {
         const res = await use(t, bad);
-        assert.equal(res.json().error, 'invalid_token', said(res));
+        assert.equal(res.json<{ error: string }>().error, 'invalid_token', said(res));
       }
       assert.equal(lookups(statements), before, 'no lookup for garbage or a bad checksum');
-      for (let i = 0; i < 20; i++) assert.equal((await use(t, unknown)).json().error, 'invalid_token');
+      for (let i = 0; i < 20; i++)
+        assert.equal((await use(t, unknown)).json<{ error: string }>().error, 'invalid_token');
       assert.equal(lookups(statements) - before, 1, 'the unknown hash is remembered');
     });
 
@@ -139,7 +140,8 @@ for (const kind of databaseKinds()) {
         assert.equal((await verifier.verify(secret, t.institution.id, null)).ok, true);
         const answered = new Set<object>();
         const answers = async (ms: number) => {
-          const seen: (string | 'looked up')[] = [];
+          // 'looked up', `ok <name>` or the refusal.
+          const seen: string[] = [];
           answered.clear();
           for (const end = Date.now() + ms; Date.now() < end;) {
             const v = verifier.verify(secret, t.institution.id, null);

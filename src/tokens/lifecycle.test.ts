@@ -107,7 +107,16 @@ test('the one list of states feeds the API schema, the list filter and the SQL',
   });
   // No store, rule or schema restates the list: SQL takes it as a parameter (`= ANY($n)`).
   const restated = /'(active|suspended|revoked|expired)',\s*'(active|suspended|revoked|expired)'/;
-  const sources = ['store.ts', 'secret-store.ts', 'event-store.ts', 'verdict.ts', 'list-query.ts', 'view.ts'];
+  const sources = [
+    'store.ts',
+    'secret-store.ts',
+    'event-store.ts',
+    'expiry-store.ts',
+    'list-store.ts',
+    'verdict.ts',
+    'list-query.ts',
+    'view.ts',
+  ];
   const files = [
     ...sources.map((f) => new URL(f, import.meta.url)),
     new URL('../http/schemas.ts', import.meta.url),

@@ -8,7 +8,14 @@ export const TOKEN_STATES = ['active', 'suspended', 'revoked', 'expired'] as con
 
 export type TokenState = (typeof TOKEN_STATES)[number];
 
+/** Whether an outside string (a filter, an argument) names a token state. */
+export const isTokenState = (s: string): s is TokenState => (TOKEN_STATES as readonly string[]).includes(s);
+
 export type Transition = 'suspend' | 'reactivate' | 'revoke';
+
+/** The state a token is created in, and the one that records its expiry (SPEC section 2's table). */
+export const CREATED_STATE = 'active' satisfies TokenState;
+export const EXPIRED_STATE = 'expired' satisfies TokenState;
 
 export const TRANSITIONS: Record<
   Transition,
@@ -35,8 +42,16 @@ const rotatable = (state: TokenState) => (ROTATABLE_STATES as readonly TokenStat
 export function effectiveState(stored: TokenState, expiresAt: Date | null, now: Date): TokenState {
   // Revoked wins over expiry: it records a deliberate decision, and its reason must stay visible.
   if (!rotatable(stored)) return stored;
-  if (expiresAt !== null && now.getTime() >= expiresAt.getTime()) return 'expired';
+  if (expiresAt !== null && now.getTime() >= expiresAt.getTime()) return EXPIRED_STATE;
   return stored;
+}
+
+/**
+ * Whether the state in effect (`effective`, from effectiveState) is an expiry the stored row does not
+ * record yet: the check and the management API then record it, and answers show it as the system's.
+ */
+export function expiryUnrecorded(stored: TokenState, effective: TokenState): boolean {
+  return effective === EXPIRED_STATE && stored !== EXPIRED_STATE;
 }
 
 /** `state` must be the effective state, so nothing can move a token that has already expired. */

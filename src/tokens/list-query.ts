@@ -1,10 +1,10 @@
 // The management list's parameters (SPEC section 5), checked and normalised before any query: states
 // (effective), search, issued for, sort, order and limit. The normalised filters also bind the cursor.
 // The API's schema checks the same first; these checks are what the CLI's list gets.
-import { fail, ok } from '../errors.js';
+import { fail, ok, type Result } from '../errors.js';
 import { cursorHolds } from '../pagination.js';
 import { textAllowed } from '../text-rules.js';
-import { TOKEN_STATES, type TokenState } from './lifecycle.js';
+import { isTokenState, TOKEN_STATES, type TokenState } from './lifecycle.js';
 
 export interface ListInput {
   states?: string[];
@@ -16,10 +16,19 @@ export interface ListInput {
   cursor?: string | undefined;
 }
 
-export function parseListInput(input: ListInput) {
+/** The filters, checked and normalised: what the list's query takes and its cursor is bound to. */
+export interface ListFilters {
+  states: TokenState[];
+  q: string | null;
+  issuedFor: string | null;
+  sort: 'createdAt' | 'expiresAt';
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+export function parseListInput(input: ListInput): Result<ListFilters & { cursor: string | undefined }> {
   const states = input.states ?? [];
-  const bad = states.find((s) => !(TOKEN_STATES as readonly string[]).includes(s));
-  if (bad !== undefined)
+  if (!states.every(isTokenState))
     return fail(
       'invalid_request',
       `state must be ${TOKEN_STATES.join(', ').replace(/, (?!.*, )/, ' or ')}`,
@@ -45,11 +54,11 @@ export function parseListInput(input: ListInput) {
   if (input.cursor !== undefined && !cursorHolds(input.cursor, 'uuid'))
     return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
   return ok({
-    states: [...new Set(states)].sort() as TokenState[],
+    states: [...new Set(states)].sort(),
     q: input.q?.trim() || null,
     issuedFor: input.issuedFor?.trim() || null,
-    sort: sort as 'createdAt' | 'expiresAt',
-    order: order as 'asc' | 'desc',
+    sort,
+    order,
     limit,
     cursor: input.cursor,
   });

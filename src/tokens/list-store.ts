@@ -1,22 +1,17 @@
 // The token list's SQL (SPEC section 5's GET /apis/v1/api-tokens): one page in keyset order, filtered by
 // the state in effect at `now`, text and issued-for. Beside store.ts, whose token select it extends.
 import type { Queryable } from '../db/db.js';
-import { ROTATABLE_STATES, type TokenState } from './lifecycle.js';
-import { EXPIRED, SELECT_TOKEN, type TokenRecord, toToken } from './store.js';
+import { EXPIRED_STATE, ROTATABLE_STATES } from './lifecycle.js';
+import type { ListFilters } from './list-query.js';
+import { SELECT_TOKEN, type TokenRecord, type TokenRow, toToken } from './store.js';
 
 /** The SQL form of lifecycle.effectiveState, so filters agree with what answers report. */
 const effectiveState = (now: string, rotatable: string, expired: string) =>
   `CASE WHEN t.state = ANY(${rotatable}) AND t.expires_at <= ${now} THEN ${expired} ELSE t.state END`;
 
-export interface ListQuery {
+export interface ListQuery extends ListFilters {
   institutionId: string;
   now: Date;
-  states: TokenState[];
-  q: string | null;
-  issuedFor: string | null;
-  sort: 'createdAt' | 'expiresAt';
-  order: 'asc' | 'desc';
-  limit: number;
   after: { key: string; id: string } | null;
 }
 
@@ -39,7 +34,7 @@ export async function listTokens(
     const state = effectiveState(
       `${add(l.now)}::timestamptz`,
       add(ROTATABLE_STATES),
-      `${add(EXPIRED)}::text`,
+      `${add(EXPIRED_STATE)}::text`,
     );
     where.push(`${state} = ANY(${add(l.states)})`);
   }
@@ -53,12 +48,12 @@ export async function listTokens(
     where.push(
       `(${key}, t.id) ${l.order === 'asc' ? '>' : '<'} (${add(l.after.key)}::timestamptz, ${add(l.after.id)}::uuid)`,
     );
-  const rows = await q.query(
+  const rows = await q.query<TokenRow & { sort_key: string }>(
     `${SELECT_TOKEN.replace('SELECT t.*', `SELECT t.*, ${sortKeyText(key)} AS sort_key`)}
      WHERE ${where.join(' AND ')} ORDER BY ${key} ${dir}, t.id ${dir} LIMIT ${add(l.limit)}`,
     params,
   );
-  return { rows: rows.map(toToken), keys: rows.map((r) => r.sort_key as string) };
+  return { rows: rows.map(toToken), keys: rows.map((r) => r.sort_key) };
 }
 
 /** The keyset value as text that round-trips exactly: ISO with microseconds, or ±infinity. */

@@ -109,7 +109,10 @@ describe('several instances on PostgreSQL', { skip: !process.env.TEST_DATABASE_U
       heard.length = 0;
       for (let i = 0; i < 5; i++) assert.equal((await live.useToken(b, secret)).status, 200);
       await live.waitUntil('the flush to record last use', async () => {
-        const { rows } = await sql.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [token.id]);
+        const { rows } = await sql.query<{ last_used_at: Date | null }>(
+          'SELECT last_used_at FROM api_tokens WHERE id = $1',
+          [token.id],
+        );
         return rows[0]?.last_used_at !== null;
       });
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -117,7 +120,7 @@ describe('several instances on PostgreSQL', { skip: !process.env.TEST_DATABASE_U
       await sql.query(`UPDATE api_tokens SET state = 'suspended' WHERE id = $1`, [token.id]);
       const since = performance.now();
       assert.equal((await live.timeToRefusal(b, secret, since, 1000)).error, 'token_suspended');
-      await live.waitUntil('the notification', async () => heard.length > 0, 2000, 5);
+      await live.waitUntil('the notification', () => heard.length > 0, 2000, 5);
       assert.deepEqual(heard, [token.id]);
     } finally {
       await listener.end();

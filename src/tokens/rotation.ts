@@ -7,8 +7,8 @@ import { fail, ok, type Result } from '../errors.js';
 import { chooseExpiry, type ExpiryChoice } from './expiry.js';
 import { type Actor, applyChange, type TokenDeps } from './guarded-change.js';
 import { canAuthenticate, canRotate } from './lifecycle.js';
+import { renewExpiry } from './expiry-store.js';
 import * as secrets from './secret-store.js';
-import * as store from './store.js';
 import { generateToken } from './token.js';
 import { iso, type TokenView } from './view.js';
 
@@ -101,7 +101,7 @@ export async function renew(
       action: 'renew',
       allowed: canRotate,
       write: async (tx) => {
-        const renewed = await store.renewExpiry(tx, {
+        const renewed = await renewExpiry(tx, {
           id,
           institutionId: inst.id,
           now,

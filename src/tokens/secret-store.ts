@@ -3,18 +3,45 @@
 // the new secret's slug comes from the token's name as it stands then.
 import type { Queryable } from '../db/db.js';
 import { ROTATABLE_STATES, type TokenState } from './lifecycle.js';
-import { returningToken, type TokenRecord, toToken } from './store.js';
+import { onlyRow, returningToken, type TokenRecord, type TokenRow, toToken } from './store.js';
 import type { CheckedToken } from './verdict.js';
 
 /** A token as the check needs it: the core's record (verdict.ts), which this store's rows fill. */
 export type AuthRow = CheckedToken;
+
+/** findAuthByHashes's columns: a token's, with the secret's hash and, for a retired one, its grace end. */
+interface AuthByHashRow {
+  hash: string;
+  id: string;
+  institution_id: string;
+  name: string;
+  display: string;
+  /** The state column, held to the token states by its CHECK constraint. */
+  state: TokenState;
+  expires_at: Date | null;
+  permissions: string[];
+  valid_until: Date | null;
+  retired: boolean;
+}
+
+const toAuthRow = (r: AuthByHashRow): AuthRow => ({
+  id: r.id,
+  institutionId: r.institution_id,
+  name: r.name,
+  display: r.display,
+  state: r.state,
+  expiresAt: r.expires_at,
+  permissions: r.permissions,
+  retiredValidUntil: r.valid_until,
+  retired: r.retired,
+});
 
 /**
  * What a token check needs, by hash, for current and retired secrets: the cold lookup of one hash and
  * the cache's batched refresh of many are one indexed statement. A hash missing from the map is unknown.
  */
 export async function findAuthByHashes(q: Queryable, hashes: string[]): Promise<Map<string, AuthRow>> {
-  const rows = await q.query(
+  const rows = await q.query<AuthByHashRow>(
     `SELECT t.token_hash AS hash, t.id, t.institution_id, t.name, t.display, t.state, t.expires_at,
        t.permissions, NULL::timestamptz AS valid_until, false AS retired
        FROM api_tokens t WHERE t.token_hash = ANY($1::text[])
@@ -28,18 +55,8 @@ export async function findAuthByHashes(q: Queryable, hashes: string[]): Promise<
   const found = new Map<string, AuthRow>();
   for (const r of rows) {
     // A current secret wins over a retired one with the same hash (only a SHA-256 collision could).
-    if (found.has(r.hash as string) && r.retired) continue;
-    found.set(r.hash as string, {
-      id: r.id as string,
-      institutionId: r.institution_id as string,
-      name: r.name as string,
-      display: r.display as string,
-      state: r.state as TokenState,
-      expiresAt: (r.expires_at as Date | null) ?? null,
-      permissions: r.permissions as string[],
-      retiredValidUntil: (r.valid_until as Date | null) ?? null,
-      retired: r.retired as boolean,
-    });
+    if (found.has(r.hash) && r.retired) continue;
+    found.set(r.hash, toAuthRow(r));
   }
   return found;
 }
@@ -96,7 +113,7 @@ export interface SecretSwap {
  */
 export async function swapSecret(q: Queryable, r: SecretSwap): Promise<TokenRecord> {
   const keep = r.expiresAt === undefined;
-  const [row] = await q.query(
+  const rows = await q.query<TokenRow>(
     returningToken(
       `UPDATE api_tokens SET token_hash = $2, display = $3, previous_secret_valid_until = $4,
          expires_at = CASE WHEN $5 THEN expires_at ELSE $6::timestamptz END,
@@ -120,5 +137,5 @@ export async function swapSecret(q: Queryable, r: SecretSwap): Promise<TokenReco
       r.graceUntil ?? r.now,
     ],
   );
-  return toToken(row as Record<string, unknown>);
+  return toToken(onlyRow(rows));
 }

@@ -11,6 +11,7 @@ import { chooseExpiry, type ExpiryChoice } from './expiry.js';
 import { type ListInput, parseListInput } from './list-query.js';
 import { canApply, TRANSITIONS, type Transition } from './lifecycle.js';
 import * as eventStore from './event-store.js';
+import type { ExpiredRow } from './expiry-store.js';
 import {
   type Actor,
   applyChange,
@@ -209,7 +210,7 @@ export class TokenService {
   }
 
   /** Records expiry (by the system) for the given tokens, or for every token past it; returns what it recorded. */
-  recordExpiry(ids: string[] | null = null): Promise<store.ExpiredRow[]> {
+  recordExpiry(ids: string[] | null = null): Promise<ExpiredRow[]> {
     return recordExpiry(this.deps, ids);
   }
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { createEnv, databaseKinds, type Env } from '../test-support/harness.js';
 import * as eventStore from './event-store.js';
+import * as expiryStore from './expiry-store.js';
 import * as store from './store.js';
 import * as secrets from './secret-store.js';
 import * as usageStore from './usage-store.js';
@@ -73,7 +74,7 @@ for (const kind of databaseKinds()) {
       const soon = new Date(env.clock().getTime() + 60_000);
       const { id, institutionId } = await insert(soon);
       const later = new Date(soon.getTime() + 1);
-      const renewed = await store.renewExpiry(env.db, {
+      const renewed = await expiryStore.renewExpiry(env.db, {
         id,
         institutionId,
         now: env.clock(),
@@ -81,9 +82,9 @@ for (const kind of databaseKinds()) {
       });
       assert.equal(renewed?.oldExpiresAt?.getTime(), soon.getTime());
       assert.deepEqual(renewed?.token, await store.findToken(env.db, institutionId, id));
-      assert.deepEqual(await store.recordExpiry(env.db, later, [id]), []);
+      assert.deepEqual(await expiryStore.recordExpiry(env.db, later, [id]), []);
       const due = await insert(soon);
-      const recorded = await store.recordExpiry(env.db, later, [due.id]);
+      const recorded = await expiryStore.recordExpiry(env.db, later, [due.id]);
       assert.deepEqual(
         recorded.map((r) => [r.id, r.previousState]),
         [[due.id, 'active']],

@@ -1,13 +1,16 @@
 // The SQL of token usage: batched flushes of last use, daily counts and auth failures (merged safely
 // with other instances' flushes), and the daily counts the detail page charts.
 import type { Queryable } from '../db/db.js';
+import type { FailureReason } from './verdict.js';
 
-export async function usageSince(
-  q: Queryable,
-  tokenId: string,
-  since: string,
-): Promise<{ date: string; count: number }[]> {
-  return q.query(
+/** A day's count as the query reads it (the date as text, integer as number): the record itself. */
+export interface UsageDay {
+  date: string;
+  count: number;
+}
+
+export async function usageSince(q: Queryable, tokenId: string, since: string): Promise<UsageDay[]> {
+  return q.query<UsageDay>(
     `SELECT to_char(date, 'YYYY-MM-DD') AS date, count FROM token_usage_daily
      WHERE token_id = $1 AND date >= $2::date ORDER BY date`,
     [tokenId, since],
@@ -17,7 +20,14 @@ export async function usageSince(
 export interface UsageBatch {
   lastUsed: { id: string; at: Date; ip: string; userAgent: string; carrier: string }[];
   daily: { id: string; date: string; count: number }[];
-  failures: { id: string; institutionId: string; failure: string; count: number; at: Date; ip: string }[];
+  failures: {
+    id: string;
+    institutionId: string;
+    failure: FailureReason;
+    count: number;
+    at: Date;
+    ip: string;
+  }[];
 }
 
 /**

@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Db } from '../db/db.js';
 import { createEnv, databaseKinds, type Env, said } from '../test-support/harness.js';
 import { UsageRecorder } from './usage.js';
+import type { TokenView } from './view.js';
 import { usageSince } from './usage-store.js';
 
 const DAY = 86_400_000;
@@ -51,7 +52,7 @@ for (const kind of databaseKinds()) {
         await t.adminAgent()
       ).request({ method: 'GET', url: `/apis/v1/api-tokens/${token.id}` });
       assert.equal(res.statusCode, 200, said(res));
-      const view = res.json();
+      const view = res.json<TokenView>();
       assert.equal(view.lastUsedAt, new Date(today + 1000).toISOString());
       assert.equal(view.lastUsedIp, '10.0.0.3');
       assert.equal(view.lastUsedUserAgent, 'job/3');

@@ -28,8 +28,11 @@ export type AuthFailure =
   | 'token_rotated'
   | 'insufficient_permission';
 
+/** A refusal of the token itself: a permission it lacks is the route's refusal, never recorded. */
+export type TokenRefusal = Exclude<AuthFailure, 'insufficient_permission'>;
+
 /** What a known token's failed check is recorded as: another institution's token is reported as such. */
-export type FailureReason = AuthFailure | 'wrong_institution';
+export type FailureReason = TokenRefusal | 'wrong_institution';
 
 export interface VerifiedToken {
   id: string;

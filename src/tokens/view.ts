@@ -1,13 +1,13 @@
 // The API's Token as every answer shows it: the state in effect at `now` (an expiry nobody has recorded
 // yet already reads as expired, since its expiry time), never the secret or its hash.
-import { effectiveState } from './lifecycle.js';
+import { effectiveState, expiryUnrecorded } from './lifecycle.js';
 import type { TokenRecord } from './store.js';
 
 export const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function tokenView(t: TokenRecord, now: Date) {
   const state = effectiveState(t.state, t.expiresAt, now);
-  const unrecordedExpiry = state === 'expired' && t.state !== 'expired';
+  const unrecordedExpiry = expiryUnrecorded(t.state, state);
   return {
     id: t.id,
     name: t.name,

@@ -108,8 +108,10 @@ for (const kind of databaseKinds()) {
       };
       if (kind === 'postgres') {
         // A fresh database of its own; the handle is kept only to drop the database afterwards.
-        db = await freshDb('postgres');
-        env.DATABASE_URL = (db as Db & { url: string }).url;
+        const fresh = await freshDb('postgres');
+        db = fresh;
+        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
+        env.DATABASE_URL = fresh.url;
       }
       server = await startServer(env);
     });

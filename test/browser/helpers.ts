@@ -9,7 +9,7 @@ export interface Account {
 }
 
 export async function eventually<T>(
-  check: () => Promise<T>,
+  check: () => T | Promise<T>,
   timeoutMs = 10_000,
   intervalMs = 200,
 ): Promise<T> {
@@ -108,6 +108,13 @@ export function detailStatus(page: Page): Locator {
 }
 
 export const USER_AGENT = 'tokend-browser-test/1.0';
+
+/** A JSON answer's top-level field (undefined if it has none): answers are read, not trusted to a shape. */
+export function fieldOf(body: unknown, name: string): unknown {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const value: unknown = Reflect.get(body, name);
+  return value;
+}
 
 /** GET /apis/v1/token with the secret as `Authorization: Bearer`, as an integration calls it. */
 export async function callWithToken(

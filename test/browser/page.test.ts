@@ -12,6 +12,7 @@ import {
   createToken,
   detailStatus,
   eventually,
+  fieldOf,
   newPage,
   openToken,
   openTokens,
@@ -63,13 +64,13 @@ const tokenList = (url: URL) => url.pathname === '/apis/v1/api-tokens';
 async function expectRefused(secret: string, error: string) {
   const answer = await callWithToken(base, secret);
   assert.equal(answer.status, 401, JSON.stringify(answer.body));
-  assert.equal((answer.body as { error: string }).error, error, JSON.stringify(answer.body));
+  assert.equal(fieldOf(answer.body, 'error'), error, JSON.stringify(answer.body));
 }
 
 async function expectAccepted(secret: string, name: string) {
   const answer = await callWithToken(base, secret);
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
-  assert.equal((answer.body as { name: string }).name, name, JSON.stringify(answer.body));
+  assert.equal(fieldOf(answer.body, 'name'), name, JSON.stringify(answer.body));
 }
 
 test('a token created with a 30-day expiry works from the API and shows when it was last used', async () => {
@@ -266,9 +267,11 @@ test('the create dialog is keyboard operable and shows the API validation messag
   await dialog.getByRole('button', { name: 'Create token' }).click();
   const response = await answer;
   assert.equal(response.status(), 400);
-  const body = (await response.json()) as { message: string; field: string };
-  assert.equal(body.field, 'expiresAt');
-  await dialog.getByRole('group', { name: 'Expiry' }).getByText(body.message).waitFor();
+  const body: unknown = await response.json();
+  assert.equal(fieldOf(body, 'field'), 'expiresAt');
+  const message = fieldOf(body, 'message');
+  assert.ok(typeof message === 'string', JSON.stringify(body));
+  await dialog.getByRole('group', { name: 'Expiry' }).getByText(message).waitFor();
 
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
@@ -324,10 +327,11 @@ test('a staff user without the feature never sees the entry or any token', async
   assert.equal(await page.getByRole('table').count(), 0);
   const listed = await page.evaluate(async () => {
     const response = await fetch('/apis/v1/api-tokens', { credentials: 'same-origin' });
-    return { status: response.status, body: await response.json() };
+    const body: unknown = await response.json();
+    return { status: response.status, body };
   });
   assert.equal(listed.status, 403, JSON.stringify(listed.body));
-  assert.equal((listed.body as { error: string }).error, 'insufficient_permission');
+  assert.equal(fieldOf(listed.body, 'error'), 'insufficient_permission');
   await page.context().close();
 });
 
@@ -358,7 +362,7 @@ test('the list filters by issued-for, sorts by expiry, searches and pages throug
   await page.reload();
   const rows = page.locator('table tbody tr');
   await page.getByRole('search').getByLabel('Issued for').fill('batch-jobs');
-  await eventually(async () => assert.match(page.url(), /issuedFor=batch-jobs/));
+  await eventually(() => assert.match(page.url(), /issuedFor=batch-jobs/));
   await eventually(async () => assert.equal(await rows.count(), 20));
   await page.getByRole('button', { name: 'Next page' }).click();
   await eventually(async () => assert.equal(await rows.count(), 5));

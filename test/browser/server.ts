@@ -52,7 +52,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     }
     const early = (code: number | null) => fail(`exited with ${code}`);
     child.once('exit', early);
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       output.push(`${line}\n`);
       const entry = parseJson(line);
       if (entry?.msg === 'tokend listening' && typeof entry.url === 'string') {
@@ -65,9 +65,11 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
   return { url, stop: () => stop(child) };
 }
 
-function parseJson(line: string): Record<string, unknown> | null {
+/** A log line's JSON object, or null: the child's output is read, not trusted to be JSON. */
+function parseJson(line: string): { msg?: unknown; url?: unknown } | null {
   try {
-    return JSON.parse(line) as Record<string, unknown>;
+    const entry: unknown = JSON.parse(line);
+    return typeof entry === 'object' && entry !== null ? entry : null;
   } catch {
     return null;
   }

@@ -1,6 +1,6 @@
 // The page's root: restores the session (and its CSRF token) from GET /apis/v1/session on load, shows
 // the login page without one, and returns there with a message whenever the API says the session lapsed.
-import { useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, setCsrfToken, setSessionLostHandler } from './api.js';
 import { Layout, NoPermission, SettingsOverview } from './layout.js';
 import { LoginPage } from './login-page.js';
@@ -19,17 +19,17 @@ export function App() {
   const [state, setState] = useState<State>({ kind: 'loading' });
   const { path } = useLocation();
 
-  const signIn = (session: Session) => {
+  const signIn = useCallback((session: Session) => {
     setCsrfToken(session.csrfToken);
     setState({ kind: 'signed-in', session });
-  };
-  const signOut = (notice: string | null) => {
+  }, []);
+  const signOut = useCallback((notice: string | null) => {
     setCsrfToken(null);
     setState({ kind: 'signed-out', notice });
-  };
+  }, []);
 
-  const restore = () => {
-    setState({ kind: 'loading' });
+  // The state is `loading` until this answers (from the first render, or set by `retry`).
+  const restore = useCallback(() => {
     api
       .getSession()
       .then(signIn)
@@ -38,12 +38,16 @@ export function App() {
           ? signOut(null)
           : setState({ kind: 'unreachable', message: error.message }),
       );
+  }, [signIn, signOut]);
+  const retry = () => {
+    setState({ kind: 'loading' });
+    restore();
   };
-  // Runs once, on load.
+  // Runs once, on load: the callbacks never change.
   useEffect(() => {
     setSessionLostHandler(() => signOut('Your session has ended. Please sign in again.'));
     restore();
-  }, []);
+  }, [restore, signOut]);
 
   if (state.kind === 'loading') return <p className="loading">Loading…</p>;
   if (state.kind === 'unreachable') {
@@ -52,7 +56,7 @@ export function App() {
         <div className="card login-card alert-error" role="alert">
           <h1>tokend could not be reached</h1>
           <p>{state.message}</p>
-          <button type="button" className="button" onClick={restore}>
+          <button type="button" className="button" onClick={retry}>
             Try again
           </button>
         </div>

@@ -2,7 +2,7 @@
 // message (with the API's `field`) for the component to show. A later run supersedes an earlier one,
 // whose answer is then dropped: a reset of a list cannot be undone by an older page arriving after it,
 // and an answer for a component that is gone changes nothing.
-import { type DependencyList, useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api.js';
 
 export interface RequestError {
@@ -57,19 +57,23 @@ export interface Loaded<T> extends Request {
   data: T | null;
   /** Replaces what is shown with an answer the page already has (an action's result), without a GET. */
   setData: (data: T) => void;
+  /** Loads again with the same inputs (after an action that changed what `load` reads). */
+  reload: () => void;
 }
 
 /**
- * Loads with `load` whenever `deps` change; until the next answer the previous one stays shown. `deps`
- * are the load's inputs, as for useEffect.
+ * Loads with `load` whenever it changes; until the next answer the previous one stays shown. `load` is
+ * the caller's useCallback over the load's inputs, so the lint checks that they are all named.
  */
-export function useLoaded<T>(load: () => Promise<T>, deps: DependencyList): Loaded<T> {
+export function useLoaded<T>(load: () => Promise<T>): Loaded<T> {
   const request = useRequest(true);
   const [data, setData] = useState<T | null>(null);
+  const [reloads, setReloads] = useState(0);
   const { run } = request;
+  // `reloads` is only the trigger for reload().
   useEffect(() => {
     void run(load, setData);
-    // `load` is a new closure each render; `deps` are what it reads.
-  }, deps);
-  return { ...request, data, setData };
+  }, [run, load, reloads]);
+  const reload = useCallback(() => setReloads((n) => n + 1), []);
+  return { ...request, data, setData, reload };
 }

@@ -38,18 +38,18 @@ function Details({ details }: { details: TokenEvent['details'] }) {
     <ul className="details">
       {entries.map(([key, value]) => (
         <li key={key}>
-          {words(key)}:{' '}
-          {typeof value === 'string' && isoTime.test(value) ? (
-            <Time iso={value} />
-          ) : typeof value === 'object' ? (
-            JSON.stringify(value)
-          ) : (
-            String(value)
-          )}
+          {words(key)}: {detailValue(value)}
         </li>
       ))}
     </ul>
   );
+}
+
+/** A detail's value from the event's JSON: a time as a time, text and numbers as they are, the rest as JSON. */
+function detailValue(value: unknown) {
+  if (typeof value === 'string') return isoTime.test(value) ? <Time iso={value} /> : value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
 }
 
 export function AuditHistory({ tokenId, version }: { tokenId: string; version: number }) {

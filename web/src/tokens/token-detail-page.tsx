@@ -1,7 +1,7 @@
 // One token: its metadata, the actions its state allows (nothing else is offered), the grace notice
 // after a rotation, daily usage and the audit history. After each action the page shows the token the
 // server answered with (no GET of it again) and reloads only the history and usage.
-import { useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api.js';
 import { ErrorMessage } from '../dialog.js';
 import { Time } from '../format.js';
@@ -16,16 +16,17 @@ import { UsageChart } from './usage-chart.js';
 type Action = 'suspend' | 'revoke' | 'rotate' | 'renew';
 
 export function TokenDetailPage({ id }: { id: string }) {
-  // `version` counts the actions taken here: it re-keys what an action changes besides the token.
+  // `version` counts the actions taken here: it re-keys the history, which an action adds to.
   const [version, setVersion] = useState(0);
-  const loaded = useLoaded(() => api.getToken(id), [id]);
-  const usage = useLoaded(() => api.getUsage(id), [id, version]);
+  const loaded = useLoaded(useCallback(() => api.getToken(id), [id]));
+  const usage = useLoaded(useCallback(() => api.getUsage(id), [id]));
   const [dialog, setDialog] = useState<Action | null>(null);
   const token = loaded.data;
 
   const changed = (next: Token) => {
     loaded.setData(next);
     setVersion((n) => n + 1);
+    usage.reload();
   };
 
   // The heading is rendered in every state so focus placed on it survives the token's arrival.
@@ -88,7 +89,15 @@ function BackLink() {
 }
 
 function GraceNotice({ until }: { until: string | null }) {
-  if (!until || new Date(until).getTime() <= Date.now()) return null;
+  // The clock is read when the page opens and again when the grace ends, never during a render.
+  const [now, setNow] = useState(Date.now);
+  const ends = until ? new Date(until).getTime() : null;
+  useEffect(() => {
+    if (ends === null || ends <= now) return;
+    const timer = setTimeout(() => setNow(Date.now()), Math.min(Math.max(0, ends - Date.now()), MAX_DELAY));
+    return () => clearTimeout(timer);
+  }, [ends, now]);
+  if (ends === null || ends <= now) return null;
   return (
     <p className="alert alert-info" role="status">
       The previous secret still works until <Time iso={until} />. Move the integration to the new secret
@@ -96,6 +105,9 @@ function GraceNotice({ until }: { until: string | null }) {
     </p>
   );
 }
+
+/** setTimeout's longest delay (about 24.8 days); a longer grace is looked at again then. */
+const MAX_DELAY = 2 ** 31 - 1;
 
 interface TokenActionsProps {
   token: Token;

@@ -20,9 +20,14 @@ function DebouncedInput(props: {
   type?: string;
 }) {
   const id = useId();
-  const [text, setText] = useState(props.value);
   const { value, onSettle } = props;
-  useEffect(() => setText(value), [value]);
+  const [text, setText] = useState(value);
+  // A value changed from outside (the address) replaces what was typed, during the render that brings it.
+  const [given, setGiven] = useState(value);
+  if (given !== value) {
+    setGiven(value);
+    setText(value);
+  }
   useEffect(() => {
     if (text === value) return;
     const timer = setTimeout(() => onSettle(text), 300);

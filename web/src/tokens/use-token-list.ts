@@ -1,6 +1,6 @@
 // Fetches one page of the token list for the address's query. Pages are opaque cursors bound to their
 // query, so the stack of cursors seen is kept per query: "Previous" pops it, a new query starts over.
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { api } from '../api.js';
 import type { Page, Token } from '../types.js';
 import { useLoaded } from '../use-request.js';
@@ -33,13 +33,12 @@ export function useTokenList(query: string): TokenList {
   });
   const cursors = paging.query === query ? paging.cursors : [null];
   const cursor = cursors[cursors.length - 1] ?? null;
-  const [reloads, setReloads] = useState(0);
-  // `reloads` is only the trigger for a refresh.
-  const loaded = useLoaded(() => {
+  const load = useCallback(() => {
     const params = new URLSearchParams(query);
     return api.listTokens({ ...readFilters(params), ...readSorting(params), limit: PAGE_SIZE, cursor });
-  }, [query, cursor, reloads]);
-  const { data: page, busy } = loaded;
+  }, [query, cursor]);
+  const loaded = useLoaded(load);
+  const { data: page, busy, reload } = loaded;
   const error = loaded.error?.message ?? null;
 
   const nextCursor = page?.nextCursor ?? null;
@@ -50,6 +49,6 @@ export function useTokenList(query: string): TokenList {
     pageNumber: cursors.length,
     previous: cursors.length > 1 && !busy ? () => setPaging({ query, cursors: cursors.slice(0, -1) }) : null,
     next: nextCursor && !busy ? () => setPaging({ query, cursors: [...cursors, nextCursor] }) : null,
-    reload: () => setReloads((n) => n + 1),
+    reload,
   };
 }
