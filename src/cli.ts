@@ -1,9 +1,11 @@
 // The `tokend` command: the same services as the server, no HTTP. `serve` runs the server; every other
 // command opens the database, does one thing and exits (on the embedded database it refuses while a
 // server holds the data folder).
+import type { CommandUnknownOpts } from '@commander-js/extra-typings';
 import { Command, CommanderError } from 'commander';
 import { registerAccountCommands } from './cli/accounts.js';
 import { CliFailure, withContext } from './cli/context.js';
+import { registerPermissionCommands } from './cli/permissions.js';
 import { registerReminderCommands } from './cli/reminders.js';
 import { registerTokenCommands } from './cli/tokens.js';
 import { ConfigError } from './config.js';
@@ -30,6 +32,9 @@ export function buildProgram(): Command {
   registerAccountCommands(program);
   registerTokenCommands(program);
   registerReminderCommands(program);
+  // Typed with @commander-js/extra-typings, whose Command is commander's at run time: the cast goes once
+  // this file takes Command from there too (issue 15).
+  registerPermissionCommands(program as unknown as CommandUnknownOpts);
   return program;
 }
 
