@@ -9,7 +9,8 @@ const BENCH = '^bench/';
 // Pure decisions and shared vocabulary: no I/O, no framework, a function of its arguments and `now`.
 const CORE =
   '^src/(errors|clock|pagination|text-rules)\\.ts$|' +
-  '^src/tokens/(lifecycle|verdict|token|expiry|list-query)\\.ts$|' +
+  '^src/tokens/(lifecycle|verdict|token|expiry|list-query|network-rules)\\.ts$|' +
+  '^src/permissions/rules\\.ts$|' +
   '^src/reminders/(schedule|templates)\\.ts$|' +
   '^src/accounts/records\\.ts$';
 // The only modules that hold SQL (STYLE.md), and the database driver wrapper under them.

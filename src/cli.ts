@@ -4,6 +4,7 @@
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { registerAccountCommands } from './cli/accounts.js';
 import { CliFailure, withContext } from './cli/context.js';
+import { registerPermissionCommands } from './cli/permissions.js';
 import { registerReminderCommands } from './cli/reminders.js';
 import { registerTokenCommands } from './cli/tokens.js';
 import { ConfigError } from './config.js';
@@ -30,6 +31,9 @@ export function buildProgram(): Command {
   registerAccountCommands(program);
   registerTokenCommands(program);
   registerReminderCommands(program);
+  // Typed with @commander-js/extra-typings, whose Command is commander's at run time: the cast goes once
+  // this file takes Command from there too (issue 15).
+  registerPermissionCommands(program);
   return program;
 }
 

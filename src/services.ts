@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import { FileService } from './files/service.js';
+import { PermissionService } from './permissions/service.js';
 import { TokenCheck } from './tokens/check.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
@@ -34,7 +35,8 @@ export function buildServices(
     maxMs: config.sessionMaxMs,
   });
   const files = new FileService(db, clock);
-  return { db, clock, verifier, tokens, usage, institutions, accounts, files, tokenCheck };
+  const permissions = new PermissionService(db, clock);
+  return { db, clock, verifier, tokens, usage, institutions, accounts, files, permissions, tokenCheck };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -25,6 +25,7 @@ import type { Services } from '../services.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
 import { webRoutes } from './routes/web.js';
@@ -151,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await staff.register(sessionRoutes(routeDeps));
     await staff.register(apiTokenRoutes(routeDeps));
     await staff.register(fileRoutes(routeDeps));
+    await staff.register(permissionRoutes(routeDeps));
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {
