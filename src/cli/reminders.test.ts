@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Type } from '@sinclair/typebox';
 import { createInstitution, pickInstitution } from '../accounts/institutions.js';
 import { createUser } from '../accounts/users.js';
 import { systemClock } from '../clock.js';
@@ -13,21 +12,14 @@ import { loadConfig } from '../config.js';
 import type { Db } from '../db/db.js';
 import { openDatabase } from '../setup.js';
 import { TokenService } from '../tokens/service.js';
-import { jsonOf, tokend } from '../test-support/cli.js';
+import { jsonOf, Printed, tokend } from '../test-support/cli.js';
 import { freshDb } from '../test-support/harness.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 
 const DAY = 86_400_000;
 const ADMIN = 'admin@example.test';
 const TOKENS = 120;
-
-// The report of `reminders run --json`, as far as these tests read it.
-const Report = Type.Object({
-  dryRun: Type.Boolean(),
-  sent: Type.Number(),
-  skipped: Type.Number(),
-  notices: Type.Array(Type.Object({ status: Type.String(), kind: Type.String() })),
-});
+const { Report } = Printed;
 
 describe('tokend reminders run (embedded database)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokend-reminders-'));

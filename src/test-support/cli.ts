@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Static, TSchema } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tokend.js');
@@ -36,6 +36,36 @@ export function tokend(args: string[], env: Record<string, string>, stdin?: stri
     child.stdin.end(stdin ?? '');
   });
 }
+
+const orNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Institution = Type.Object({ hostnames: Type.Array(Type.String()) });
+const Token = Type.Object({
+  id: Type.String(),
+  createdBy: orNull(Type.Object({ email: Type.String() })),
+  stateReason: orNull(Type.String()),
+  expiresAt: orNull(Type.String()),
+  previousSecretValidUntil: orNull(Type.String()),
+});
+
+/**
+ * The shapes of what the commands print with --json, as far as the tests read them: an answer may hold
+ * more (where it matters, a test compares it whole).
+ */
+export const Printed = {
+  Token,
+  Created: Type.Object({ token: Token, secret: Type.String() }),
+  Page: Type.Object({ items: Type.Array(Type.Object({ id: Type.String() })) }),
+  Institution,
+  Institutions: Type.Array(Institution),
+  CreatedUser: Type.Object({ institution: Type.Object({ slug: Type.String() }) }),
+  /** `reminders run --json`. */
+  Report: Type.Object({
+    dryRun: Type.Boolean(),
+    sent: Type.Number(),
+    skipped: Type.Number(),
+    notices: Type.Array(Type.Object({ status: Type.String(), kind: Type.String() })),
+  }),
+};
 
 /**
  * `value` (JSON from another process, a database row) checked against `schema`, or an error naming the
