@@ -16,7 +16,7 @@ const CORE =
 // The only modules that hold SQL (STYLE.md), and the database driver wrapper under them.
 const STORES = '^src/[^/]+/[a-z-]*store\\.ts$|^src/db/';
 const DRIVERS = '(^|/)node_modules/(pg|pg-pool|pg-protocol|@electric-sql|ioredis|nodemailer)/';
-const FRAMEWORKS = '(^|/)node_modules/(fastify|@fastify|commander|react|react-dom|@sinclair|pino)/';
+const FRAMEWORKS = '(^|/)node_modules/(fastify|@fastify|commander|@commander-js|react|react-dom|@sinclair|pino)/';
 const HTTP = '^src/http/';
 const CLI = '^src/cli/|^src/cli\\.ts$';
 // The composition roots wire every layer together, so they sit outside the layers.
@@ -62,7 +62,7 @@ module.exports = {
       comment: 'Services import no HTTP, CLI or web framework: the same service answers the API and the CLI.',
       severity: 'error',
       from: { path: SERVICES, pathNot: `${ROOTS}|${TESTS}|${CORE}|${STORES}` },
-      to: { path: `${HTTP}|${CLI}|(^|/)node_modules/(fastify|@fastify|commander)/` },
+      to: { path: `${HTTP}|${CLI}|(^|/)node_modules/(fastify|@fastify|commander|@commander-js)/` },
     },
     {
       name: 'http-cli-through-services',
