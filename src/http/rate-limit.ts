@@ -62,10 +62,15 @@ export function memoryLimiter(
   };
   const left = (w: { start: number }) => w.start + windowMs - now();
   // Bounds memory under a spray of addresses: finished windows go first, then the oldest (a Map keeps
-  // insertion order), so a flood can only shorten other addresses' windows, never grow the heap.
+  // insertion order), so a flood can only shorten other addresses' windows, never grow the heap. A window
+  // is inserted when it starts, so the finished ones lead: the walk stops at the first that is not, or a
+  // full table would cost each new address a walk over all of it.
   const makeRoom = (windows: Map<string, { start: number }>) => {
     if (windows.size < maxKeys) return;
-    for (const [k, v] of windows) if (now() - v.start >= windowMs) windows.delete(k);
+    for (const [k, v] of windows) {
+      if (now() - v.start < windowMs) break;
+      windows.delete(k);
+    }
     for (const k of windows.keys()) {
       if (windows.size < maxKeys) break;
       windows.delete(k);
