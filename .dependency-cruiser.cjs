@@ -16,7 +16,8 @@ const CORE =
 // The only modules that hold SQL (STYLE.md), and the database driver wrapper under them.
 const STORES = '^src/[^/]+/[a-z-]*store\\.ts$|^src/db/';
 const DRIVERS = '(^|/)node_modules/(pg|pg-pool|pg-protocol|@electric-sql|ioredis|nodemailer)/';
-const FRAMEWORKS = '(^|/)node_modules/(fastify|@fastify|commander|@commander-js|react|react-dom|@sinclair|pino)/';
+const FRAMEWORKS =
+  '(^|/)node_modules/(fastify|@fastify|commander|@commander-js|react|react-dom|@sinclair|pino)/';
 const HTTP = '^src/http/';
 const CLI = '^src/cli/|^src/cli\\.ts$';
 // The composition roots wire every layer together, so they sit outside the layers.
