@@ -48,7 +48,9 @@ describe('first start on the embedded database', () => {
       assert.deepEqual(Object.keys(openapi.components.securitySchemes).sort(), [
         'bearer',
         'ffAuth',
+        'ffAuthHyphen',
         'session',
+        'tokenQuery',
       ]);
       const docs = await fetch(`${server.url}/apis/v1/docs/`);
       assert.equal(docs.status, 200);

@@ -18,10 +18,12 @@ import { fastifyTimeouts, serverOptions } from './edge-server.js';
 import { requestHost, trustForwarding } from './client-address.js';
 import { registerDocs, registerDocsUi } from './docs.js';
 import { ApiError, toApiError } from './errors.js';
+import { SHARED_SCHEMAS } from './schemas.js';
 import { Metrics } from './metrics.js';
 import { watchTokenChecks } from './token-auth.js';
 import type { AppDeps } from './route-deps.js';
 import type { Services } from '../services.js';
+import { apiTokenChangeRoutes } from './routes/api-token-changes.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
@@ -76,6 +78,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   trustForwarding(app, config.trustProxy);
 
   const pageHeaders = securityHeaders();
+  // The named shapes, for routes to refer to by `$id` (and the document to list as components).
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await registerDocs(app);
   // JSON only (and multipart for files): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
@@ -151,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     await staff.register(sessionRoutes(routeDeps));
     await staff.register(apiTokenRoutes(routeDeps));
+    await staff.register(apiTokenChangeRoutes(routeDeps));
     await staff.register(fileRoutes(routeDeps));
     await staff.register(permissionRoutes(routeDeps));
   });

@@ -1,113 +1,215 @@
-// The JSON shapes of SPEC section 5 as TypeBox schemas: they validate input (unknown fields refused),
-// serialise output and generate the OpenAPI document, so the three cannot disagree. Text inputs are
-// built from Line, Name and Text, which carry SPEC 5's character rules; no route adds its own.
-import { type StringOptions, type TSchema, Type } from '@sinclair/typebox';
-import type { FastifyRequest } from 'fastify';
-import { scrub } from '../log.js';
-import { TEXT_RULES } from '../text-rules.js';
+// The JSON shapes of SPEC section 5 as TypeBox schemas, each named by its `$id`: buildApp adds them to
+// the app (SHARED_SCHEMAS), routes point at them with ref(), and the OpenAPI document lists them under
+// components.schemas by those names, so validation, serialisation and the document cannot disagree.
+// Token, Event, Error and the other leaves hold no `$ref`, so a test can check a body against one with
+// TypeBox's Value.Check alone; the lists and bodies that contain them take the leaves as references.
+import { type TSchema, Type } from '@sinclair/typebox';
+import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import { TOKEN_STATES } from '../tokens/lifecycle.js';
-import { ApiError } from './errors.js';
+import type { Carrier } from '../tokens/usage.js';
+import {
+  CreateTokenRequest,
+  LoginRequest,
+  ReasonRequest,
+  RenewTokenRequest,
+  RotateTokenRequest,
+} from './bodies.js';
+import { Enum, Nullable, ref } from './schema-kit.js';
 
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+export { Enum, Nullable, ref } from './schema-kit.js';
+// The input schemas too: routes and tests import every schema from here.
+export * from './inputs.js';
+
 const Time = Type.String({ format: 'date-time' });
+const Uuid = Type.String({ format: 'uuid' });
 
-export const ErrorSchema = Type.Object({
-  error: Type.String(),
-  message: Type.String(),
-  field: Type.Optional(Type.String()),
-});
-
-/** A token's state, from lifecycle's one list (the list filter takes the same). */
-export const TokenStateSchema = Type.Union(TOKEN_STATES.map((s) => Type.Literal(s)));
-
-export const UserRef = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String() });
-
-export const TokenSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  description: Type.String(),
-  issuedFor: Type.String(),
-  display: Type.String(),
-  state: TokenStateSchema,
-  permissions: Type.Array(Type.String()),
-  createdAt: Time,
-  createdBy: Nullable(UserRef),
-  expiresAt: Nullable(Time),
-  expirySetAt: Time,
-  lastUsedAt: Nullable(Time),
-  lastUsedIp: Nullable(Type.String()),
-  lastUsedUserAgent: Nullable(Type.String()),
-  lastUsedCarrier: Nullable(Type.String()),
-  stateChangedAt: Nullable(Time),
-  stateChangedBy: Nullable(UserRef),
-  stateReason: Nullable(Type.String()),
-  previousSecretValidUntil: Nullable(Time),
-});
-
-export const EventSchema = Type.Object({
-  id: Type.String(),
-  type: Type.String(),
-  at: Time,
-  actor: Nullable(UserRef),
-  ip: Nullable(Type.String()),
-  details: Type.Record(Type.String(), Type.Unknown()),
-});
-
-/** One line of text: no NUL, lone surrogate or other control character. */
-export const Line = (options: StringOptions = {}) => Type.String({ ...options, pattern: TEXT_RULES.line });
-/** A name: a line without bidirectional overrides or isolates, which would make it read as another. */
-export const Name = (options: StringOptions = {}) => Type.String({ ...options, pattern: TEXT_RULES.name });
-/** Free text: a line's rules, but tab and newline allowed. */
-export const Text = (options: StringOptions = {}) => Type.String({ ...options, pattern: TEXT_RULES.text });
-
-// ajv's `uuid` format also takes `urn:uuid:…`, which the database would not.
-const UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
-export const IdParams = Type.Object({ id: Type.String({ pattern: UUID }) }, { additionalProperties: false });
-
-/** The query of a route that takes no parameters: any one is refused, not ignored. */
-export const NoQuery = Type.Object({}, { additionalProperties: false });
-
-/** The query of a token route: only the `token` carrier. */
-export const TokenQuery = Type.Object(
-  { token: Type.Optional(Type.String({ maxLength: 8192 })) },
-  { additionalProperties: false },
+const ERROR_CODES = Object.keys(ERROR_STATUS).filter((k): k is ErrorCode => k in ERROR_STATUS);
+export const ErrorSchema = Type.Object(
+  {
+    error: Enum(ERROR_CODES, { description: 'The catalogue code (SPEC section 5)' }),
+    message: Type.String({ description: 'What went wrong, for people' }),
+    field: Type.Optional(Type.String({ description: 'The input at fault (invalid_request)' })),
+  },
+  { $id: 'Error', description: 'Every error answer' },
 );
 
-/**
- * Refuses a query string whose %-escapes are not UTF-8 (a lone surrogate's only way into a URL). The
- * parser keeps such a value as typed, `%FF`, which a schema cannot tell from the text `%FF`; so this
- * looks at the raw query, before validation.
- */
-export function refuseMalformedQuery(request: FastifyRequest): void {
-  const at = request.url.indexOf('?');
-  if (at === -1) return;
-  for (const pair of request.url.slice(at + 1).split('&')) {
-    const [key = '', value = ''] = pair.replace(/\+/g, ' ').split(/=(.*)/s);
-    const name = decoded(key);
-    if (name === null || decoded(value) === null) {
-      // A parameter's name is the client's own text: a token sent as one is not echoed back.
-      const field = name === null ? 'query' : scrub(name).slice(0, 100);
-      throw new ApiError('invalid_request', `${field} holds a %-escape that is not UTF-8`, field);
-    }
-  }
-}
+/** A token's state, from lifecycle's one list (the list filter takes the same). */
+export const TokenStateSchema = Enum(TOKEN_STATES, { description: 'The state in effect now' });
 
-const decoded = (s: string): string | null => {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return null;
-  }
-};
+/** Where a token arrived (SPEC section 4). */
+export const CARRIERS = ['FF_AUTH', 'FF-Auth', 'Authorization', 'query'] as const satisfies Carrier[];
 
-export const ExpiryFields = {
-  expiresInDays: Type.Optional(Type.Integer({ description: '30, 90 or 365' })),
-  expiresAt: Type.Optional(
-    Type.String({ maxLength: 64, description: 'ISO-8601 time, 1 minute to 5 years ahead' }),
-  ),
-};
+/** The audit events a token's history can hold (SPEC section 5). */
+export const EVENT_TYPES = [
+  'token.created',
+  'token.suspended',
+  'token.reactivated',
+  'token.revoked',
+  'token.expired',
+  'token.rotated',
+  'token.renewed',
+  'token.reminder_sent',
+  'token.reminder_skipped',
+  'token.auth_failed',
+] as const;
 
-export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));
+export const ROLES = ['admin', 'staff'] as const;
 
-export const TOKEN_SECURITY: Record<string, string[]>[] = [{ ffAuth: [] }, { bearer: [] }];
+export const UserRef = Type.Object({ id: Uuid, email: Type.String(), name: Type.String() });
+
+export const TokenSchema = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    description: Nullable(Type.String({ maxLength: 2000 })),
+    issuedFor: Nullable(Type.String({ maxLength: 200, description: 'The app or system it is for' })),
+    display: Type.String({ description: 'The first 14 characters, "... " and the last 3' }),
+    state: TokenStateSchema,
+    permissions: Type.Array(Type.String()),
+    createdAt: Time,
+    createdBy: Nullable(UserRef),
+    expiresAt: Nullable(Time),
+    expirySetAt: Type.String({ format: 'date-time', description: 'When the current expiry was chosen' }),
+    lastUsedAt: Nullable(Time),
+    lastUsedIp: Nullable(Type.String()),
+    lastUsedUserAgent: Nullable(Type.String()),
+    lastUsedCarrier: Nullable(Enum(CARRIERS)),
+    stateChangedAt: Nullable(Time),
+    stateChangedBy: Nullable(UserRef),
+    stateReason: Nullable(Type.String()),
+    previousSecretValidUntil: Nullable(Time),
+  },
+  { $id: 'Token', description: 'A token as staff see it: never its secret' },
+);
+
+export const EventSchema = Type.Object(
+  {
+    id: Uuid,
+    type: Enum(EVENT_TYPES),
+    at: Time,
+    actor: Nullable(UserRef),
+    ip: Nullable(Type.String()),
+    details: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'The reason, the notice kind, old and new expiry, or the failure and its count',
+    }),
+  },
+  { $id: 'Event', description: 'An entry of a token’s audit history' },
+);
+
+export const OwnTokenSchema = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    display: Type.String(),
+    state: TokenStateSchema,
+    permissions: Type.Array(Type.String()),
+    expiresAt: Nullable(Time),
+  },
+  { $id: 'OwnToken', description: 'What a token sees of itself: no staff data' },
+);
+
+export const UsageSchema = Type.Object(
+  {
+    items: Type.Array(
+      Type.Object({ date: Type.String({ format: 'date' }), count: Type.Integer({ minimum: 0 }) }),
+    ),
+  },
+  { $id: 'Usage', description: 'Requests per UTC day, the last 90 days' },
+);
+
+export const UserSchema = Type.Object(
+  {
+    id: Uuid,
+    email: Type.String(),
+    name: Type.String(),
+    role: Enum(ROLES),
+    features: Type.Array(Type.String()),
+    institution: Type.Object({ slug: Type.String(), name: Type.String() }),
+  },
+  { $id: 'User', description: 'The signed-in user' },
+);
+
+export const SessionSchema = Type.Object(
+  {
+    user: ref(UserSchema),
+    csrfToken: Type.String({ description: 'Send it as X-CSRF-Token on every state-changing request' }),
+  },
+  { $id: 'Session' },
+);
+
+export const FileSchema = Type.Object(
+  {
+    id: Uuid,
+    name: Type.String(),
+    size: Type.Integer({ minimum: 0 }),
+    contentType: Type.String(),
+    createdAt: Time,
+  },
+  { $id: 'File', description: 'A stored file, for tokens to download' },
+);
+
+const page = <T extends TSchema>(item: T, $id: string) =>
+  Type.Object(
+    {
+      items: Type.Array(ref(item)),
+      nextCursor: Nullable(Type.String({ description: 'The next page’s cursor; null on the last page' })),
+    },
+    { $id },
+  );
+export const TokenListSchema = page(TokenSchema, 'TokenList');
+export const EventListSchema = page(EventSchema, 'EventList');
+export const FileListSchema = page(FileSchema, 'FileList');
+
+export const CreatedSchema = Type.Object(
+  {
+    token: ref(TokenSchema),
+    secret: Type.String({ description: 'The token itself: shown this once, never again' }),
+  },
+  { $id: 'Created', description: 'A token with its new secret (create, rotate)' },
+);
+
+export const HealthSchema = Type.Object({ status: Enum(['ok']) }, { $id: 'Health' });
+export const ReadinessSchema = Type.Object(
+  { status: Enum(['ready', 'unavailable']), checks: Type.Record(Type.String(), Type.Boolean()) },
+  { $id: 'Readiness', description: 'The database and, on PostgreSQL, the change listener' },
+);
+
+export { ExpiryFields } from './bodies.js';
+export { CreateTokenRequest, LoginRequest, ReasonRequest, RenewTokenRequest, RotateTokenRequest };
+
+/** Every named schema, for buildApp to add: routes and the document refer to them by `$id`. */
+export const SHARED_SCHEMAS = [
+  ErrorSchema,
+  TokenSchema,
+  TokenListSchema,
+  CreatedSchema,
+  EventSchema,
+  EventListSchema,
+  UsageSchema,
+  OwnTokenSchema,
+  UserSchema,
+  SessionSchema,
+  FileSchema,
+  FileListSchema,
+  HealthSchema,
+  ReadinessSchema,
+  LoginRequest,
+  CreateTokenRequest,
+  RotateTokenRequest,
+  RenewTokenRequest,
+  ReasonRequest,
+];
+
+// Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.
+export const TOKEN_SECURITY: Record<string, string[]>[] = [
+  { ffAuth: [] },
+  { ffAuthHyphen: [] },
+  { bearer: [] },
+  { tokenQuery: [] },
+];
 export const SESSION_SECURITY: Record<string, string[]>[] = [{ session: [] }];
+export const PUBLIC: Record<string, string[]>[] = [];
+
+/** Bare error answers for the statuses given (responses.ts says more: codes and headers). */
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries(statuses.map((s) => [s, ref(ErrorSchema)]));

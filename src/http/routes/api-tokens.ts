@@ -1,220 +1,166 @@
-// The management API (SPEC section 5): staff with the tokens feature list, create, inspect and change
-// tokens of their own institution. Each handler parses, calls one service function, maps the result.
+// The management API (SPEC section 5): staff with the tokens feature list, create and inspect tokens of
+// their own institution (the changes are api-token-changes.ts). Each handler parses, calls one service
+// function, maps the result; the schemas type what it reads and what it answers.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TOKENS_FEATURE } from '../../accounts/users.js';
-import type { Result } from '../../errors.js';
-import { TOKEN_STATES, type Transition } from '../../tokens/lifecycle.js';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { TOKEN_STATES } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../route-deps.js';
 import { cursorHolds } from '../../pagination.js';
-import { clientAddress } from '../client-address.js';
-import { ApiError, fromFailure } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { BY_ID, failures, HEADERS, json, STAFF_READ, STAFF_WRITE } from '../responses.js';
 import {
-  EventSchema,
-  ExpiryFields,
-  errors,
+  CreatedSchema,
+  CsrfHeader,
+  CreateTokenRequest,
+  Cursor,
+  Enum,
+  EventListSchema,
   IdParams,
   Line,
-  Name,
   NoQuery,
-  refuseMalformedQuery,
+  readIntegers,
+  ref,
   SESSION_SECURITY,
-  Text,
+  TokenListSchema,
   TokenSchema,
   TokenStateSchema,
+  UsageSchema,
 } from '../schemas.js';
-import { requireSession } from '../session-auth.js';
+import { actor, answer, tokensStaff } from '../staff-route.js';
+import { eventAnswer, tokenAnswer } from '../views.js';
 
 const ListQuery = Type.Object(
   {
     state: Type.Optional(
-      Type.Union([TokenStateSchema, Type.Array(TokenStateSchema, { maxItems: TOKEN_STATES.length })]),
+      Type.Union([TokenStateSchema, Type.Array(TokenStateSchema, { maxItems: TOKEN_STATES.length })], {
+        description: 'May repeat: tokens in any of these states',
+      }),
     ),
-    q: Type.Optional(Line({ maxLength: 200 })),
+    q: Type.Optional(Line({ maxLength: 200, description: 'In name, description or issued-for' })),
     issuedFor: Type.Optional(Line({ maxLength: 200 })),
-    sort: Type.Optional(Type.Union([Type.Literal('createdAt'), Type.Literal('expiresAt')])),
-    order: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
-    cursor: Type.Optional(Type.String({ maxLength: 300 })),
+    sort: Type.Optional(Enum(['createdAt', 'expiresAt'], { description: 'Default createdAt' })),
+    order: Type.Optional(Enum(['asc', 'desc'], { description: 'Default desc' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 50' })),
+    cursor: Type.Optional(Cursor),
   },
   { additionalProperties: false },
 );
-const CreateBody = Type.Object(
-  {
-    name: Name({ maxLength: 200 }),
-    description: Type.Optional(Text({ maxLength: 2000 })),
-    issuedFor: Type.Optional(Line({ maxLength: 200 })),
-    ...ExpiryFields,
-  },
-  { additionalProperties: false },
-);
-const RotateBody = Type.Object(
-  {
-    graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 604_800 })),
-    expectedDisplay: Type.Optional(Line({ maxLength: 64 })),
-    ...ExpiryFields,
-  },
-  { additionalProperties: false },
-);
-const RenewBody = Type.Object(ExpiryFields, { additionalProperties: false });
-const ReasonBody = Type.Object(
-  { reason: Type.Optional(Line({ maxLength: 500 })) },
-  { additionalProperties: false },
-);
-const Page = <T extends typeof TokenSchema | typeof EventSchema>(item: T) =>
-  Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
-const WithSecret = Type.Object({ token: TokenSchema, secret: Type.String() });
 
-export const apiTokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const { tokens } = deps.services;
-  const actor = (request: FastifyRequest) => ({
-    userId: request.session.user.id,
-    ip: clientAddress(request),
-  });
-  const answer = <T>(result: Result<T>, reply?: FastifyReply, status = 200): T => {
-    if (!result.ok) throw fromFailure(result);
-    if (reply) void reply.status(status);
-    return result.value;
-  };
-  const base = { tags: ['api-tokens'], security: SESSION_SECURITY };
-  // Authentication runs before validation: an anonymous caller learns nothing about the schema.
-  app.addHook('preValidation', async (request) => {
-    request.session = await requireSession(deps, request, TOKENS_FEATURE);
-    refuseMalformedQuery(request);
-  });
+const TOKEN = ref(TokenSchema);
+const CREATED = ref(CreatedSchema);
+const read = { tags: ['api-tokens'], security: SESSION_SECURITY, querystring: NoQuery };
+const byId = { ...read, params: IdParams };
 
-  app.get(
-    '/apis/v1/api-tokens',
-    {
-      schema: {
-        ...base,
-        querystring: ListQuery,
-        response: { 200: Page(TokenSchema), ...errors(400, 401, 403) },
-      },
-    },
-    async (request) => {
-      const query = request.query as { state?: string | string[]; limit?: string } & Record<string, string>;
-      const states = query.state === undefined ? [] : ([] as string[]).concat(query.state);
-      const limit = query.limit === undefined ? undefined : Number(query.limit);
-      return answer(await tokens.list(request.institution, { ...query, states, limit }));
-    },
-  );
+export const apiTokenRoutes =
+  (deps: RouteDeps): FastifyPluginCallbackTypebox =>
+  (app, _options, done) => {
+    const { tokens } = deps.services;
+    app.addHook('preValidation', tokensStaff(deps));
 
-  app.post(
-    '/apis/v1/api-tokens',
-    {
-      schema: {
-        ...base,
-        querystring: NoQuery,
-        body: CreateBody,
-        response: { 201: WithSecret, ...errors(400, 401, 403) },
-      },
-    },
-    async (request, reply) => {
-      const who = actor(request);
-      void reply.header('cache-control', 'no-store');
-      return answer(
-        await tokens.create(request.institution, who, request.body as typeof CreateBody.static),
-        reply,
-        201,
-      );
-    },
-  );
-
-  const idSchema = { ...base, params: IdParams, querystring: NoQuery };
-  app.get<{ Params: { id: string } }>(
-    '/apis/v1/api-tokens/:id',
-    { schema: { ...idSchema, response: { 200: TokenSchema, ...errors(400, 401, 403, 404) } } },
-    async (request) => {
-      return answer(await tokens.get(request.institution, request.params.id));
-    },
-  );
-
-  app.get<{ Params: { id: string }; Querystring: { cursor?: string } }>(
-    '/apis/v1/api-tokens/:id/events',
-    {
-      schema: {
-        ...idSchema,
-        querystring: Type.Object(
-          { cursor: Type.Optional(Type.String({ maxLength: 300 })) },
-          { additionalProperties: false },
-        ),
-        response: { 200: Page(EventSchema), ...errors(400, 401, 403, 404) },
-      },
-    },
-    async (request) => {
-      const { cursor } = request.query;
-      // An event cursor's id is a sequence number: a token's uuid there would reach the database.
-      if (cursor !== undefined && !cursorHolds(cursor, 'seq'))
-        throw new ApiError('invalid_request', 'cursor is not valid for this query', 'cursor');
-      return answer(await tokens.events(request.institution, request.params.id, cursor));
-    },
-  );
-
-  app.get<{ Params: { id: string } }>(
-    '/apis/v1/api-tokens/:id/usage',
-    {
-      schema: {
-        ...idSchema,
-        response: {
-          200: Type.Object({
-            items: Type.Array(Type.Object({ date: Type.String(), count: Type.Integer() })),
-          }),
-          ...errors(400, 401, 403, 404),
-        },
-      },
-    },
-    async (request) => {
-      return answer(await tokens.usage(request.institution, request.params.id));
-    },
-  );
-
-  for (const t of ['suspend', 'reactivate', 'revoke'] as const satisfies readonly Transition[]) {
-    app.post<{ Params: { id: string }; Body: { reason?: string } }>(
-      `/apis/v1/api-tokens/:id/${t}`,
+    app.get(
+      '/apis/v1/api-tokens',
       {
+        preValidation: (request, _reply, next) => {
+          readIntegers(request, ['limit']);
+          next();
+        },
         schema: {
-          ...idSchema,
-          body: ReasonBody,
-          response: { 200: TokenSchema, ...errors(400, 401, 403, 404, 409) },
+          ...read,
+          operationId: 'listTokens',
+          summary: 'List the institution’s tokens, filtered, sorted and a page at a time',
+          querystring: ListQuery,
+          response: {
+            200: json('A page of tokens', ref(TokenListSchema), HEADERS.noStore),
+            ...failures('session', STAFF_READ),
+          },
         },
       },
       async (request) => {
-        const who = actor(request);
-        return answer(
-          await tokens.transition(request.institution, request.params.id, t, who, request.body.reason),
-        );
+        const { state, ...query } = request.query;
+        const states = state === undefined ? [] : [state].flat();
+        const page = answer(await tokens.list(request.institution, { ...query, states }));
+        return { items: page.items.map(tokenAnswer), nextCursor: page.nextCursor };
       },
     );
-  }
 
-  app.post<{ Params: { id: string }; Body: typeof RotateBody.static }>(
-    '/apis/v1/api-tokens/:id/rotate',
-    {
-      schema: {
-        ...idSchema,
-        body: RotateBody,
-        response: { 200: WithSecret, ...errors(400, 401, 403, 404, 409) },
+    app.post(
+      '/apis/v1/api-tokens',
+      {
+        schema: {
+          ...read,
+          headers: CsrfHeader,
+          operationId: 'createToken',
+          summary: 'Create a token: its secret is in this answer only',
+          body: ref(CreateTokenRequest),
+          response: {
+            201: json('The token and its secret', CREATED, HEADERS.secret),
+            ...failures('session', STAFF_WRITE),
+          },
+        },
       },
-    },
-    async (request, reply) => {
-      void reply.header('cache-control', 'no-store');
-      return answer(
-        await tokens.rotate(request.institution, request.params.id, actor(request), request.body),
-      );
-    },
-  );
+      async (request, reply) => {
+        const who = actor(request);
+        void reply.header('cache-control', 'no-store');
+        const created = answer(await tokens.create(request.institution, who, request.body), reply, 201);
+        return { ...created, token: tokenAnswer(created.token) };
+      },
+    );
 
-  app.post<{ Params: { id: string }; Body: typeof RenewBody.static }>(
-    '/apis/v1/api-tokens/:id/renew',
-    {
-      schema: {
-        ...idSchema,
-        body: RenewBody,
-        response: { 200: TokenSchema, ...errors(400, 401, 403, 404, 409) },
+    app.get(
+      '/apis/v1/api-tokens/:id',
+      {
+        schema: {
+          ...byId,
+          operationId: 'getToken',
+          summary: 'A token',
+          response: {
+            200: json('The token', TOKEN, HEADERS.noStore),
+            ...failures('session', { ...STAFF_READ, ...BY_ID }),
+          },
+        },
       },
-    },
-    async (request) =>
-      answer(await tokens.renew(request.institution, request.params.id, actor(request), request.body)),
-  );
-};
+      async (request) => tokenAnswer(answer(await tokens.get(request.institution, request.params.id))),
+    );
+
+    app.get(
+      '/apis/v1/api-tokens/:id/events',
+      {
+        schema: {
+          ...byId,
+          operationId: 'listTokenEvents',
+          summary: 'A token’s audit history, newest first',
+          querystring: Type.Object({ cursor: Type.Optional(Cursor) }, { additionalProperties: false }),
+          response: {
+            200: json('A page of events', ref(EventListSchema), HEADERS.noStore),
+            ...failures('session', { ...STAFF_READ, ...BY_ID }),
+          },
+        },
+      },
+      async (request) => {
+        const { cursor } = request.query;
+        // An event cursor's id is a sequence number: a token's uuid there would reach the database.
+        if (cursor !== undefined && !cursorHolds(cursor, 'seq'))
+          throw new ApiError('invalid_request', 'cursor is not valid for this query', 'cursor');
+        const page = answer(await tokens.events(request.institution, request.params.id, cursor));
+        return { items: page.items.map(eventAnswer), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/apis/v1/api-tokens/:id/usage',
+      {
+        schema: {
+          ...byId,
+          operationId: 'getTokenUsage',
+          summary: 'A token’s requests per UTC day, the last 90 days',
+          response: {
+            200: json('Daily counts', ref(UsageSchema), HEADERS.noStore),
+            ...failures('session', { ...STAFF_READ, ...BY_ID }),
+          },
+        },
+      },
+      async (request) => answer(await tokens.usage(request.institution, request.params.id)),
+    );
+
+    done();
+  };

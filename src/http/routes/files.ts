@@ -3,105 +3,107 @@
 // database, so any instance serves any file.
 import { Type } from '@sinclair/typebox';
 import type { MultipartFile } from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TOKENS_FEATURE } from '../../accounts/users.js';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { FileMeta } from '../../files/service.js';
-import type { Result } from '../../errors.js';
 import type { RouteDeps } from '../route-deps.js';
-import { ApiError, fromFailure } from '../errors.js';
+import { ApiError } from '../errors.js';
+import { BY_ID, CORS, failures, HEADERS, json, STAFF_READ, STAFF_WRITE, TOKEN_CHECK } from '../responses.js';
 import {
-  errors,
+  CsrfHeader,
+  Cursor,
+  FileListSchema,
+  FileSchema,
   IdParams,
   NoQuery,
-  refuseMalformedQuery,
+  ref,
   SESSION_SECURITY,
   TOKEN_SECURITY,
   TokenQuery,
 } from '../schemas.js';
-import { requireSession } from '../session-auth.js';
+import { answer, tokensStaff } from '../staff-route.js';
 import { authenticate } from '../token-auth.js';
 
 export const FILES_DOWNLOAD = 'core.core.files_download';
 
-const FileSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  size: Type.Integer(),
-  contentType: Type.String(),
-  createdAt: Type.String(),
-});
+// The upload's form, for the document only: @fastify/multipart reads the stream itself (readUpload),
+// so the route has no body schema to validate, and each route may add to its own document this way.
+const UPLOAD_FORM = {
+  consumes: ['multipart/form-data'],
+  body: Type.Object(
+    { file: Type.String({ format: 'binary', description: 'The file; its name and type are kept' }) },
+    { additionalProperties: false },
+  ),
+};
 
 const meta = (f: FileMeta) => ({ ...f, createdAt: f.createdAt.toISOString() });
 
-const answer = <T>(result: Result<T>): T => {
-  if (!result.ok) throw fromFailure(result);
-  return result.value;
-};
+export const fileRoutes =
+  (deps: RouteDeps): FastifyPluginCallbackTypebox =>
+  (app, _options, done) => {
+    const { files } = deps.services;
+    const staff = { preValidation: tokensStaff(deps) };
 
-export const fileRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const { files } = deps.services;
-  const staff = {
-    preValidation: async (request: FastifyRequest) => {
-      request.session = await requireSession(deps, request, TOKENS_FEATURE);
-      refuseMalformedQuery(request);
-    },
-  };
-
-  app.post(
-    '/apis/v1/files',
-    {
-      ...staff,
-      schema: {
-        tags: ['files'],
-        security: SESSION_SECURITY,
-        querystring: NoQuery,
-        consumes: ['multipart/form-data'],
-        response: { 201: FileSchema, ...errors(400, 401, 403, 413, 415) },
-      },
-    },
-    async (request, reply) => {
-      if (!request.isMultipart())
-        throw new ApiError('unsupported_media_type', 'send multipart/form-data with a field "file"');
-      const { part, bytes } = await readUpload(request);
-      const file = answer(
-        await files.upload({
-          institutionId: request.institution.id,
-          userId: request.session.user.id,
-          filename: part.filename,
-          mimetype: part.mimetype,
-          bytes,
-        }),
-      );
-      return reply.status(201).send(meta(file));
-    },
-  );
-
-  app.get<{ Querystring: { cursor?: string } }>(
-    '/apis/v1/files',
-    {
-      ...staff,
-      schema: {
-        tags: ['files'],
-        security: SESSION_SECURITY,
-        querystring: Type.Object(
-          { cursor: Type.Optional(Type.String({ maxLength: 300 })) },
-          { additionalProperties: false },
-        ),
-        response: {
-          200: Type.Object({
-            items: Type.Array(FileSchema),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...errors(400, 401, 403),
+    app.post(
+      '/apis/v1/files',
+      {
+        ...staff,
+        config: {
+          swaggerTransform: ({ schema, url }) => ({ schema: { ...schema, ...UPLOAD_FORM }, url }),
+        },
+        schema: {
+          tags: ['files'],
+          operationId: 'uploadFile',
+          summary: 'Store a file (multipart/form-data, field "file") for tokens to download',
+          security: SESSION_SECURITY,
+          querystring: NoQuery,
+          headers: CsrfHeader,
+          response: {
+            201: json('The stored file', ref(FileSchema), HEADERS.noStore),
+            ...failures('session', STAFF_WRITE),
+          },
         },
       },
-    },
-    async (request) => {
-      const page = answer(await files.list(request.institution.id, request.query.cursor));
-      return { items: page.items.map(meta), nextCursor: page.nextCursor };
-    },
-  );
-};
+      async (request, reply) => {
+        if (!request.isMultipart())
+          throw new ApiError('unsupported_media_type', 'send multipart/form-data with a field "file"');
+        const { part, bytes } = await readUpload(request);
+        const file = answer(
+          await files.upload({
+            institutionId: request.institution.id,
+            userId: request.session.user.id,
+            filename: part.filename,
+            mimetype: part.mimetype,
+            bytes,
+          }),
+        );
+        return reply.status(201).send(meta(file));
+      },
+    );
+
+    app.get(
+      '/apis/v1/files',
+      {
+        ...staff,
+        schema: {
+          tags: ['files'],
+          operationId: 'listFiles',
+          summary: 'The institution’s files, newest first',
+          security: SESSION_SECURITY,
+          querystring: Type.Object({ cursor: Type.Optional(Cursor) }, { additionalProperties: false }),
+          response: {
+            200: json('A page of files', ref(FileListSchema), HEADERS.noStore),
+            ...failures('session', STAFF_READ),
+          },
+        },
+      },
+      async (request) => {
+        const page = answer(await files.list(request.institution.id, request.query.cursor));
+        return { items: page.items.map(meta), nextCursor: page.nextCursor };
+      },
+    );
+    done();
+  };
 
 /**
  * The form's one part, read whole. busboy's own errors (no boundary, a part cut short) are plain Errors
@@ -119,33 +121,47 @@ async function readUpload(request: FastifyRequest): Promise<{ part: MultipartFil
   }
 }
 
+// A file's bytes: sent as they are (Fastify serialises no Buffer), written as OpenAPI writes bytes.
+const BYTES = Type.Unsafe<Buffer>({ type: 'string', format: 'binary' });
+
 /** The download, a token route: it sits with the token routes in their scope (CORS, no session). */
-export const fileDownloadRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const { files } = deps.services;
-  app.get<{ Params: { id: string } }>(
-    '/apis/v1/files/:id/download',
-    {
-      preValidation: async (request, reply) => {
-        await authenticate(deps, request, reply, FILES_DOWNLOAD);
+export const fileDownloadRoutes =
+  (deps: RouteDeps): FastifyPluginCallbackTypebox =>
+  (app, _options, done) => {
+    const { files } = deps.services;
+    app.get(
+      '/apis/v1/files/:id/download',
+      {
+        preValidation: async (request, reply) => {
+          await authenticate(deps, request, reply, FILES_DOWNLOAD);
+        },
+        schema: {
+          tags: ['files'],
+          operationId: 'downloadFile',
+          summary: 'Download a file with a token holding core.core.files_download',
+          security: TOKEN_SECURITY,
+          params: IdParams,
+          querystring: TokenQuery,
+          response: {
+            200: {
+              description: 'The file’s bytes, with the content type it was stored with',
+              headers: { ...HEADERS.validUntil, ...HEADERS.download, ...CORS },
+              content: { 'application/octet-stream': { schema: BYTES } },
+            },
+            ...failures('token', { ...TOKEN_CHECK, ...BY_ID }),
+          },
+        },
       },
-      schema: {
-        tags: ['files'],
-        security: TOKEN_SECURITY,
-        params: IdParams,
-        querystring: TokenQuery,
-        produces: ['application/octet-stream'],
-        response: { ...errors(400, 401, 403, 404, 429, 503) },
+      async (request, reply) => {
+        const file = await files.download(request.institution.id, request.params.id);
+        if (!file) throw new ApiError('not_found', 'file not found');
+        void reply.header('content-type', file.contentType);
+        void reply.header(
+          'content-disposition',
+          `attachment; filename="${file.name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+        );
+        return reply.send(Buffer.from(file.bytes));
       },
-    },
-    async (request, reply) => {
-      const file = await files.download(request.institution.id, request.params.id);
-      if (!file) throw new ApiError('not_found', 'file not found');
-      void reply.header('content-type', file.contentType);
-      void reply.header(
-        'content-disposition',
-        `attachment; filename="${file.name.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-      );
-      return reply.send(Buffer.from(file.bytes));
-    },
-  );
-};
+    );
+    done();
+  };

@@ -2,36 +2,50 @@
 // an HttpOnly, SameSite=Strict cookie (Secure over HTTPS), DELETE clears it with the same attributes;
 // failed logins count against the client's address and against the account.
 import { createHash } from 'node:crypto';
-import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import type { Session } from '../../accounts/service.js';
 import { userView } from '../../accounts/users.js';
 import type { RouteDeps } from '../route-deps.js';
 import { clientAddress, requestProtocol } from '../client-address.js';
 import { ApiError } from '../errors.js';
 import { clientKey } from '../rate-limit.js';
-import { errors, Line, NoQuery, SESSION_SECURITY } from '../schemas.js';
+import { empty, failures, HEADERS, json, STAFF_READ, STAFF_WRITE } from '../responses.js';
+import {
+  CsrfHeader,
+  LoginRequest,
+  NoQuery,
+  PUBLIC,
+  ref,
+  SESSION_SECURITY,
+  SessionSchema,
+} from '../schemas.js';
+import { roleOf } from '../views.js';
 import { currentSession, requireSession, SESSION_COOKIE } from '../session-auth.js';
 
-const SessionView = Type.Object({
-  user: Type.Object({
-    id: Type.String(),
-    email: Type.String(),
-    name: Type.String(),
-    role: Type.String(),
-    features: Type.Array(Type.String()),
-    institution: Type.Object({ slug: Type.String(), name: Type.String() }),
-  }),
-  csrfToken: Type.String(),
-});
+const view = (request: FastifyRequest, s: Session) => {
+  const user = userView(s.user);
+  return {
+    user: {
+      ...user,
+      role: roleOf(user.role),
+      institution: { slug: request.institution.slug, name: request.institution.name },
+    },
+    csrfToken: s.csrfToken,
+  };
+};
 
-const view = (request: FastifyRequest, s: Session) => ({
-  user: {
-    ...userView(s.user),
-    institution: { slug: request.institution.slug, name: request.institution.name },
-  },
-  csrfToken: s.csrfToken,
-});
+// A login takes a JSON body on a staff scope's connection: its edge failures, without a session's.
+const LOGIN = {
+  400: ['invalid_request'],
+  403: ['https_required'],
+  404: ['unknown_institution'],
+  408: ['request_timeout'],
+  413: ['payload_too_large'],
+  415: ['unsupported_media_type'],
+  431: ['invalid_request'],
+  503: ['unavailable'],
+} as const;
 
 /** The session cookie's attributes, at login and at logout. */
 const cookieAttributes = (request: FastifyRequest) => ({
@@ -65,74 +79,98 @@ async function countAttempt(deps: RouteDeps, request: FastifyRequest, email: str
   return [address, account];
 }
 
-export const sessionRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  const { services, limiter, config } = deps;
+const SESSION = ref(SessionSchema);
 
-  app.post(
-    '/apis/v1/session',
-    {
-      schema: {
-        tags: ['session'],
-        querystring: NoQuery,
-        body: Type.Object(
-          {
-            email: Line({ minLength: 1, maxLength: 320 }),
-            password: Type.String({ minLength: 1, maxLength: 1024 }),
+export const sessionRoutes =
+  (deps: RouteDeps): FastifyPluginCallbackTypebox =>
+  (app, _options, done) => {
+    const { services, limiter, config } = deps;
+
+    app.post(
+      '/apis/v1/session',
+      {
+        schema: {
+          tags: ['session'],
+          operationId: 'login',
+          summary: 'Log in with email and password: sets the session cookie',
+          security: PUBLIC,
+          querystring: NoQuery,
+          body: ref(LoginRequest),
+          response: {
+            200: json('Logged in', SESSION, { ...HEADERS.setCookie, ...HEADERS.noStore }),
+            ...failures('session', {
+              ...LOGIN,
+              401: ['invalid_credentials'],
+              429: ['rate_limited'],
+            }),
           },
-          { additionalProperties: false },
-        ),
-        response: { 200: SessionView, ...errors(400, 401, 429) },
+        },
       },
-    },
-    async (request, reply) => {
-      const { email, password } = request.body as { email: string; password: string };
-      const keys = await countAttempt(deps, request, email);
-      const result = await services.accounts.login(request.institution.id, email, password);
-      if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
-      await Promise.all(keys.map((key) => limiter.forgive(key)));
-      void reply.setCookie(SESSION_COOKIE, result.sessionId, {
-        ...cookieAttributes(request),
-        maxAge: Math.floor(config.sessionMaxMs / 1000),
-      });
-      void reply.header('cache-control', 'no-store');
-      return view(request, result.session);
-    },
-  );
+      async (request, reply) => {
+        const { email, password } = request.body;
+        const keys = await countAttempt(deps, request, email);
+        const result = await services.accounts.login(request.institution.id, email, password);
+        if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
+        await Promise.all(keys.map((key) => limiter.forgive(key)));
+        void reply.setCookie(SESSION_COOKIE, result.sessionId, {
+          ...cookieAttributes(request),
+          maxAge: Math.floor(config.sessionMaxMs / 1000),
+        });
+        void reply.header('cache-control', 'no-store');
+        return view(request, result.session);
+      },
+    );
 
-  app.get(
-    '/apis/v1/session',
-    {
-      schema: {
-        tags: ['session'],
-        security: SESSION_SECURITY,
-        querystring: NoQuery,
-        response: { 200: SessionView, ...errors(400, 401) },
+    app.get(
+      '/apis/v1/session',
+      {
+        schema: {
+          tags: ['session'],
+          operationId: 'getSession',
+          summary: 'The signed-in user and the CSRF token',
+          security: SESSION_SECURITY,
+          querystring: NoQuery,
+          response: {
+            200: json('The session', SESSION, HEADERS.noStore),
+            ...failures('session', { ...STAFF_READ, 403: ['https_required'] }),
+          },
+        },
       },
-    },
-    async (request, reply) => {
-      const session = await currentSession(deps, request);
-      if (!session) throw new ApiError('unauthenticated', 'no session');
-      void reply.header('cache-control', 'no-store');
-      return view(request, session);
-    },
-  );
+      async (request, reply) => {
+        const session = await currentSession(deps, request);
+        if (!session) throw new ApiError('unauthenticated', 'no session');
+        void reply.header('cache-control', 'no-store');
+        return view(request, session);
+      },
+    );
 
-  app.delete(
-    '/apis/v1/session',
-    {
-      schema: {
-        tags: ['session'],
-        security: SESSION_SECURITY,
-        querystring: NoQuery,
-        response: { ...errors(400, 401, 403) },
+    app.delete(
+      '/apis/v1/session',
+      {
+        // Authentication runs before validation, as on every staff route: an anonymous caller learns
+        // nothing about the schema, and a refused request logs nobody out.
+        preValidation: async (request) => {
+          request.session = await requireSession(deps, request, null);
+        },
+        schema: {
+          tags: ['session'],
+          operationId: 'logout',
+          summary: 'Log out: ends the session and clears its cookie',
+          security: SESSION_SECURITY,
+          querystring: NoQuery,
+          headers: CsrfHeader,
+          response: {
+            204: empty('Logged out', HEADERS.clearCookie),
+            ...failures('session', STAFF_WRITE),
+          },
+        },
       },
-    },
-    async (request, reply) => {
-      const session = await requireSession(deps, request, null);
-      await services.accounts.logout(session);
-      // The same attributes as the login's: a browser only replaces a cookie that matches it.
-      void reply.clearCookie(SESSION_COOKIE, cookieAttributes(request));
-      return reply.status(204).send();
-    },
-  );
-};
+      async (request, reply) => {
+        await services.accounts.logout(request.session);
+        // The same attributes as the login's: a browser only replaces a cookie that matches it.
+        void reply.clearCookie(SESSION_COOKIE, cookieAttributes(request));
+        return reply.status(204).send(undefined);
+      },
+    );
+    done();
+  };

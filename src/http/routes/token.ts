@@ -2,10 +2,12 @@
 // for a gateway (`GET /apis/v1/auth`). CORS for token routes lives here too: any origin, no
 // credentials, preflight answered without authentication — a gateway's forwarded preflight included.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, onSendHookHandler } from 'fastify';
+import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, onSendHookHandler } from 'fastify';
 import type { VerifiedToken } from '../../tokens/verdict.js';
 import type { RouteDeps } from '../route-deps.js';
-import { errors, TOKEN_SECURITY, TokenQuery } from '../schemas.js';
+import { CORS, empty, failures, HEADERS, json, TOKEN_CHECK } from '../responses.js';
+import { OwnTokenSchema, ref, TOKEN_SECURITY, TokenQuery } from '../schemas.js';
 import { fromTrustedProxy } from '../client-address.js';
 import { andThen, authenticate } from '../token-auth.js';
 
@@ -24,6 +26,18 @@ const ForwardQuery = Type.Object(
   { token: Type.Optional(Type.String({ maxLength: 8192 })) },
   { additionalProperties: true },
 );
+
+/** What a gateway tells forward auth (the URI and method only count from a trusted proxy). */
+const ForwardHeaders = Type.Object({
+  'x-tokend-permission': Type.Optional(
+    Type.String({ description: 'Permissions the token must hold, separated by commas or spaces' }),
+  ),
+  'x-original-uri': Type.Optional(Type.String({ description: 'The client’s URI (nginx), for ?token=' })),
+  'x-forwarded-uri': Type.Optional(Type.String({ description: 'The client’s URI (Traefik, Caddy)' })),
+  'x-forwarded-method': Type.Optional(
+    Type.String({ description: '`OPTIONS`: the client’s preflight, answered without a token' }),
+  ),
+});
 
 /** What tokend's own preflight answers, beside the scope's CORS headers. */
 function preflight(reply: FastifyReply) {
@@ -54,69 +68,79 @@ const nameRefusal: onSendHookHandler = (_request, reply, payload, done) => {
 // What a verified token sees of itself: only active tokens pass the check, so the view is always active.
 const ownView = (token: VerifiedToken) => token.ownView;
 
-export const tokenRoutes = (deps: RouteDeps) => async (app: FastifyInstance) => {
-  for (const url of TOKEN_ROUTES) {
-    app.options(url, { schema: { hide: true } }, async (_request, reply) =>
-      preflight(reply).status(204).send(),
-    );
-  }
+export const tokenRoutes =
+  (deps: RouteDeps): FastifyPluginCallbackTypebox =>
+  (app, _options, done) => {
+    for (const url of TOKEN_ROUTES) {
+      app.options(url, { schema: { hide: true } }, (_request, reply) => preflight(reply).status(204).send());
+    }
 
-  app.get(
-    '/apis/v1/token',
-    {
-      schema: {
-        tags: ['token'],
-        security: TOKEN_SECURITY,
-        querystring: TokenQuery,
-        response: {
-          200: Type.Object({
-            id: Type.String(),
-            name: Type.String(),
-            display: Type.String(),
-            state: Type.String(),
-            permissions: Type.Array(Type.String()),
-            expiresAt: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...errors(400, 401, 429, 503),
+    // The answer is the verified token's own view, serialised once per cache fill (Reply: that JSON
+    // text); openapi-document.test.ts checks it against OwnToken.
+    app.get<{ Reply: string }>(
+      '/apis/v1/token',
+      {
+        schema: {
+          tags: ['token'],
+          operationId: 'getOwnToken',
+          summary: 'The calling token’s own view',
+          security: TOKEN_SECURITY,
+          querystring: TokenQuery,
+          response: {
+            200: json('The token', ref(OwnTokenSchema), {
+              ...HEADERS.validUntil,
+              ...HEADERS.noStore,
+              ...CORS,
+            }),
+            ...failures('token', { ...TOKEN_CHECK, 403: ['https_required'] }),
+          },
         },
       },
-    },
-    // Not async: a cached token is answered without a promise (this is the hot path), and from the
-    // verified (cached) facts: the token's own view costs no query of its own.
-    (request, reply) => {
-      void reply.type('application/json; charset=utf-8');
-      return andThen(authenticate(deps, request, reply, null), ownView);
-    },
-  );
-
-  app.get(
-    '/apis/v1/auth',
-    {
-      schema: {
-        tags: ['token'],
-        description:
-          'Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz). Name a required permission in X-Tokend-Permission.',
-        security: TOKEN_SECURITY,
-        querystring: ForwardQuery,
-        response: { 200: Type.Null(), ...errors(400, 401, 403, 429, 503) },
+      // Not async: a cached token is answered without a promise (this is the hot path), and from the
+      // verified (cached) facts: the token's own view costs no query of its own.
+      (request, reply) => {
+        void reply.type('application/json; charset=utf-8');
+        return andThen(authenticate(deps, request, reply, null), ownView);
       },
-      onSend: nameRefusal,
-    },
-    (request, reply) => {
-      const proxied = fromTrustedProxy(request);
-      // A gateway asks about a client's preflight too (Caddy sends it as GET with X-Forwarded-Method):
-      // it carries no token by design, so it is answered as tokend answers its own, with forward auth's
-      // 200 (Envoy's ext_authz takes nothing else as a yes).
-      if (proxied && request.headers['x-forwarded-method']?.toString().toUpperCase() === 'OPTIONS')
-        return preflight(reply).status(200).send();
-      const wanted = request.headers['x-tokend-permission'];
-      const permission = (Array.isArray(wanted) ? wanted[0] : wanted)?.trim() || null;
-      return andThen(authenticate(deps, request, reply, permission, proxied), (verified) => {
-        void reply.header('x-tokend-token-id', verified.id);
-        void reply.header('x-tokend-institution', request.institution.slug);
-        void reply.header('x-tokend-permissions', verified.permissions.join(' '));
-        void reply.status(200).send();
-      });
-    },
-  );
-};
+    );
+
+    app.get(
+      '/apis/v1/auth',
+      {
+        schema: {
+          tags: ['token'],
+          operationId: 'forwardAuth',
+          summary: 'Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz)',
+          description:
+            'Checks the token of the request the gateway forwards; name a required permission in X-Tokend-Permission.',
+          security: TOKEN_SECURITY,
+          querystring: ForwardQuery,
+          headers: ForwardHeaders,
+          response: {
+            200: empty('The token may pass', { ...HEADERS.forwarded, ...HEADERS.validUntil, ...CORS }),
+            ...failures('forward', TOKEN_CHECK),
+          },
+        },
+        onSend: nameRefusal,
+      },
+      (request, reply) => {
+        const proxied = fromTrustedProxy(request);
+        // A gateway asks about a client's preflight too (Caddy sends it as GET with X-Forwarded-Method):
+        // it carries no token by design, so it is answered as tokend answers its own, with forward auth's
+        // 200 (Envoy's ext_authz takes nothing else as a yes).
+        if (proxied && request.headers['x-forwarded-method']?.toUpperCase() === 'OPTIONS') {
+          preflight(reply);
+          void reply.status(200).send(undefined);
+          return;
+        }
+        const permission = request.headers['x-tokend-permission']?.trim() || null;
+        return andThen(authenticate(deps, request, reply, permission, proxied), (verified) => {
+          void reply.header('x-tokend-token-id', verified.id);
+          void reply.header('x-tokend-institution', request.institution.slug);
+          void reply.header('x-tokend-permissions', verified.permissions.join(' '));
+          void reply.status(200).send(undefined);
+        });
+      },
+    );
+    done();
+  };

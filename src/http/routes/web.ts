@@ -19,7 +19,7 @@ function findWebDist(): string | null {
 export const webRoutes = () => async (app: FastifyInstance) => {
   const root = findWebDist();
   if (!root) {
-    app.get('/', async (_request, reply) =>
+    app.get('/', { schema: { hide: true } }, async (_request, reply) =>
       reply.type('text/plain').send('The page is not built: run `npm run build`. The API is under /apis/v1.'),
     );
     return;
