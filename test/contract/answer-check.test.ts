@@ -33,6 +33,7 @@ const DOCUMENT = {
       },
     },
     '/things/mine': { get: { responses: { 204: { description: 'nothing' } } } },
+    '/files/{id}': { get: { responses: { 200: { description: 'bytes', content: { 'text/*': {} } } } } },
   },
 };
 
@@ -51,12 +52,14 @@ test('answers as documented are validated, by operation and status', () => {
   check.check(answer({ body: JSON.stringify({ id: '1', at: '2025-01-01T00:00:00.000Z' }) }));
   check.check(answer({ url: '/things/mine?x=1', status: 204, headers: {}, body: '' }));
   check.check(answer({ status: 429, headers: { 'retry-after': '3' }, body: '' }));
+  check.check(answer({ url: '/files/1', headers: { 'content-type': 'text/csv' }, body: 'a,b' }));
   assert.deepEqual(check.misses, []);
   assert.deepEqual(check.validated, [
     'GET /things/{id} 200',
     'GET /things/{id} 200',
     'GET /things/mine 204',
     'GET /things/{id} 429',
+    'GET /files/{id} 200',
   ]);
   assert.deepEqual(check.statuses(), [200, 204, 429]);
 });
@@ -73,6 +76,7 @@ test('answers outside the document are misses, each named', () => {
   check.check(answer({ status: 429, headers: {}, body: '' }));
   check.check(answer({ status: 429, headers: { 'retry-after': '0' }, body: '' }));
   check.check(answer({ url: '/things/mine', status: 204, headers: {}, body: 'surprise' }));
+  check.check(answer({ url: '/files/1', headers: { 'content-type': 'image/png' }, body: 'png' }));
   assert.equal(check.validated.length, 0);
   assert.deepEqual(
     check.misses.map((m) => m.split(':')[0]),
@@ -87,6 +91,7 @@ test('answers outside the document are misses, each named', () => {
       'documented header Retry-After missing',
       'header Retry-After',
       'a body where the document has none',
+      'content type image/png not documented',
     ],
   );
 });

@@ -110,7 +110,8 @@ export class AnswerCheck {
       if (answer.body !== '') throw new Error(`a body where the document has none: ${what}`);
       return;
     }
-    const media = content[type];
+    // The most specific media range that covers the answer's type: `text/csv`, `text/*`, `*/*`.
+    const media = content[type] ?? content[`${type.split('/')[0]}/*`] ?? content['*/*'];
     if (!isObject(media)) throw new Error(`content type ${type || '(none)'} not documented: ${what}`);
     if (type !== 'application/json' || media.schema === undefined) return;
     let body: unknown;
