@@ -1,7 +1,11 @@
-// The page's only door to the server: relative `/apis/v1` requests with the session cookie, the CSRF
-// header on every state-changing request, and errors turned into ApiError. Any 401 `unauthenticated`
-// means the session lapsed; the app is told once through `onSessionLost` and returns to the login page.
-import type { Page, Session, Token, TokenEvent, TokenWithSecret, UsageDay } from './types.js';
+// The page's only door to the server: openapi-fetch over the API's generated types (so every path,
+// parameter and body here is checked against the document the server serves), relative `/apis/v1`
+// requests with the session cookie, the CSRF header on every state-changing request, and errors turned
+// into ApiError. Any 401 `unauthenticated` means the session lapsed; the app is told once through
+// `onSessionLost` and returns to the login page.
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { paths } from '../../src/http/generated/api.js';
+import type { ListQuery, NewTokenRequest, TokenState } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -25,85 +29,125 @@ export function setSessionLostHandler(handler: () => void): void {
   onSessionLost = handler;
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (method !== 'GET' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
-  let response: Response;
+const json: Middleware = {
+  onRequest({ request }) {
+    request.headers.set('Accept', 'application/json');
+    return request;
+  },
+};
+const client = createClient<paths>({ credentials: 'same-origin' });
+client.use(json);
+
+/** The CSRF header the document asks for on every state-changing request (none before login: 403). */
+const header = () => ({ 'x-csrf-token': csrfToken ?? '' });
+
+/** The fetch, with a network failure (no answer at all) as an ApiError. */
+async function reach<R>(sent: Promise<R>): Promise<R> {
   try {
-    response = await fetch(`/apis/v1${path}`, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await sent;
   } catch {
     throw new ApiError(0, 'network', 'The server could not be reached. Check your connection and try again.');
   }
-  if (response.status === 204) return undefined as T;
-  const payload: unknown = await response.json().catch(() => null);
-  if (response.ok) return payload as T;
-  const error = (payload ?? {}) as { error?: string; message?: string; field?: string };
-  const failure = new ApiError(
-    response.status,
-    error.error ?? 'unknown',
-    error.message ?? `The server answered ${response.status}.`,
-    error.field,
-  );
-  // The login request itself answers 401 invalid_credentials, which is not a lapsed session.
-  if (response.status === 401 && failure.code === 'unauthenticated' && path !== '/session') onSessionLost();
-  throw failure;
 }
 
+/** An error answer as an ApiError, from its body whatever its shape (a proxy may answer, not tokend). */
+function refusal(response: Response, body: unknown): ApiError {
+  const error = typeof body === 'object' && body !== null ? body : {};
+  const text = (key: string) => {
+    const value: unknown = Object.entries(error).find(([k]) => k === key)?.[1];
+    return typeof value === 'string' ? value : undefined;
+  };
+  const failure = new ApiError(
+    response.status,
+    text('error') ?? 'unknown',
+    text('message') ?? `The server answered ${response.status}.`,
+    text('field'),
+  );
+  // The login request itself answers 401 invalid_credentials, which is not a lapsed session.
+  if (response.status === 401 && failure.code === 'unauthenticated' && !response.url.endsWith('/session'))
+    onSessionLost();
+  return failure;
+}
+
+/** The answer's body, typed by the document; a refusal (or an empty success) throws. */
+async function answer<D>(sent: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+  const { data, error, response } = await reach(sent);
+  if (response.ok && data !== undefined) return data;
+  throw refusal(response, error);
+}
+
+/** An answer without a body (204); a refusal throws. */
+async function done(sent: Promise<{ error?: unknown; response: Response }>): Promise<void> {
+  const { error, response } = await reach(sent);
+  if (!response.ok) throw refusal(response, error);
+}
+
+/** The token list's query as the page keeps it: the address's filters, a page size and a cursor. */
 export interface TokenQuery {
-  states: string[];
+  states: TokenState[];
   q: string;
   issuedFor: string;
-  sort: 'createdAt' | 'expiresAt';
-  order: 'asc' | 'desc';
+  sort: NonNullable<ListQuery['sort']>;
+  order: NonNullable<ListQuery['order']>;
   limit: number;
   cursor: string | null;
 }
 
-function listParams(query: TokenQuery): string {
-  const params = new URLSearchParams();
-  for (const state of query.states) params.append('state', state);
-  if (query.q) params.set('q', query.q);
-  if (query.issuedFor) params.set('issuedFor', query.issuedFor);
-  params.set('sort', query.sort);
-  params.set('order', query.order);
-  params.set('limit', String(query.limit));
-  if (query.cursor) params.set('cursor', query.cursor);
-  return params.toString();
+function listQuery(query: TokenQuery): ListQuery {
+  return {
+    state: query.states,
+    sort: query.sort,
+    order: query.order,
+    limit: query.limit,
+    ...(query.q ? { q: query.q } : {}),
+    ...(query.issuedFor ? { issuedFor: query.issuedFor } : {}),
+    ...(query.cursor ? { cursor: query.cursor } : {}),
+  };
 }
 
-export type ExpiryChoice = { expiresInDays: 30 | 90 | 365 } | { expiresAt: string } | Record<string, never>;
+export type ExpiryChoice = Pick<NewTokenRequest, 'expiresInDays' | 'expiresAt'>;
+export type NewToken = Pick<NewTokenRequest, 'name' | 'description' | 'issuedFor'>;
 
-export interface NewToken {
-  name: string;
-  description?: string;
-  issuedFor?: string;
+const path = (id: string) => ({ params: { path: { id } } });
+const change = (id: string) => ({ params: { header: header(), path: { id } } });
+
+/** Renewal takes exactly one of the two (the page offers no "none" there). */
+function renewal(expiry: ExpiryChoice) {
+  if (expiry.expiresInDays !== undefined) return { expiresInDays: expiry.expiresInDays };
+  if (expiry.expiresAt !== undefined) return { expiresAt: expiry.expiresAt };
+  throw new ApiError(400, 'invalid_request', 'Choose the new expiry.', 'expiresAt');
 }
-
-const tokenPath = (id: string) => `/api-tokens/${encodeURIComponent(id)}`;
 
 export const api = {
-  getSession: () => request<Session>('GET', '/session'),
-  login: (email: string, password: string) => request<Session>('POST', '/session', { email, password }),
-  logout: () => request<void>('DELETE', '/session'),
-  listTokens: (query: TokenQuery) => request<Page<Token>>('GET', `/api-tokens?${listParams(query)}`),
+  getSession: () => answer(client.GET('/apis/v1/session')),
+  login: (email: string, password: string) =>
+    answer(client.POST('/apis/v1/session', { body: { email, password } })),
+  logout: () => done(client.DELETE('/apis/v1/session', { params: { header: header() } })),
+  listTokens: (query: TokenQuery) =>
+    answer(client.GET('/apis/v1/api-tokens', { params: { query: listQuery(query) } })),
   createToken: (token: NewToken, expiry: ExpiryChoice) =>
-    request<TokenWithSecret>('POST', '/api-tokens', { ...token, ...expiry }),
-  getToken: (id: string) => request<Token>('GET', tokenPath(id)),
-  listEvents: (id: string, cursor: string | null) =>
-    request<Page<TokenEvent>>(
-      'GET',
-      `${tokenPath(id)}/events${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`,
+    answer(
+      client.POST('/apis/v1/api-tokens', { params: { header: header() }, body: { ...token, ...expiry } }),
     ),
-  getUsage: (id: string) => request<{ items: UsageDay[] }>('GET', `${tokenPath(id)}/usage`),
+  getToken: (id: string) => answer(client.GET('/apis/v1/api-tokens/{id}', path(id))),
+  listEvents: (id: string, cursor: string | null) =>
+    answer(
+      client.GET('/apis/v1/api-tokens/{id}/events', {
+        params: { path: { id }, query: cursor ? { cursor } : {} },
+      }),
+    ),
+  getUsage: (id: string) => answer(client.GET('/apis/v1/api-tokens/{id}/usage', path(id))),
   transition: (id: string, action: 'suspend' | 'reactivate' | 'revoke', reason?: string) =>
-    request<Token>('POST', `${tokenPath(id)}/${action}`, reason ? { reason } : {}),
+    answer(
+      client.POST(`/apis/v1/api-tokens/{id}/${action}`, { ...change(id), body: reason ? { reason } : {} }),
+    ),
   rotate: (id: string, graceSeconds: number, expectedDisplay: string) =>
-    request<TokenWithSecret>('POST', `${tokenPath(id)}/rotate`, { graceSeconds, expectedDisplay }),
-  renew: (id: string, expiry: ExpiryChoice) => request<Token>('POST', `${tokenPath(id)}/renew`, expiry),
+    answer(
+      client.POST('/apis/v1/api-tokens/{id}/rotate', {
+        ...change(id),
+        body: { graceSeconds, expectedDisplay },
+      }),
+    ),
+  renew: (id: string, expiry: ExpiryChoice) =>
+    answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
 };

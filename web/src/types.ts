@@ -1,69 +1,25 @@
-// The shapes the management API answers with (SPEC.md section 5). The page only reads them; the
-// server is the authority on every rule, so nothing here is validated beyond what display needs.
+// The shapes the API answers with, named for the page: each is a named schema of the served document,
+// as src/http/generated/api.ts types it (`npm run generate`), so the page cannot drift from the server.
+// The page only reads them; the server is the authority on every rule.
+import type { components, paths } from '../../src/http/generated/api.js';
 
-export type TokenState = 'active' | 'suspended' | 'revoked' | 'expired';
+type Schemas = components['schemas'];
 
-export interface UserRef {
-  id: string;
-  email: string;
-  name: string;
-}
+export type Token = Schemas['Token'];
+export type TokenState = Token['state'];
+export type TokenEvent = Schemas['Event'];
+export type UserRef = NonNullable<Token['createdBy']>;
+export type Session = Schemas['Session'];
+export type User = Schemas['User'];
+export type TokenWithSecret = Schemas['Created'];
+export type UsageDay = Schemas['Usage']['items'][number];
+export type NewTokenRequest = Schemas['CreateTokenRequest'];
+export type ListQuery = NonNullable<paths['/apis/v1/api-tokens']['get']['parameters']['query']>;
 
-export interface User extends UserRef {
-  role: 'admin' | 'staff';
-  features: string[];
-  institution: { slug: string; name: string };
-}
-
-export interface Session {
-  user: User;
-  csrfToken: string;
-}
-
-export interface Token {
-  id: string;
-  name: string;
-  description: string | null;
-  issuedFor: string | null;
-  display: string;
-  state: TokenState;
-  permissions: string[];
-  createdAt: string;
-  createdBy: UserRef | null;
-  expiresAt: string | null;
-  expirySetAt: string | null;
-  lastUsedAt: string | null;
-  lastUsedIp: string | null;
-  lastUsedUserAgent: string | null;
-  lastUsedCarrier: string | null;
-  stateChangedAt: string | null;
-  stateChangedBy: UserRef | null;
-  stateReason: string | null;
-  previousSecretValidUntil: string | null;
-}
-
-export interface TokenEvent {
-  id: string;
-  type: string;
-  at: string;
-  actor: UserRef | null;
-  ip: string | null;
-  details: Record<string, unknown> | null;
-}
-
+/** A page of a list: the token list's and the audit history's. */
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
-}
-
-export interface TokenWithSecret {
-  token: Token;
-  secret: string;
-}
-
-export interface UsageDay {
-  date: string;
-  count: number;
 }
 
 export const TOKENS_FEATURE = 'core.institutions.settings_api_tokens_change';
