@@ -28,7 +28,7 @@ export const NoQuery = Type.Object({}, { additionalProperties: false });
  * session, before validation, so that without it the answer is 403 csrf.
  */
 export const CsrfHeader = Type.Object({
-  'x-csrf-token': Type.String({ description: 'The session’s csrfToken (GET /apis/v1/session)' }),
+  'X-CSRF-Token': Type.String({ description: 'The session’s csrfToken (GET /apis/v1/session)' }),
 });
 
 /** A page's cursor: the opaque `nextCursor` of the page before, bound to its query. */

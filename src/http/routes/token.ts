@@ -29,12 +29,12 @@ const ForwardQuery = Type.Object(
 
 /** What a gateway tells forward auth (the URI and method only count from a trusted proxy). */
 const ForwardHeaders = Type.Object({
-  'x-tokend-permission': Type.Optional(
+  'X-Tokend-Permission': Type.Optional(
     Type.String({ description: 'Permissions the token must hold, separated by commas or spaces' }),
   ),
-  'x-original-uri': Type.Optional(Type.String({ description: 'The client’s URI (nginx), for ?token=' })),
-  'x-forwarded-uri': Type.Optional(Type.String({ description: 'The client’s URI (Traefik, Caddy)' })),
-  'x-forwarded-method': Type.Optional(
+  'X-Original-URI': Type.Optional(Type.String({ description: 'The client’s URI (nginx), for ?token=' })),
+  'X-Forwarded-Uri': Type.Optional(Type.String({ description: 'The client’s URI (Traefik, Caddy)' })),
+  'X-Forwarded-Method': Type.Optional(
     Type.String({ description: '`OPTIONS`: the client’s preflight, answered without a token' }),
   ),
 });
