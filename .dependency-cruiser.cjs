@@ -2,7 +2,6 @@
 // map in words; this file is the same map as rules, run by `npm run lint` (`npm run lint:deps` alone).
 // A path pattern here is a regular expression on the path from the repository root (a package resolves
 // through the node_modules symlink, so package patterns match `node_modules/` anywhere in the path).
-/* global module */
 
 const TESTS = '(\\.test\\.tsx?$|^src/test-support/|^src/http/security/(fixtures|tcp-proxy)\\.ts$|^test/)';
 const BENCH = '^bench/';

@@ -101,7 +101,7 @@ async function sessionFlow(call: Call, t: Tenant) {
   await call(403, own, {
     method: 'DELETE',
     url: '/apis/v1/session',
-    headers: { 'x-csrf-token': 'wrong' },
+    headers: { 'X-CSRF-Token': 'wrong' },
   });
   await call(204, own, { method: 'DELETE', url: '/apis/v1/session' });
   await call(401, own, { method: 'DELETE', url: '/apis/v1/session' });

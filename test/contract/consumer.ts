@@ -26,7 +26,7 @@ export async function consume(base: string, email: string, password: string): Pr
     .join('; ');
   const staff = createClient<paths>({ baseUrl: base, headers: { cookie } });
   // The document names the CSRF header on every state-changing request: the types ask for it there.
-  const header = { 'x-csrf-token': login.data.csrfToken };
+  const header = { 'X-CSRF-Token': login.data.csrfToken };
   done.push('login');
 
   const ahead = new Date(Date.now() + 3 * DAY).toISOString();

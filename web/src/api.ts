@@ -39,7 +39,7 @@ const client = createClient<paths>({ credentials: 'same-origin' });
 client.use(json);
 
 /** The CSRF header the document asks for on every state-changing request (none before login: 403). */
-const header = () => ({ 'x-csrf-token': csrfToken ?? '' });
+const header = () => ({ 'X-CSRF-Token': csrfToken ?? '' });
 
 /** The fetch, with a network failure (no answer at all) as an ApiError. */
 async function reach<R>(sent: Promise<R>): Promise<R> {

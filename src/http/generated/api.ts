@@ -5,6 +5,57 @@
  */
 
 export interface paths {
+  '/healthz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether the process is up */
+    get: operations['getHealth'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/readyz': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Whether this instance can serve: the database and the change listener */
+    get: operations['getReadiness'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Counters and gauges in the Prometheus text format */
+    get: operations['getMetrics'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/apis/v1/session': {
     parameters: {
       query?: never;
@@ -12,195 +63,13 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              user: {
-                id: string;
-                email: string;
-                name: string;
-                role: string;
-                features: string[];
-                institution: {
-                  slug: string;
-                  name: string;
-                };
-              };
-              csrfToken: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** The signed-in user and the CSRF token */
+    get: operations['getSession'];
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            email: string;
-            password: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              user: {
-                id: string;
-                email: string;
-                name: string;
-                role: string;
-                features: string[];
-                institution: {
-                  slug: string;
-                  name: string;
-                };
-              };
-              csrfToken: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
-    delete: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** Log in with email and password: sets the session cookie */
+    post: operations['login'];
+    /** Log out: ends the session and clears its cookie */
+    delete: operations['logout'];
     options?: never;
     head?: never;
     patch?: never;
@@ -213,221 +82,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: {
-          state?:
-            | ('active' | 'suspended' | 'revoked' | 'expired')
-            | ('active' | 'suspended' | 'revoked' | 'expired')[];
-          q?: string;
-          issuedFor?: string;
-          sort?: 'createdAt' | 'expiresAt';
-          order?: 'asc' | 'desc';
-          limit?: string;
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                id: string;
-                name: string;
-                description: string;
-                issuedFor: string;
-                display: string;
-                state: 'active' | 'suspended' | 'revoked' | 'expired';
-                permissions: string[];
-                /** Format: date-time */
-                createdAt: string;
-                createdBy: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                /** Format: date-time */
-                expiresAt: string | null;
-                /** Format: date-time */
-                expirySetAt: string;
-                /** Format: date-time */
-                lastUsedAt: string | null;
-                lastUsedIp: string | null;
-                lastUsedUserAgent: string | null;
-                lastUsedCarrier: string | null;
-                /** Format: date-time */
-                stateChangedAt: string | null;
-                stateChangedBy: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                stateReason: string | null;
-                /** Format: date-time */
-                previousSecretValidUntil: string | null;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** List the institution’s tokens, filtered, sorted and a page at a time */
+    get: operations['listTokens'];
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            name: string;
-            description?: string;
-            issuedFor?: string;
-            /** @description 30, 90 or 365 */
-            expiresInDays?: number;
-            /** @description ISO-8601 time, 1 minute to 5 years ahead */
-            expiresAt?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              token: {
-                id: string;
-                name: string;
-                description: string;
-                issuedFor: string;
-                display: string;
-                state: 'active' | 'suspended' | 'revoked' | 'expired';
-                permissions: string[];
-                /** Format: date-time */
-                createdAt: string;
-                createdBy: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                /** Format: date-time */
-                expiresAt: string | null;
-                /** Format: date-time */
-                expirySetAt: string;
-                /** Format: date-time */
-                lastUsedAt: string | null;
-                lastUsedIp: string | null;
-                lastUsedUserAgent: string | null;
-                lastUsedCarrier: string | null;
-                /** Format: date-time */
-                stateChangedAt: string | null;
-                stateChangedBy: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                stateReason: string | null;
-                /** Format: date-time */
-                previousSecretValidUntil: string | null;
-              };
-              secret: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** Create a token: its secret is in this answer only */
+    post: operations['createToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -441,114 +100,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              description: string;
-              issuedFor: string;
-              display: string;
-              state: 'active' | 'suspended' | 'revoked' | 'expired';
-              permissions: string[];
-              /** Format: date-time */
-              createdAt: string;
-              createdBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              /** Format: date-time */
-              expiresAt: string | null;
-              /** Format: date-time */
-              expirySetAt: string;
-              /** Format: date-time */
-              lastUsedAt: string | null;
-              lastUsedIp: string | null;
-              lastUsedUserAgent: string | null;
-              lastUsedCarrier: string | null;
-              /** Format: date-time */
-              stateChangedAt: string | null;
-              stateChangedBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              stateReason: string | null;
-              /** Format: date-time */
-              previousSecretValidUntil: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** A token */
+    get: operations['getToken'];
     put?: never;
     post?: never;
     delete?: never;
@@ -564,99 +117,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: {
-          cursor?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                id: string;
-                type: string;
-                /** Format: date-time */
-                at: string;
-                actor: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                ip: string | null;
-                details: {
-                  [key: string]: unknown;
-                };
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** A token’s audit history, newest first */
+    get: operations['listTokenEvents'];
     put?: never;
     post?: never;
     delete?: never;
@@ -672,85 +134,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                date: string;
-                count: number;
-              }[];
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** A token’s requests per UTC day, the last 90 days */
+    get: operations['getTokenUsage'];
     put?: never;
     post?: never;
     delete?: never;
@@ -768,133 +153,8 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            reason?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              description: string;
-              issuedFor: string;
-              display: string;
-              state: 'active' | 'suspended' | 'revoked' | 'expired';
-              permissions: string[];
-              /** Format: date-time */
-              createdAt: string;
-              createdBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              /** Format: date-time */
-              expiresAt: string | null;
-              /** Format: date-time */
-              expirySetAt: string;
-              /** Format: date-time */
-              lastUsedAt: string | null;
-              lastUsedIp: string | null;
-              lastUsedUserAgent: string | null;
-              lastUsedCarrier: string | null;
-              /** Format: date-time */
-              stateChangedAt: string | null;
-              stateChangedBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              stateReason: string | null;
-              /** Format: date-time */
-              previousSecretValidUntil: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** Suspend an active token: it stops working until reactivated */
+    post: operations['suspendToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -910,133 +170,8 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            reason?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              description: string;
-              issuedFor: string;
-              display: string;
-              state: 'active' | 'suspended' | 'revoked' | 'expired';
-              permissions: string[];
-              /** Format: date-time */
-              createdAt: string;
-              createdBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              /** Format: date-time */
-              expiresAt: string | null;
-              /** Format: date-time */
-              expirySetAt: string;
-              /** Format: date-time */
-              lastUsedAt: string | null;
-              lastUsedIp: string | null;
-              lastUsedUserAgent: string | null;
-              lastUsedCarrier: string | null;
-              /** Format: date-time */
-              stateChangedAt: string | null;
-              stateChangedBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              stateReason: string | null;
-              /** Format: date-time */
-              previousSecretValidUntil: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** Reactivate a suspended token */
+    post: operations['reactivateToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1052,133 +187,8 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            reason?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              description: string;
-              issuedFor: string;
-              display: string;
-              state: 'active' | 'suspended' | 'revoked' | 'expired';
-              permissions: string[];
-              /** Format: date-time */
-              createdAt: string;
-              createdBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              /** Format: date-time */
-              expiresAt: string | null;
-              /** Format: date-time */
-              expirySetAt: string;
-              /** Format: date-time */
-              lastUsedAt: string | null;
-              lastUsedIp: string | null;
-              lastUsedUserAgent: string | null;
-              lastUsedCarrier: string | null;
-              /** Format: date-time */
-              stateChangedAt: string | null;
-              stateChangedBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              stateReason: string | null;
-              /** Format: date-time */
-              previousSecretValidUntil: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** Revoke a suspended token, for good */
+    post: operations['revokeToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1194,141 +204,8 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            graceSeconds?: number;
-            expectedDisplay?: string;
-            /** @description 30, 90 or 365 */
-            expiresInDays?: number;
-            /** @description ISO-8601 time, 1 minute to 5 years ahead */
-            expiresAt?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              token: {
-                id: string;
-                name: string;
-                description: string;
-                issuedFor: string;
-                display: string;
-                state: 'active' | 'suspended' | 'revoked' | 'expired';
-                permissions: string[];
-                /** Format: date-time */
-                createdAt: string;
-                createdBy: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                /** Format: date-time */
-                expiresAt: string | null;
-                /** Format: date-time */
-                expirySetAt: string;
-                /** Format: date-time */
-                lastUsedAt: string | null;
-                lastUsedIp: string | null;
-                lastUsedUserAgent: string | null;
-                lastUsedCarrier: string | null;
-                /** Format: date-time */
-                stateChangedAt: string | null;
-                stateChangedBy: {
-                  id: string;
-                  email: string;
-                  name: string;
-                } | null;
-                stateReason: string | null;
-                /** Format: date-time */
-                previousSecretValidUntil: string | null;
-              };
-              secret: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** A new secret for the same token; the old one may work for a grace period */
+    post: operations['rotateToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1344,136 +221,8 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            /** @description 30, 90 or 365 */
-            expiresInDays?: number;
-            /** @description ISO-8601 time, 1 minute to 5 years ahead */
-            expiresAt?: string;
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              description: string;
-              issuedFor: string;
-              display: string;
-              state: 'active' | 'suspended' | 'revoked' | 'expired';
-              permissions: string[];
-              /** Format: date-time */
-              createdAt: string;
-              createdBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              /** Format: date-time */
-              expiresAt: string | null;
-              /** Format: date-time */
-              expirySetAt: string;
-              /** Format: date-time */
-              lastUsedAt: string | null;
-              lastUsedIp: string | null;
-              lastUsedUserAgent: string | null;
-              lastUsedCarrier: string | null;
-              /** Format: date-time */
-              stateChangedAt: string | null;
-              stateChangedBy: {
-                id: string;
-                email: string;
-                name: string;
-              } | null;
-              stateReason: string | null;
-              /** Format: date-time */
-              previousSecretValidUntil: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** A new expiry, without a new secret */
+    post: operations['renewToken'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1487,168 +236,28 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: {
-          cursor?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              items: {
-                id: string;
-                name: string;
-                size: number;
-                contentType: string;
-                createdAt: string;
-              }[];
-              nextCursor: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** The institution’s files, newest first */
+    get: operations['listFiles'];
     put?: never;
-    post: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        201: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              size: number;
-              contentType: string;
-              createdAt: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        413: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        415: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
+    /** Store a file (multipart/form-data, field "file") for tokens to download */
+    post: operations['uploadFile'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/permissions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
     };
+    /** The permission catalogue, in key order */
+    get: operations['listPermissions'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -1662,87 +271,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: {
-          token?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              name: string;
-              display: string;
-              state: string;
-              permissions: string[];
-              expiresAt: string | null;
-            };
-          };
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** The calling token’s own view */
+    get: operations['getOwnToken'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1758,92 +288,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz). Name a required permission in X-Tokend-Permission. */
-    get: {
-      parameters: {
-        query?: {
-          token?: string;
-        };
-        header?: never;
-        path?: never;
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content?: never;
-        };
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /**
+     * Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz)
+     * @description Checks the token of the request the gateway forwards; name a required permission in X-Tokend-Permission.
+     */
+    get: operations['forwardAuth'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1859,99 +308,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get: {
-      parameters: {
-        query?: {
-          token?: string;
-        };
-        header?: never;
-        path: {
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody?: never;
-      responses: {
-        /** @description Default Response */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/octet-stream': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/octet-stream': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/octet-stream': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/octet-stream': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/octet-stream': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-        /** @description Default Response */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/octet-stream': {
-              error: string;
-              message: string;
-              field?: string;
-            };
-          };
-        };
-      };
-    };
+    /** Download a file with a token holding core.core.files_download */
+    get: operations['downloadFile'];
     put?: never;
     post?: never;
     delete?: never;
@@ -1963,7 +321,253 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: never;
+  schemas: {
+    /** @description Every error answer */
+    Error: {
+      /**
+       * @description The catalogue code (SPEC section 5)
+       * @enum {string}
+       */
+      error:
+        | 'invalid_request'
+        | 'ambiguous_credentials'
+        | 'missing_token'
+        | 'unauthenticated'
+        | 'invalid_token'
+        | 'token_suspended'
+        | 'token_revoked'
+        | 'token_expired'
+        | 'token_rotated'
+        | 'invalid_credentials'
+        | 'insufficient_permission'
+        | 'csrf'
+        | 'https_required'
+        | 'not_found'
+        | 'unknown_institution'
+        | 'request_timeout'
+        | 'invalid_transition'
+        | 'payload_too_large'
+        | 'unsupported_media_type'
+        | 'rate_limited'
+        | 'internal'
+        | 'unavailable';
+      /** @description What went wrong, for people */
+      message: string;
+      /** @description The input at fault (invalid_request) */
+      field?: string;
+    };
+    /** @description A token as staff see it: never its secret */
+    Token: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      description: string | null;
+      issuedFor: string | null;
+      /** @description The first 14 characters, "... " and the last 3 */
+      display: string;
+      /**
+       * @description The state in effect now
+       * @enum {string}
+       */
+      state: 'active' | 'suspended' | 'revoked' | 'expired';
+      permissions: string[];
+      /** Format: date-time */
+      createdAt: string;
+      createdBy: {
+        /** Format: uuid */
+        id: string;
+        email: string;
+        name: string;
+      } | null;
+      expiresAt: string | null;
+      /**
+       * Format: date-time
+       * @description When the current expiry was chosen
+       */
+      expirySetAt: string;
+      lastUsedAt: string | null;
+      lastUsedIp: string | null;
+      lastUsedUserAgent: string | null;
+      lastUsedCarrier: ('FF_AUTH' | 'FF-Auth' | 'Authorization' | 'query') | null;
+      stateChangedAt: string | null;
+      stateChangedBy: {
+        /** Format: uuid */
+        id: string;
+        email: string;
+        name: string;
+      } | null;
+      stateReason: string | null;
+      previousSecretValidUntil: string | null;
+    };
+    TokenList: {
+      items: components['schemas']['Token'][];
+      nextCursor: string | null;
+    };
+    /** @description A token with its new secret (create, rotate) */
+    Created: {
+      token: components['schemas']['Token'];
+      /** @description The token itself: shown this once, never again */
+      secret: string;
+    };
+    /** @description An entry of a token’s audit history */
+    Event: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'token.created'
+        | 'token.suspended'
+        | 'token.reactivated'
+        | 'token.revoked'
+        | 'token.expired'
+        | 'token.rotated'
+        | 'token.renewed'
+        | 'token.reminder_sent'
+        | 'token.reminder_skipped'
+        | 'token.auth_failed';
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** Format: uuid */
+        id: string;
+        email: string;
+        name: string;
+      } | null;
+      ip: string | null;
+      /** @description The reason, the notice kind, old and new expiry, or the failure and its count */
+      details: {
+        [key: string]: unknown;
+      };
+    };
+    EventList: {
+      items: components['schemas']['Event'][];
+      nextCursor: string | null;
+    };
+    /** @description Requests per UTC day, the last 90 days */
+    Usage: {
+      items: {
+        /** Format: date */
+        date: string;
+        count: number;
+      }[];
+    };
+    /** @description What a token sees of itself: no staff data */
+    OwnToken: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      display: string;
+      /**
+       * @description The state in effect now
+       * @enum {string}
+       */
+      state: 'active' | 'suspended' | 'revoked' | 'expired';
+      permissions: string[];
+      expiresAt: string | null;
+    };
+    /** @description The signed-in user */
+    User: {
+      /** Format: uuid */
+      id: string;
+      email: string;
+      name: string;
+      /** @enum {string} */
+      role: 'admin' | 'staff';
+      features: string[];
+      institution: {
+        slug: string;
+        name: string;
+      };
+    };
+    Session: {
+      user: components['schemas']['User'];
+      /** @description Send it as X-CSRF-Token on every state-changing request */
+      csrfToken: string;
+    };
+    /** @description A stored file, for tokens to download */
+    File: {
+      /** Format: uuid */
+      id: string;
+      name: string;
+      size: number;
+      contentType: string;
+      /** Format: date-time */
+      createdAt: string;
+    };
+    FileList: {
+      items: components['schemas']['File'][];
+      nextCursor: string | null;
+    };
+    Health: {
+      /** @enum {string} */
+      status: 'ok';
+    };
+    /** @description The database and, on PostgreSQL, the change listener */
+    Readiness: {
+      /** @enum {string} */
+      status: 'ready' | 'unavailable';
+      checks: {
+        [key: string]: boolean;
+      };
+    };
+    LoginRequest: {
+      email: string;
+      password: string;
+    };
+    /** @description No expiry fields: the token does not expire (unless the policy requires it) */
+    CreateTokenRequest: {
+      name: string;
+      description?: string;
+      /** @description The app or system it is for */
+      issuedFor?: string;
+      /**
+       * @description Expire this many days from now
+       * @enum {integer}
+       */
+      expiresInDays?: 30 | 90 | 365;
+      /** @description Expire at this ISO-8601 time with a zone, 1 minute to 5 years ahead */
+      expiresAt?: string;
+    };
+    /** @description No expiry fields: it stays */
+    RotateTokenRequest: {
+      /** @description How long the previous secret keeps working (an active token only); default 0 */
+      graceSeconds?: number;
+      /** @description Rotate only if the current display form is this one */
+      expectedDisplay?: string;
+      /**
+       * @description Expire this many days from now
+       * @enum {integer}
+       */
+      expiresInDays?: 30 | 90 | 365;
+      /** @description Expire at this ISO-8601 time with a zone, 1 minute to 5 years ahead */
+      expiresAt?: string;
+    };
+    /** @description Exactly one of expiresInDays and expiresAt */
+    RenewTokenRequest: {
+      /**
+       * @description Expire this many days from now
+       * @enum {integer}
+       */
+      expiresInDays?: 30 | 90 | 365;
+      /** @description Expire at this ISO-8601 time with a zone, 1 minute to 5 years ahead */
+      expiresAt?: string;
+    } & (
+      | {
+          /** @description Expire at this ISO-8601 time with a zone, 1 minute to 5 years ahead */
+          expiresAt: string;
+        }
+      | {
+          /**
+           * @description Expire this many days from now
+           * @enum {integer}
+           */
+          expiresInDays: 30 | 90 | 365;
+        }
+    );
+    ReasonRequest: {
+      reason?: string;
+    };
+  };
   responses: never;
   parameters: never;
   requestBodies: never;
@@ -1971,4 +575,2128 @@ export interface components {
   pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+  getHealth: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Up */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Health'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getReadiness: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Ready */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Not ready: a check failed */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Readiness'];
+        };
+      };
+    };
+  };
+  getMetrics: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The metrics */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The session */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Session'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  login: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['LoginRequest'];
+      };
+    };
+    responses: {
+      /** @description Logged in */
+      200: {
+        headers: {
+          /** @description The session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) */
+          'Set-Cookie'?: string;
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Session'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_credentials`: wrong email or password */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: too many failures from this address or for this account */
+      429: {
+        headers: {
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  logout: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Logged out */
+      204: {
+        headers: {
+          /** @description The session cookie, expired */
+          'Set-Cookie'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listTokens: {
+    parameters: {
+      query?: {
+        /** @description May repeat: tokens in any of these states */
+        state?:
+          | ('active' | 'suspended' | 'revoked' | 'expired')
+          | ('active' | 'suspended' | 'revoked' | 'expired')[];
+        /** @description In name, description or issued-for */
+        q?: string;
+        issuedFor?: string;
+        /** @description Default createdAt */
+        sort?: 'createdAt' | 'expiresAt';
+        /** @description Default desc */
+        order?: 'asc' | 'desc';
+        /** @description Default 50 */
+        limit?: number;
+        /** @description The `nextCursor` of the previous page (opaque, bound to the query) */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of tokens */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TokenList'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  createToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The token and its secret */
+      201: {
+        headers: {
+          /** @description `no-store`: the answer holds a secret */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Created'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The token */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listTokenEvents: {
+    parameters: {
+      query?: {
+        /** @description The `nextCursor` of the previous page (opaque, bound to the query) */
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of events */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EventList'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getTokenUsage: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Daily counts */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Usage'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  suspendToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReasonRequest'];
+      };
+    };
+    responses: {
+      /** @description The token in its new state */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  reactivateToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReasonRequest'];
+      };
+    };
+    responses: {
+      /** @description The token in its new state */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  revokeToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReasonRequest'];
+      };
+    };
+    responses: {
+      /** @description The token in its new state */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  rotateToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RotateTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The token and its new secret */
+      200: {
+        headers: {
+          /** @description `no-store`: the answer holds a secret */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Created'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  renewToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RenewTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The token with its new expiry */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listFiles: {
+    parameters: {
+      query?: {
+        /** @description The `nextCursor` of the previous page (opaque, bound to the query) */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of files */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FileList'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  uploadFile: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'multipart/form-data': {
+          /**
+           * Format: binary
+           * @description The file; its name and type are kept
+           */
+          file: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The stored file */
+      201: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['File'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listPermissions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** @description e.g. contacts.read: 2 to 5 dot-separated segments */
+              key: string;
+              description: string;
+              /** @description not granted anew; tokens holding it keep it */
+              deprecated: boolean;
+              builtIn: boolean;
+            }[];
+          };
+        };
+      };
+      /** @description Every error answer */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Every error answer */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description Every error answer */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getOwnToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The token */
+      200: {
+        headers: {
+          /** @description When the presented secret stops working: the expiry, or an old secret’s earlier grace end; absent without expiry */
+          'FF-Auth-Token-Valid-Until'?: string;
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['OwnToken'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it); `ambiguous_credentials`: two carriers hold different tokens */
+      400: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `missing_token`: no token was sent; `invalid_token`: malformed, bad checksum, unknown, or another institution’s; `token_suspended`: the token is suspended; `token_revoked`: the token is revoked; `token_expired`: the token has expired; `token_rotated`: an old secret past its grace period */
+      401: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description `Bearer realm="tokend"`, with `error="invalid_token"` and the code */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: too many failures from this address or for this account */
+      429: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  forwardAuth: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Permissions the token must hold, separated by commas or spaces */
+        'X-Tokend-Permission'?: string;
+        /** @description The client’s URI (nginx), for ?token= */
+        'X-Original-URI'?: string;
+        /** @description The client’s URI (Traefik, Caddy) */
+        'X-Forwarded-Uri'?: string;
+        /** @description `OPTIONS`: the client’s preflight, answered without a token */
+        'X-Forwarded-Method'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The token may pass */
+      200: {
+        headers: {
+          /** @description The token’s id */
+          'X-Tokend-Token-Id'?: string;
+          /** @description The institution’s slug */
+          'X-Tokend-Institution'?: string;
+          /** @description The token’s permissions, separated by spaces */
+          'X-Tokend-Permissions'?: string;
+          /** @description When the presented secret stops working: the expiry, or an old secret’s earlier grace end; absent without expiry */
+          'FF-Auth-Token-Valid-Until'?: string;
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it); `ambiguous_credentials`: two carriers hold different tokens */
+      400: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `missing_token`: no token was sent; `invalid_token`: malformed, bad checksum, unknown, or another institution’s; `token_suspended`: the token is suspended; `token_revoked`: the token is revoked; `token_expired`: the token has expired; `token_rotated`: an old secret past its grace period */
+      401: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description `Bearer realm="tokend"`, with `error="invalid_token"` and the code */
+          'WWW-Authenticate'?: string;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: too many failures from this address or for this account */
+      429: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description The error code, for gateways that drop the body */
+          'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  downloadFile: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The file’s bytes, with the content type it was stored with */
+      200: {
+        headers: {
+          /** @description When the presented secret stops working: the expiry, or an old secret’s earlier grace end; absent without expiry */
+          'FF-Auth-Token-Valid-Until'?: string;
+          /** @description `attachment` with the file’s name */
+          'Content-Disposition'?: string;
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it); `ambiguous_credentials`: two carriers hold different tokens */
+      400: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `missing_token`: no token was sent; `invalid_token`: malformed, bad checksum, unknown, or another institution’s; `token_suspended`: the token is suspended; `token_revoked`: the token is revoked; `token_expired`: the token has expired; `token_rotated`: an old secret past its grace period */
+      401: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description `Bearer realm="tokend"`, with `error="invalid_token"` and the code */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: too many failures from this address or for this account */
+      429: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+}
