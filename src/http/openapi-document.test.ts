@@ -89,7 +89,7 @@ for (const kind of databaseKinds()) {
       const renew = doc.components.schemas.RenewTokenRequest as { allOf: { oneOf?: unknown[] }[] };
       assert.equal(renew.allOf[1]?.oneOf?.length, 2);
       const download = doc.paths['/apis/v1/files/{id}/download']?.get?.responses['200']?.content;
-      assert.deepEqual(Object.keys(download ?? {}), ['application/octet-stream']);
+      assert.deepEqual(Object.keys(download ?? {}), ['application/octet-stream', '*/*']);
     });
 
     test('the token’s own view, serialised ahead of time, is valid by the documented OwnToken', async () => {

@@ -168,6 +168,20 @@ export const CreatedSchema = Type.Object(
   { $id: 'Created', description: 'A token with its new secret (create, rotate)' },
 );
 
+export const PermissionSchema = Type.Object(
+  {
+    key: Type.String({ description: 'e.g. contacts.read: 2 to 5 dot-separated segments' }),
+    description: Type.String(),
+    deprecated: Type.Boolean({ description: 'not granted anew; tokens holding it keep it' }),
+    builtIn: Type.Boolean(),
+  },
+  { $id: 'Permission', description: 'An entry of the operator’s permission catalogue' },
+);
+export const PermissionListSchema = Type.Object(
+  { items: Type.Array(ref(PermissionSchema)) },
+  { $id: 'PermissionList', description: 'The whole catalogue, in key order' },
+);
+
 export const HealthSchema = Type.Object({ status: Enum(['ok']) }, { $id: 'Health' });
 export const ReadinessSchema = Type.Object(
   { status: Enum(['ready', 'unavailable']), checks: Type.Record(Type.String(), Type.Boolean()) },
@@ -191,6 +205,8 @@ export const SHARED_SCHEMAS = [
   SessionSchema,
   FileSchema,
   FileListSchema,
+  PermissionSchema,
+  PermissionListSchema,
   HealthSchema,
   ReadinessSchema,
   LoginRequest,

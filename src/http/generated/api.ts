@@ -498,6 +498,19 @@ export interface components {
       items: components['schemas']['File'][];
       nextCursor: string | null;
     };
+    /** @description An entry of the operator’s permission catalogue */
+    Permission: {
+      /** @description e.g. contacts.read: 2 to 5 dot-separated segments */
+      key: string;
+      description: string;
+      /** @description not granted anew; tokens holding it keep it */
+      deprecated: boolean;
+      builtIn: boolean;
+    };
+    /** @description The whole catalogue, in key order */
+    PermissionList: {
+      items: components['schemas']['Permission'][];
+    };
     Health: {
       /** @enum {string} */
       status: 'ok';
@@ -2255,25 +2268,18 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Default Response */
+      /** @description The catalogue */
       200: {
         headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
           [name: string]: unknown;
         };
         content: {
-          'application/json': {
-            items: {
-              /** @description e.g. contacts.read: 2 to 5 dot-separated segments */
-              key: string;
-              description: string;
-              /** @description not granted anew; tokens holding it keep it */
-              deprecated: boolean;
-              builtIn: boolean;
-            }[];
-          };
+          'application/json': components['schemas']['PermissionList'];
         };
       };
-      /** @description Every error answer */
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2282,7 +2288,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Every error answer */
+      /** @description `unauthenticated`: no session: log in first */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2291,8 +2297,35 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description Every error answer */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -2600,6 +2633,7 @@ export interface operations {
         };
         content: {
           'application/octet-stream': string;
+          '*/*': string;
         };
       };
       /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it); `ambiguous_credentials`: two carriers hold different tokens */

@@ -146,7 +146,8 @@ export const fileDownloadRoutes =
             200: {
               description: 'The file’s bytes, with the content type it was stored with',
               headers: { ...HEADERS.validUntil, ...HEADERS.download, ...CORS },
-              content: { 'application/octet-stream': { schema: BYTES } },
+              // Bytes, sent with the type the file was stored with (text/csv, …), so any type may come.
+              content: { 'application/octet-stream': { schema: BYTES }, '*/*': { schema: BYTES } },
             },
             ...failures('token', { ...TOKEN_CHECK, ...BY_ID }),
           },
