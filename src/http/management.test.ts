@@ -36,6 +36,9 @@ for (const kind of databaseKinds()) {
       assert.equal(token.display, `${secret.slice(0, 14)}... ${secret.slice(-3)}`);
       assert.equal(token.state, 'active');
       assert.deepEqual(token.permissions, ['core.core.files_download']);
+      // Absent values are null (SPEC 5), not empty strings.
+      assert.equal(token.description, null);
+      assert.equal(token.issuedFor, null);
       assert.equal(token.createdBy?.email, admin.user.email);
       assert.ok(token.expiresAt, 'expiresInDays gives an expiry');
       assert.equal(

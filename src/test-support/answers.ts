@@ -17,6 +17,12 @@ const isoOf = (v: string) => {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 };
 if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', isoTime);
+// Ids are lowercase UUIDs as PostgreSQL prints them; usage days are UTC dates (YYYY-MM-DD).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+if (!FormatRegistry.Has('uuid')) FormatRegistry.Set('uuid', (v) => UUID.test(v));
+const isoDate = (v: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(v) && isoOf(`${v}T00:00:00.000Z`)?.slice(0, 10) === v;
+if (!FormatRegistry.Has('date')) FormatRegistry.Set('date', isoDate);
 
 const Time = Type.String({ format: 'date-time' });
 

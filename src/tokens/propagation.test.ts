@@ -13,7 +13,8 @@ import { loadConfig } from '../config.js';
 import type { Db } from '../db/db.js';
 import { LISTENER_APPLICATION_NAME, TOKEN_CHANNEL } from '../db/listener.js';
 import { type Running, startServer } from '../main.js';
-import { tokend } from '../test-support/cli.js';
+import { ReadinessSchema } from '../http/schemas.js';
+import { jsonOf, tokend } from '../test-support/cli.js';
 import { freshDb } from '../test-support/harness.js';
 import * as live from '../test-support/live-server.js';
 
@@ -145,7 +146,7 @@ describe('several instances on PostgreSQL', { skip: !process.env.TEST_DATABASE_U
       );
       await live.waitUntil('readyz to report the lost listener', async () => {
         const res = await fetch(`${c}/readyz`);
-        const body = (await res.json()) as { checks: Record<string, boolean> };
+        const body = jsonOf(ReadinessSchema, await res.text());
         return res.status === 503 && body.checks.listener === false && body.checks.database === true;
       });
       // Cached while nobody listens: the change below sends a notification that C never hears.
@@ -180,7 +181,7 @@ describe('several instances on PostgreSQL', { skip: !process.env.TEST_DATABASE_U
     const c = await start({ TOKEND_CACHE_TTL: '60s' });
     const readyz = async () => {
       const res = await fetch(`${c}/readyz`);
-      const { checks } = (await res.json()) as { checks: Record<string, boolean> };
+      const { checks } = jsonOf(ReadinessSchema, await res.text());
       return { status: res.status, checks };
     };
     await live.waitUntil('C ready', async () => (await readyz()).status === 200);

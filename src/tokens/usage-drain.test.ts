@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openPglite } from '../db/db.js';
-import { BIN, tokend } from '../test-support/cli.js';
+import { BIN, jsonOf, Printed, tokend } from '../test-support/cli.js';
 import { databaseKinds, freshDb } from '../test-support/harness.js';
 import { freePort, waitUntil } from '../test-support/live-server.js';
 
@@ -79,7 +79,7 @@ describe('graceful stop under load', () => {
       try {
         const created = await tokend(['tokens', 'create', '--name', 'Load', '--by', ADMIN, '--json'], env);
         assert.equal(created.code, 0, created.stderr);
-        const { token, secret } = JSON.parse(created.stdout) as { token: { id: string }; secret: string };
+        const { token, secret } = jsonOf(Printed.Created, created.stdout);
         const server = await serve({
           ...env,
           TOKEND_USAGE_FLUSH_INTERVAL: '1h',

@@ -1,5 +1,6 @@
 // The API's Token as every answer shows it: the state in effect at `now` (an expiry nobody has recorded
-// yet already reads as expired, since its expiry time), never the secret or its hash.
+// yet already reads as expired, since its expiry time), never the secret or its hash. Absent values are
+// null (SPEC 5): a description or issued-for never given is stored empty and shown as null.
 import { effectiveState, expiryUnrecorded } from './lifecycle.js';
 import type { TokenRecord } from './store.js';
 
@@ -11,8 +12,8 @@ export function tokenView(t: TokenRecord, now: Date) {
   return {
     id: t.id,
     name: t.name,
-    description: t.description,
-    issuedFor: t.issuedFor,
+    description: t.description || null,
+    issuedFor: t.issuedFor || null,
     display: t.display,
     state,
     permissions: t.permissions,
