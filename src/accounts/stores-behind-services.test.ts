@@ -36,7 +36,8 @@ test('routes, session auth, the CLI and setup import no store', () => {
 });
 
 test('the file route picks no id, reads no clock and pages nothing itself', () => {
-  const route = code(read('http/routes/files.ts'));
+  // Without its string literals too: the document names the operation 'listFiles'.
+  const route = code(read('http/routes/files.ts')).replace(/'[^'\n]*'/g, "''");
   const found = [
     'randomUUID',
     'clock',
