@@ -28,8 +28,7 @@ import { generateToken } from './token.js';
 import { iso, type TokenView, tokenView } from './view.js';
 import { decodeCursor, pageOf } from '../pagination.js';
 import { type TextKind, textAllowed } from '../text-rules.js';
-
-export const PERMISSIONS = ['core.core.files_download'] as const;
+import { DEFAULT_PERMISSIONS } from '../permissions/rules.js';
 
 export interface CreateInput extends ExpiryChoice {
   name: string;
@@ -98,7 +97,7 @@ export class TokenService {
         name: name.value,
         description: description.value,
         issuedFor: issuedFor.value,
-        permissions: [...PERMISSIONS],
+        permissions: [...DEFAULT_PERMISSIONS],
         createdAt: now,
         createdBy: actor.userId,
         expiresAt: expiry.value,

@@ -6,6 +6,7 @@ import type { MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import type { FileMeta } from '../../files/service.js';
+import { FILES_DOWNLOAD } from '../../permissions/rules.js';
 import type { RouteDeps } from '../route-deps.js';
 import { ApiError } from '../errors.js';
 import { BY_ID, CORS, failures, HEADERS, json, STAFF_READ, STAFF_WRITE, TOKEN_CHECK } from '../responses.js';
@@ -23,8 +24,6 @@ import {
 } from '../schemas.js';
 import { answer, tokensStaff } from '../staff-route.js';
 import { authenticate } from '../token-auth.js';
-
-export const FILES_DOWNLOAD = 'core.core.files_download';
 
 // The upload's form, for the document only: @fastify/multipart reads the stream itself (readUpload),
 // so the route has no body schema to validate, and each route may add to its own document this way.
