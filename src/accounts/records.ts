@@ -9,6 +9,8 @@ export interface Institution {
   notifyEmails: string[];
   requireExpiry: boolean;
   maxLifetimeDays: number | null;
+  /** SPEC 8: every token must carry a network rule (checked on create and PATCH). */
+  requireAllowedIps: boolean;
   createdAt: Date;
 }
 

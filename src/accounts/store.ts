@@ -11,7 +11,8 @@ export interface SessionRow {
   lastSeenAt: Date;
 }
 
-const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_expiry, i.max_lifetime_days, i.created_at,
+const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_expiry, i.max_lifetime_days,
+  i.require_allowed_ips, i.created_at,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
 const USER_COLUMNS =
   'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at';
@@ -26,6 +27,7 @@ interface InstitutionRow {
   notify_emails: string[];
   require_expiry: boolean;
   max_lifetime_days: number | null;
+  require_allowed_ips: boolean;
   created_at: Date;
 }
 
@@ -55,6 +57,7 @@ const toInstitution = (r: InstitutionRow): Institution => ({
   notifyEmails: r.notify_emails,
   requireExpiry: r.require_expiry,
   maxLifetimeDays: r.max_lifetime_days,
+  requireAllowedIps: r.require_allowed_ips,
   createdAt: r.created_at,
 });
 
@@ -98,11 +101,25 @@ export async function findInstitutionById(q: Queryable, id: string): Promise<Ins
   return row ? toInstitution(row) : null;
 }
 
-export async function insertInstitution(q: Queryable, i: Omit<Institution, 'hostnames'>): Promise<void> {
+/** A new institution; its policy's `requireAllowedIps` defaults to off. */
+export type NewInstitution = Omit<Institution, 'hostnames' | 'requireAllowedIps'> &
+  Partial<Pick<Institution, 'requireAllowedIps'>>;
+
+export async function insertInstitution(q: Queryable, i: NewInstitution): Promise<void> {
   await q.query(
-    `INSERT INTO institutions (id, slug, name, notify_emails, require_expiry, max_lifetime_days, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [i.id, i.slug, i.name, i.notifyEmails, i.requireExpiry, i.maxLifetimeDays, i.createdAt],
+    `INSERT INTO institutions (id, slug, name, notify_emails, require_expiry, max_lifetime_days, created_at,
+       require_allowed_ips)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      i.id,
+      i.slug,
+      i.name,
+      i.notifyEmails,
+      i.requireExpiry,
+      i.maxLifetimeDays,
+      i.createdAt,
+      i.requireAllowedIps ?? false,
+    ],
   );
 }
 

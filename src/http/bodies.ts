@@ -4,7 +4,9 @@ import { Type } from '@sinclair/typebox';
 import { EXPIRY_DAYS } from '../tokens/expiry.js';
 import { MAX_GRACE_SECONDS } from '../tokens/rotation.js';
 import { Line, Name, Text } from './inputs.js';
-import { Enum, OneOf } from './schema-kit.js';
+import { MAX_PERMISSIONS } from '../permissions/rules.js';
+import { MAX_ALLOWED_IPS } from '../tokens/network-rules.js';
+import { Enum, Nullable, OneOf } from './schema-kit.js';
 
 const ExpiresInDays = Enum(EXPIRY_DAYS, { description: 'Expire this many days from now' });
 const ExpiresAt = Type.String({
@@ -26,18 +28,73 @@ export const LoginRequest = Type.Object(
   { $id: 'LoginRequest', additionalProperties: false },
 );
 
+// The catalogue's and the network rule's own rules (unknown, deprecated or duplicated keys; canonical
+// networks) are the service's, which names the field; the schema holds the shape.
+const Permissions = Type.Array(Type.String({ maxLength: 100 }), {
+  minItems: 1,
+  maxItems: MAX_PERMISSIONS,
+  description: 'Catalogue keys (GET /apis/v1/permissions), distinct; stored and answered in key order',
+});
+const AllowedIps = Nullable(
+  Type.Array(Type.String({ maxLength: 64 }), {
+    maxItems: MAX_ALLOWED_IPS,
+    description:
+      'IPv4 or IPv6 addresses or CIDR ranges the token may be used from; null or [] allows any address',
+  }),
+);
+const TokenName = Name({ minLength: 1, maxLength: 200 });
+const Description = Text({ maxLength: 2000 });
+const IssuedFor = Line({ maxLength: 200, description: 'The app or system it is for' });
+
 export const CreateTokenRequest = Type.Object(
   {
-    name: Name({ minLength: 1, maxLength: 200 }),
-    description: Type.Optional(Text({ maxLength: 2000 })),
-    issuedFor: Type.Optional(Line({ maxLength: 200, description: 'The app or system it is for' })),
+    name: TokenName,
+    description: Type.Optional(Description),
+    issuedFor: Type.Optional(IssuedFor),
     ...ExpiryFields,
+    permissions: Type.Optional({
+      ...Permissions,
+      description: `${Permissions.description}; default ["core.core.files_download"]`,
+    }),
+    allowedIps: Type.Optional(AllowedIps),
   },
   {
     $id: 'CreateTokenRequest',
     additionalProperties: false,
     description: 'No expiry fields: the token does not expire (unless the policy requires it)',
   },
+);
+
+export const UpdateTokenRequest = Type.Object(
+  {
+    name: Type.Optional(TokenName),
+    description: Type.Optional(Nullable(Description)),
+    issuedFor: Type.Optional(Nullable(IssuedFor)),
+    permissions: Type.Optional({
+      ...Permissions,
+      description: `${Permissions.description}; replaces the set (deprecated keys the token holds may stay)`,
+    }),
+    allowedIps: Type.Optional(AllowedIps),
+  },
+  {
+    $id: 'UpdateTokenRequest',
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'At least one field; null clears description and issuedFor, null or [] the network rule',
+  },
+);
+
+export const SelfRotateRequest = Type.Object(
+  {
+    graceSeconds: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_GRACE_SECONDS,
+        description: 'How long the secret that asks keeps working; default 3600',
+      }),
+    ),
+  },
+  { $id: 'SelfRotateRequest', additionalProperties: false, description: 'An empty body is `{}`' },
 );
 
 export const RotateTokenRequest = Type.Object(

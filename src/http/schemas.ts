@@ -13,6 +13,8 @@ import {
   ReasonRequest,
   RenewTokenRequest,
   RotateTokenRequest,
+  SelfRotateRequest,
+  UpdateTokenRequest,
 } from './bodies.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
@@ -51,6 +53,7 @@ export const EVENT_TYPES = [
   'token.reminder_sent',
   'token.reminder_skipped',
   'token.auth_failed',
+  'token.updated',
 ] as const;
 
 export const ROLES = ['admin', 'staff'] as const;
@@ -78,6 +81,9 @@ export const TokenSchema = Type.Object(
     stateChangedBy: Nullable(UserRef),
     stateReason: Nullable(Type.String()),
     previousSecretValidUntil: Nullable(Time),
+    allowedIps: Type.Array(Type.String(), {
+      description: 'The network rule: networks in canonical form; empty allows any address',
+    }),
   },
   { $id: 'Token', description: 'A token as staff see it: never its secret' },
 );
@@ -189,7 +195,27 @@ export const ReadinessSchema = Type.Object(
 );
 
 export { ExpiryFields } from './bodies.js';
-export { CreateTokenRequest, LoginRequest, ReasonRequest, RenewTokenRequest, RotateTokenRequest };
+export {
+  CreateTokenRequest,
+  LoginRequest,
+  ReasonRequest,
+  RenewTokenRequest,
+  RotateTokenRequest,
+  SelfRotateRequest,
+  UpdateTokenRequest,
+};
+
+export const SelfRotatedSchema = Type.Object(
+  {
+    secret: Type.String({ description: 'The new secret: shown this once' }),
+    token: ref(OwnTokenSchema),
+    previousSecretValidUntil: Time,
+  },
+  {
+    $id: 'SelfRotated',
+    description: 'A token’s new secret, with its own view and when the secret that asked stops working',
+  },
+);
 
 /** Every named schema, for buildApp to add: routes and the document refer to them by `$id`. */
 export const SHARED_SCHEMAS = [
@@ -214,6 +240,9 @@ export const SHARED_SCHEMAS = [
   RotateTokenRequest,
   RenewTokenRequest,
   ReasonRequest,
+  UpdateTokenRequest,
+  SelfRotateRequest,
+  SelfRotatedSchema,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

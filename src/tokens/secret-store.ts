@@ -20,6 +20,7 @@ interface AuthByHashRow {
   state: TokenState;
   expires_at: Date | null;
   permissions: string[];
+  allowed_ips: string[];
   valid_until: Date | null;
   retired: boolean;
 }
@@ -32,6 +33,7 @@ const toAuthRow = (r: AuthByHashRow): AuthRow => ({
   state: r.state,
   expiresAt: r.expires_at,
   permissions: r.permissions,
+  allowedIps: r.allowed_ips,
   retiredValidUntil: r.valid_until,
   retired: r.retired,
 });
@@ -43,11 +45,11 @@ const toAuthRow = (r: AuthByHashRow): AuthRow => ({
 export async function findAuthByHashes(q: Queryable, hashes: string[]): Promise<Map<string, AuthRow>> {
   const rows = await q.query<AuthByHashRow>(
     `SELECT t.token_hash AS hash, t.id, t.institution_id, t.name, t.display, t.state, t.expires_at,
-       t.permissions, NULL::timestamptz AS valid_until, false AS retired
+       t.permissions, t.allowed_ips, NULL::timestamptz AS valid_until, false AS retired
        FROM api_tokens t WHERE t.token_hash = ANY($1::text[])
      UNION ALL
      SELECT p.token_hash, t.id, t.institution_id, t.name, t.display, t.state, t.expires_at, t.permissions,
-       p.valid_until, true
+       t.allowed_ips, p.valid_until, true
        FROM api_token_previous_secrets p JOIN api_tokens t ON t.id = p.token_id
        WHERE p.token_hash = ANY($1::text[])`,
     [hashes],

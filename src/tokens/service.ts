@@ -98,6 +98,7 @@ export class TokenService {
         description: description.value,
         issuedFor: issuedFor.value,
         permissions: [...DEFAULT_PERMISSIONS],
+        allowedIps: [],
         createdAt: now,
         createdBy: actor.userId,
         expiresAt: expiry.value,

@@ -33,6 +33,7 @@ for (const kind of databaseKinds()) {
         description: '',
         issuedFor: '',
         permissions: ['core.core.files_download'],
+        allowedIps: [],
         createdAt: now,
         createdBy: null,
         expiresAt,

@@ -20,6 +20,8 @@ export interface TokenRecord {
   description: string;
   issuedFor: string;
   permissions: string[];
+  /** The network rule: networks in canonical form; empty allows any address. */
+  allowedIps: string[];
   createdAt: Date;
   createdBy: UserRef | null;
   expiresAt: Date | null;
@@ -44,6 +46,7 @@ export type NewTokenRow = Pick<
   | 'description'
   | 'issuedFor'
   | 'permissions'
+  | 'allowedIps'
   | 'createdAt'
   | 'expiresAt'
 > & { hash: string; createdBy: string | null };
@@ -61,6 +64,7 @@ export interface TokenRow {
   description: string;
   issued_for: string;
   permissions: string[];
+  allowed_ips: string[];
   created_at: Date;
   expires_at: Date | null;
   expiry_set_at: Date;
@@ -113,6 +117,7 @@ export const toToken = (r: TokenRow): TokenRecord => ({
   description: r.description,
   issuedFor: r.issued_for,
   permissions: r.permissions,
+  allowedIps: r.allowed_ips,
   createdAt: r.created_at,
   createdBy: userRef(r.cu_id, r.cu_email, r.cu_name),
   expiresAt: r.expires_at,
@@ -132,8 +137,8 @@ export const toToken = (r: TokenRow): TokenRecord => ({
 export async function insertToken(q: Queryable, t: NewTokenRow): Promise<TokenRecord> {
   const rows = await q.query<TokenRow>(
     returningToken(`INSERT INTO api_tokens (id, institution_id, token_hash, display, name, description,
-       issued_for, permissions, created_at, created_by, expires_at, expiry_set_at, state)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12) RETURNING *`),
+       issued_for, permissions, created_at, created_by, expires_at, expiry_set_at, state, allowed_ips)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $9, $12, $13) RETURNING *`),
     [
       t.id,
       t.institutionId,
@@ -147,6 +152,7 @@ export async function insertToken(q: Queryable, t: NewTokenRow): Promise<TokenRe
       t.createdBy,
       t.expiresAt,
       CREATED_STATE,
+      t.allowedIps,
     ],
   );
   return toToken(onlyRow(rows));

@@ -15,6 +15,8 @@ export interface CheckedToken {
   state: TokenState;
   expiresAt: Date | null;
   permissions: string[];
+  /** The network rule (canonical networks; empty allows any address). */
+  allowedIps: string[];
   /** Set when the presented secret was retired by a rotation: it works until then, never after. */
   retiredValidUntil: Date | null;
   retired: boolean;
@@ -129,9 +131,11 @@ export function sameRow(a: CheckedToken, b: CheckedToken): boolean {
     time(a.expiresAt) === time(b.expiresAt) &&
     a.retired === b.retired &&
     time(a.retiredValidUntil) === time(b.retiredValidUntil) &&
-    a.permissions.length === b.permissions.length &&
-    a.permissions.every((p, i) => p === b.permissions[i])
+    sameList(a.permissions, b.permissions) &&
+    sameList(a.allowedIps, b.allowedIps)
   );
 }
 
 const time = (d: Date | null) => d?.getTime() ?? null;
+const sameList = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);

@@ -29,6 +29,7 @@ export function tokenView(t: TokenRecord, now: Date) {
     stateChangedBy: unrecordedExpiry ? null : t.stateChangedBy,
     stateReason: unrecordedExpiry ? null : t.stateReason,
     previousSecretValidUntil: iso(t.previousSecretValidUntil),
+    allowedIps: t.allowedIps,
   };
 }
 

@@ -398,6 +398,8 @@ export interface components {
       } | null;
       stateReason: string | null;
       previousSecretValidUntil: string | null;
+      /** @description The network rule: networks in canonical form; empty allows any address */
+      allowedIps: string[];
     };
     TokenList: {
       items: components['schemas']['Token'][];
@@ -424,7 +426,8 @@ export interface components {
         | 'token.renewed'
         | 'token.reminder_sent'
         | 'token.reminder_skipped'
-        | 'token.auth_failed';
+        | 'token.auth_failed'
+        | 'token.updated';
       /** Format: date-time */
       at: string;
       actor: {
@@ -540,6 +543,9 @@ export interface components {
       expiresInDays?: 30 | 90 | 365;
       /** @description Expire at this ISO-8601 time with a zone, 1 minute to 5 years ahead */
       expiresAt?: string;
+      /** @description Catalogue keys (GET /apis/v1/permissions), distinct; stored and answered in key order; default ["core.core.files_download"] */
+      permissions?: string[];
+      allowedIps?: string[] | null;
     };
     /** @description No expiry fields: it stays */
     RotateTokenRequest: {
@@ -579,6 +585,28 @@ export interface components {
     );
     ReasonRequest: {
       reason?: string;
+    };
+    /** @description At least one field; null clears description and issuedFor, null or [] the network rule */
+    UpdateTokenRequest: {
+      name?: string;
+      description?: string | null;
+      issuedFor?: string | null;
+      /** @description Catalogue keys (GET /apis/v1/permissions), distinct; stored and answered in key order; replaces the set (deprecated keys the token holds may stay) */
+      permissions?: string[];
+      allowedIps?: string[] | null;
+    };
+    /** @description An empty body is `{}` */
+    SelfRotateRequest: {
+      /** @description How long the secret that asks keeps working; default 3600 */
+      graceSeconds?: number;
+    };
+    /** @description A token’s new secret, with its own view and when the secret that asked stops working */
+    SelfRotated: {
+      /** @description The new secret: shown this once */
+      secret: string;
+      token: components['schemas']['OwnToken'];
+      /** Format: date-time */
+      previousSecretValidUntil: string;
     };
   };
   responses: never;
