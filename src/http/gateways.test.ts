@@ -170,6 +170,38 @@ for (const kind of databaseKinds()) {
         assert.equal(errorOf(down), 'unavailable');
       });
 
+      test('each route needs its permission; a network rule sees the client, not the gateway', async () => {
+        for (const key of ['contacts.read', 'applications.read'])
+          await env.services.permissions.add(key, `Read ${key.split('.')[0]}`);
+        const admin = await t.adminAgent();
+        const contacts = await admin.createToken({ permissions: ['contacts.read'] });
+        const headers = { FF_AUTH: contacts.secret };
+        const ok = await gw.request('/apis/v1/contacts/7', { headers });
+        assert.equal(ok.status, 200, ok.body);
+        assert.equal(upstream.seen.at(-1)?.headers['x-tokend-permissions'], 'contacts.read');
+        // The route's permission stands, whatever the client says it needs.
+        for (const own of [{}, { 'x-tokend-permission': 'contacts.read' }]) {
+          const refused = await gw.request('/apis/v1/applications', { headers: { ...headers, ...own } });
+          assert.equal(refused.status, 403, refused.body);
+          assert.equal(refused.headers['x-tokend-error'], 'insufficient_permission');
+        }
+        const unlisted = await gw.request('/apis/v2/contacts', { headers });
+        assert.equal(unlisted.status, 200, 'a route the gateway lists no permission for needs a valid token');
+
+        const pinned = await admin.createToken({ allowedIps: ['127.0.0.2'] });
+        const from2 = await gw.request('/apis/v2/x', {
+          headers: { FF_AUTH: pinned.secret },
+          from: '127.0.0.2',
+        });
+        assert.equal(from2.status, 200, from2.body);
+        const from3 = await gw.request('/apis/v2/x', {
+          headers: { FF_AUTH: pinned.secret },
+          from: '127.0.0.3',
+        });
+        assert.equal(from3.status, 403, from3.body);
+        assert.equal(from3.headers['x-tokend-error'], 'ip_not_allowed');
+      });
+
       test('a limited client gets 429 with Retry-After through the gateway', async () => {
         const { secret } = await (await t.adminAgent()).createToken();
         let res = await gw.request('/apis/v2/x', { headers: { FF_AUTH: typoOf(secret) } });

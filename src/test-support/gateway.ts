@@ -55,7 +55,11 @@ export interface Answer {
 
 export interface Gateway {
   port: number;
-  request(path: string, options?: { method?: string; headers?: Record<string, string> }): Promise<Answer>;
+  /** `from`: the loopback address the client connects from (Linux routes all of 127/8 to lo). */
+  request(
+    path: string,
+    options?: { method?: string; headers?: Record<string, string>; from?: string },
+  ): Promise<Answer>;
   stop(): Promise<void>;
 }
 
@@ -178,6 +182,7 @@ export async function startGateway(kind: GatewayKind, at: Addresses): Promise<Ga
             host: '127.0.0.1',
             port,
             path,
+            ...(options.from ? { localAddress: options.from } : {}),
             method: options.method ?? 'GET',
             servername: at.host,
             rejectUnauthorized: false,
