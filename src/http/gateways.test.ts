@@ -180,7 +180,7 @@ for (const kind of databaseKinds()) {
         assert.equal(ok.status, 200, ok.body);
         assert.equal(upstream.seen.at(-1)?.headers['x-tokend-permissions'], 'contacts.read');
         // The route's permission stands, whatever the client says it needs.
-        for (const own of [{}, { 'x-tokend-permission': 'contacts.read' }]) {
+        for (const own of [{}, { 'x-tokend-permission': 'contacts.read' }] as Record<string, string>[]) {
           const refused = await gw.request('/apis/v1/applications', { headers: { ...headers, ...own } });
           assert.equal(refused.status, 403, refused.body);
           assert.equal(refused.headers['x-tokend-error'], 'insufficient_permission');

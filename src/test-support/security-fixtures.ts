@@ -53,6 +53,16 @@ export const ROUTES: RouteCase[] = [
   { name: 'DELETE session', needs: null, request: () => ({ method: 'DELETE', url: '/apis/v1/session' }) },
   { name: 'list tokens', needs: null, request: () => get('/apis/v1/api-tokens') },
   { name: 'create token', needs: null, request: () => post('/apis/v1/api-tokens', { name: 'Matrix' }) },
+  {
+    name: 'update token',
+    needs: 'active',
+    request: (t) => ({
+      method: 'PATCH',
+      url: `/apis/v1/api-tokens/${t.tokenId}`,
+      payload: { name: 'Renamed' },
+    }),
+  },
+  { name: 'permissions', needs: null, request: () => get('/apis/v1/permissions') },
   { name: 'get token', needs: 'active', request: (t) => get(`/apis/v1/api-tokens/${t.tokenId}`) },
   { name: 'events', needs: 'active', request: (t) => get(`/apis/v1/api-tokens/${t.tokenId}/events`) },
   { name: 'usage', needs: 'active', request: (t) => get(`/apis/v1/api-tokens/${t.tokenId}/usage`) },
@@ -83,6 +93,8 @@ export const ROUTES: RouteCase[] = [
   { name: 'download', needs: null, request: (t) => get(`/apis/v1/files/${t.fileId}/download`) },
   { name: 'own view', needs: null, request: () => get('/apis/v1/token') },
   { name: 'forward auth', needs: null, request: () => get('/apis/v1/auth') },
+  // The matrix's token holds only the default permission: it may not rotate itself.
+  { name: 'self-rotate', needs: null, request: () => post('/apis/v1/token/rotate') },
 ];
 
 /** A status with its documented error code (none for a success). */

@@ -28,6 +28,8 @@ const TABLE: Record<string, Expect[]> = {
   'DELETE session': [U, FORBIDDEN, [204], [204], [204]],
   'list tokens': staffRoute(200),
   'create token': staffRoute(201),
+  'update token': staffRoute(200),
+  permissions: staffRoute(200),
   'get token': staffRoute(200),
   events: staffRoute(200),
   usage: staffRoute(200),
@@ -41,6 +43,7 @@ const TABLE: Record<string, Expect[]> = {
   download: tokenRoute,
   'own view': tokenRoute,
   'forward auth': tokenRoute,
+  'self-rotate': [MISSING, FORBIDDEN, MISSING, MISSING, MISSING],
 };
 
 for (const kind of databaseKinds()) {

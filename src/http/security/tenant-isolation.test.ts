@@ -7,7 +7,7 @@ import { createEnv, databaseKinds, type Env, said, type Tenant } from '../../tes
 import { ROUTES, type Targets, upload, withHeaders } from '../../test-support/security-fixtures.js';
 
 // The routes that name one of A's ids; the others act on the caller's own institution.
-const ID_ROUTES = /^(get token|events|usage|suspend|reactivate|revoke|rotate|renew|download)$/;
+const ID_ROUTES = /^(get token|update token|events|usage|suspend|reactivate|revoke|rotate|renew|download)$/;
 
 for (const kind of databaseKinds()) {
   describe(`tenant isolation (${kind})`, () => {
