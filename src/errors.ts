@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   token_rotated: 401,
   invalid_credentials: 401,
   insufficient_permission: 403,
+  ip_not_allowed: 403,
   csrf: 403,
   https_required: 403,
   not_found: 404,

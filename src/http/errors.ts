@@ -1,5 +1,5 @@
-// How errors reach the wire: every error response is `{error, message, field?}`; a 5xx never carries
-// the underlying message. The codes themselves are catalogued in ../errors.ts.
+// How errors reach the wire: every error response is `{error, message, field?, permission?}`; a 5xx
+// never carries the underlying message. The codes themselves are catalogued in ../errors.ts.
 import type { FastifyError } from 'fastify';
 import { ERROR_STATUS, type ErrorCode, type Failure } from '../errors.js';
 import { scrub } from '../log.js';
@@ -8,6 +8,8 @@ export interface ErrorBody {
   error: ErrorCode;
   message: string;
   field?: string;
+  /** The first permission a token lacks (insufficient_permission on a token route). */
+  permission?: string;
 }
 
 /** Thrown by hooks and handlers to answer with a catalogued error. */
@@ -18,15 +20,17 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly headers: Record<string, string> = {},
+    readonly permission?: string,
   ) {
     super(message);
     this.status = ERROR_STATUS[code];
   }
 
   body(): ErrorBody {
-    return this.field
-      ? { error: this.code, message: this.message, field: this.field }
-      : { error: this.code, message: this.message };
+    const body: ErrorBody = { error: this.code, message: this.message };
+    if (this.field) body.field = this.field;
+    if (this.permission) body.permission = this.permission;
+    return body;
   }
 }
 

@@ -33,7 +33,7 @@ export const HEADERS = {
   forwarded: {
     'X-Tokend-Token-Id': text('The token’s id'),
     'X-Tokend-Institution': text('The institution’s slug'),
-    'X-Tokend-Permissions': text('The token’s permissions, separated by spaces'),
+    'X-Tokend-Permissions': text('The token’s permissions, comma-separated, no spaces'),
   },
 } satisfies Record<string, Headers>;
 
@@ -66,7 +66,9 @@ const MEANS: Record<ErrorCode, string> = {
   token_expired: 'the token has expired',
   token_rotated: 'an old secret past its grace period',
   invalid_credentials: 'wrong email or password',
-  insufficient_permission: 'lacks the permission or feature (a token on a staff route, too)',
+  insufficient_permission:
+    'lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one',
+  ip_not_allowed: 'the token’s network rule does not allow the client’s address',
   csrf: 'a state-changing request without the session’s X-CSRF-Token',
   https_required: 'plain HTTP where HTTPS is required',
   not_found: 'no such resource in this institution',
@@ -149,7 +151,7 @@ export const TOKEN_CHECK = {
     'token_expired',
     'token_rotated',
   ],
-  403: ['insufficient_permission', 'https_required'],
+  403: ['insufficient_permission', 'ip_not_allowed', 'https_required'],
   404: ['unknown_institution'],
   429: ['rate_limited'],
 } as const satisfies Failures;

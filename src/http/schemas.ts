@@ -31,6 +31,11 @@ export const ErrorSchema = Type.Object(
     error: Enum(ERROR_CODES, { description: 'The catalogue code (SPEC section 5)' }),
     message: Type.String({ description: 'What went wrong, for people' }),
     field: Type.Optional(Type.String({ description: 'The input at fault (invalid_request)' })),
+    permission: Type.Optional(
+      Type.String({
+        description: 'The first permission the token lacks (insufficient_permission, for tokens)',
+      }),
+    ),
   },
   { $id: 'Error', description: 'Every error answer' },
 );

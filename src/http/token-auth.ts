@@ -1,12 +1,13 @@
 // Token authentication for token routes (SPEC section 4): read the carriers, refuse ambiguity, hand the
 // token to the check service (tokens/check.ts: the decision and what it records), map its answer to
-// HTTP. Failed checks count against the client's address; once it is limited, failures answer 429 but a
-// valid token still works. Error bodies never echo what was presented; every 401 says why in
+// HTTP. Failed checks (an address outside the token's network rule too) count against the client's
+// address; once it is limited, failures answer 429 but a valid token still works. Error bodies never echo what was presented; every 401 says why in
 // WWW-Authenticate (RFC 6750), for gateways that drop it.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CheckContext, CheckResult } from '../tokens/check.js';
 import type { Carrier } from '../tokens/usage.js';
-import type { AuthFailure, TokenRefusal, VerifiedToken } from '../tokens/verdict.js';
+import type { RequiredPermissions, TokenRefusal, VerifiedToken } from '../tokens/verdict.js';
+import { scrub } from '../log.js';
 import type { RouteDeps } from './route-deps.js';
 import { clientAddress } from './client-address.js';
 import { ApiError } from './errors.js';
@@ -106,7 +107,7 @@ export function hasCarrier(request: FastifyRequest): boolean {
  */
 const CONTEXT: CheckContext = {
   institutionId: '',
-  permission: null,
+  required: null,
   ip: '',
   userAgent: '',
   carrier: 'FF_AUTH',
@@ -123,7 +124,8 @@ export function andThen<T, U>(value: MaybePromise<T>, fn: (t: T) => MaybePromise
 }
 
 /**
- * Authenticates the request's token for `permission`: the verified token — synchronously while it is
+ * Authenticates the request's token for `required` (every permission listed, or null for none beyond an
+ * active token), from the client's address (client-address.ts): the verified token — synchronously while it is
  * cached, since this runs on every request — or the catalogued error, thrown or rejected. The check
  * decides and records (tokens/check.ts); this maps its answer to HTTP and counts failures per address.
  */
@@ -131,7 +133,7 @@ export function authenticate(
   deps: RouteDeps,
   request: FastifyRequest,
   reply: FastifyReply,
-  permission: string | null,
+  required: RequiredPermissions,
   proxied = false,
 ): MaybePromise<VerifiedToken> {
   const presented = presentedToken(request, proxied);
@@ -139,7 +141,7 @@ export function authenticate(
   const ip = clientAddress(request);
   const context = CONTEXT;
   context.institutionId = request.institution.id;
-  context.permission = permission;
+  context.required = required;
   context.ip = ip;
   context.userAgent = (header(request, 'user-agent') ?? '').slice(0, 500);
   context.carrier = presented.carrier;
@@ -169,17 +171,26 @@ function answer(
   ip: string,
   result: CheckResult,
 ): MaybePromise<VerifiedToken> {
-  if (!result.ok) return refuse(deps, ip, result.reason);
+  if (!result.ok) return refuse(deps, ip, result);
   const { token } = result;
   deps.metrics.tokenCheck('ok');
   if (token.validUntil) void reply.header('ff-auth-token-valid-until', token.validUntil);
   return token;
 }
 
-async function refuse(deps: RouteDeps, ip: string, reason: AuthFailure): Promise<never> {
+async function refuse(deps: RouteDeps, ip: string, refusal: CheckResult & { ok: false }): Promise<never> {
+  const { reason } = refusal;
   deps.metrics.tokenCheck(reason);
   if (reason === 'insufficient_permission') {
-    throw new ApiError('insufficient_permission', 'this token lacks the permission for this route');
+    // Forward auth's keys are the gateway's text, echoed: masked and cut like any echoed input.
+    const permission = refusal.permission && scrub(refusal.permission).slice(0, 100);
+    throw new ApiError(
+      'insufficient_permission',
+      'this token lacks a permission this route needs',
+      undefined,
+      {},
+      permission,
+    );
   }
   // Counted after the check, so a valid token from a limited address still passes; only failures pay.
   const retryAfter = await deps.limiter.fail(`token:${clientKey(ip)}`, deps.config.authFailureLimit);
@@ -188,6 +199,8 @@ async function refuse(deps: RouteDeps, ip: string, reason: AuthFailure): Promise
       'retry-after': String(retryAfter),
     });
   }
+  // A 403, so no challenge: the token is good, the address it came from is not.
+  if (reason === 'ip_not_allowed') throw new ApiError(reason, MESSAGES[reason]);
   throw new ApiError(reason, MESSAGES[reason], undefined, {
     'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${reason}"`,
   });
@@ -218,4 +231,5 @@ const MESSAGES: Record<TokenRefusal, string> = {
   token_revoked: 'the token is revoked',
   token_expired: 'the token has expired',
   token_rotated: 'this secret was replaced by a rotation; use the new one',
+  ip_not_allowed: 'the token may not be used from this address',
 };

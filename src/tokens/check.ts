@@ -1,22 +1,26 @@
 // The token check as a service (SPEC section 4): the verifier's decision at `now`, then its side effects —
-// the token's usage, an audit event for a known token's failure (another institution's token reported to
-// its owner as wrong_institution) and the recording of an expiry the check found. Those writes come after
-// the answer and never change it: nothing here awaits one, and a failed one is reported to the watcher.
+// the token's usage, an audit event for a known token's failure (an address outside its network rule
+// included; another institution's token reported to its owner as wrong_institution) and the recording
+// of an expiry the check found. Those writes come after the answer and never change it: nothing here
+// awaits one, and a failed one is reported to the watcher.
 import { effectiveState, expiryUnrecorded } from './lifecycle.js';
 import type { Carrier, UsageRecorder } from './usage.js';
-import type { AuthFailure, Verification, VerifiedToken } from './verdict.js';
+import type { AuthFailure, RequiredPermissions, Verification, VerifiedToken } from './verdict.js';
 
 /** What the check needs to know of the request besides the secret. */
 export interface CheckContext {
   institutionId: string;
-  /** The permission the route needs, or null for none beyond an active token. */
-  permission: string | null;
+  /** The permissions the route needs (all of them), or null for none beyond an active token. */
+  required: RequiredPermissions;
+  /** The client's address, normalised: what the network rule, usage and failure events see. */
   ip: string;
   userAgent: string;
   carrier: Carrier;
 }
 
-export type CheckResult = { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure };
+/** `permission` is the first missing one, for insufficient_permission. */
+export type CheckResult =
+  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; permission?: string };
 
 /** Where the check's background failures go: the serving app logs and counts them (token-auth.ts). */
 export interface CheckWatcher {
@@ -31,7 +35,8 @@ export interface CheckDeps {
     verify(
       presented: string,
       institutionId: string,
-      permission: string | null,
+      required: RequiredPermissions,
+      address: string,
       now: Date,
     ): Verification | Promise<Verification>;
   };
@@ -57,7 +62,7 @@ export class TokenCheck {
    * every check: the cached path then allocates nothing for it.
    */
   check(presented: string, context: CheckContext, now: Date): CheckResult | Promise<CheckResult> {
-    const v = this.deps.verifier.verify(presented, context.institutionId, context.permission, now);
+    const v = this.deps.verifier.verify(presented, context.institutionId, context.required, context.ip, now);
     if (!(v instanceof Promise)) return this.settle(v, context, now);
     const kept = { ...context };
     return v.then((r) => this.settle(r, kept, now));

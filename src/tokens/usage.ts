@@ -56,8 +56,9 @@ export class UsageRecorder {
     use.days.set(day, (use.days.get(day) ?? 0) + 1);
   }
 
+  /** One event per token, failure and client address per flush (SPEC 8), counting its repeats. */
   recordFailure(e: FailureEvent): void {
-    const key = `${e.tokenId}|${e.failure}`;
+    const key = `${e.tokenId}|${e.failure}|${e.ip}`;
     const prev = this.failures.get(key);
     this.failures.set(key, { ...e, count: (prev?.count ?? 0) + 1 });
   }

@@ -1,7 +1,9 @@
-// The pure decision of a token check (SPEC section 4) over a row the cache holds: institution, then
-// expiry before state, then permission, all at `now`, so a cached row never outlives its expiry and a
-// change of state is seen as soon as the row is. No I/O here; the verifier owns the cache.
+// The pure decision of a token check (SPEC sections 4 and 8) over a row the cache holds: institution,
+// then expiry before state, then the network rule, then the permissions, all at `now`, so a cached row
+// never outlives its expiry and a change is seen as soon as the row is. No I/O here; the verifier owns
+// the cache. The network rule is compiled once per cache fill, not per request.
 import { canAuthenticate, effectiveState, type TokenState } from './lifecycle.js';
+import { compileNetworkRule, type NetworkRule } from './network-rules.js';
 
 /**
  * What a token check knows of the token a secret belongs to: the core's own record, which the secret
@@ -28,9 +30,13 @@ export type AuthFailure =
   | 'token_revoked'
   | 'token_expired'
   | 'token_rotated'
+  | 'ip_not_allowed'
   | 'insufficient_permission';
 
-/** A refusal of the token itself: a permission it lacks is the route's refusal, never recorded. */
+/**
+ * A refusal of the token itself (an address outside its network rule included): a permission it lacks
+ * is the route's refusal, never recorded.
+ */
 export type TokenRefusal = Exclude<AuthFailure, 'insufficient_permission'>;
 
 /** What a known token's failed check is recorded as: another institution's token is reported as such. */
@@ -52,13 +58,25 @@ export interface VerifiedToken {
   ownView: string;
 }
 
-export type Verification =
-  { ok: true; token: VerifiedToken } | { ok: false; reason: AuthFailure; token: CheckedToken | null };
+/** A refusal; `permission` is the first missing one, for insufficient_permission. */
+export interface Refusal {
+  ok: false;
+  reason: AuthFailure;
+  token: CheckedToken | null;
+  permission?: string;
+}
+
+export type Verification = { ok: true; token: VerifiedToken } | Refusal;
 
 export interface Prepared {
   row: CheckedToken;
   valid: { ok: true; token: VerifiedToken };
+  /** The row's network rule, compiled. */
+  network: NetworkRule;
 }
+
+/** What a route needs beyond an active token: nothing (the own view), or every permission listed. */
+export type RequiredPermissions = readonly string[] | null;
 
 export const INVALID: Verification = { ok: false, reason: 'invalid_token', token: null };
 
@@ -86,25 +104,70 @@ export function prepare(row: CheckedToken): Prepared {
       expiresAt: row.expiresAt?.toISOString() ?? null,
     }),
   };
-  return { row, valid: { ok: true, token } };
+  return { row, valid: { ok: true, token }, network: remembering(compileNetworkRule(row.allowedIps)) };
 }
 
-/** The answer for a request to `institutionId` needing `permission`, at `now`. */
+// Addresses whose answer a compiled rule keeps: an integration calls from a few addresses, and a
+// BlockList check costs microseconds (it builds a SocketAddress), the memory lookup nanoseconds.
+const REMEMBERED = 16;
+
+/** The rule with its latest answers kept: a rule's answer for an address never changes. */
+function remembering(rule: NetworkRule): NetworkRule {
+  if (rule.any) return rule;
+  const seen = new Map<string, boolean>();
+  return {
+    any: false,
+    allows(address) {
+      let allowed = seen.get(address);
+      if (allowed === undefined) {
+        allowed = rule.allows(address);
+        // Bounded however many addresses try: a burst of new ones costs what it would without memory.
+        if (seen.size >= REMEMBERED) seen.clear();
+        seen.set(address, allowed);
+      }
+      return allowed;
+    },
+  };
+}
+
+/**
+ * The answer for a request to `institutionId` from the client at `address` (normalised as the rate
+ * limits see it; one that is no address is refused by any non-empty rule) needing `required`, at `now`.
+ */
 export function judge(
   entry: Prepared,
   institutionId: string,
   now: Date,
-  permission: string | null,
+  required: RequiredPermissions,
+  address: string,
 ): Verification {
+  const { row } = entry;
   // Another institution's token is unknown here; its row goes back so its owner can be told.
-  if (entry.row.institutionId !== institutionId)
-    return { ok: false, reason: 'invalid_token', token: entry.row };
-  const failure = refusal(entry.row, now, permission);
-  return failure ? { ok: false, reason: failure, token: entry.row } : entry.valid;
+  if (row.institutionId !== institutionId) return { ok: false, reason: 'invalid_token', token: row };
+  const failure = refusal(row, now);
+  if (failure) return { ok: false, reason: failure, token: row };
+  // After expiry and state (a suspended token says so from anywhere), before the permissions (SPEC 8).
+  if (!entry.network.any && !entry.network.allows(address))
+    return { ok: false, reason: 'ip_not_allowed', token: row };
+  const missing = firstMissing(row.permissions, required);
+  if (missing !== null)
+    return { ok: false, reason: 'insufficient_permission', token: row, permission: missing };
+  return entry.valid;
 }
 
-/** The pure decision of SPEC section 4, in its order: expiry before state, then permission. */
-function refusal(row: CheckedToken, now: Date, permission: string | null): AuthFailure | null {
+/** The first of `required`, in its order, that `held` lacks; a key not in the catalogue is simply lacked. */
+function firstMissing(held: readonly string[], required: RequiredPermissions): string | null {
+  if (!required) return null;
+  // Indexed: this runs on every request with a permission, and must not allocate an iterator.
+  for (let i = 0; i < required.length; i++) {
+    const key = required[i] as string;
+    if (!held.includes(key)) return key;
+  }
+  return null;
+}
+
+/** The refusals of the token's own state, in SPEC section 4's order: expiry before state. */
+function refusal(row: CheckedToken, now: Date): TokenRefusal | null {
   // lifecycle's state in effect at `now`: revoked wins over expiry, expiry over suspension.
   const state = effectiveState(row.state, row.expiresAt, now);
   if (state === 'revoked') return 'token_revoked';
@@ -113,7 +176,6 @@ function refusal(row: CheckedToken, now: Date, permission: string | null): AuthF
   if (row.retired && (!row.retiredValidUntil || now.getTime() >= row.retiredValidUntil.getTime()))
     return 'token_rotated';
   if (!canAuthenticate(state)) return 'token_suspended';
-  if (permission && !row.permissions.includes(permission)) return 'insufficient_permission';
   return null;
 }
 

@@ -1,6 +1,6 @@
 // The token check on the hot path (SPEC section 4): parse and checksum (no hashing or database on
-// failure), SHA-256, lookup through a bounded in-process cache, then institution, expiry, state and
-// permission — all decided at `now` from the cached facts, synchronously while the token is cached.
+// failure), SHA-256, lookup through a bounded in-process cache, then institution, expiry, state, network
+// rule and permissions — all decided at `now` from the cached facts, synchronously while it is cached.
 // Changes made by this instance drop cache entries after commit; other instances' changes arrive
 // through invalidate() (PostgreSQL NOTIFY) or, as the backstop, through the entry lifetime.
 import { LRUCache } from 'lru-cache';
@@ -8,7 +8,15 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import { type AuthRow, findAuthByHash, findAuthByHashes } from './secret-store.js';
 import { hashToken, isWellFormed } from './token.js';
-import { INVALID, judge, type Prepared, prepare, sameRow, type Verification } from './verdict.js';
+import {
+  INVALID,
+  judge,
+  type Prepared,
+  prepare,
+  type RequiredPermissions,
+  sameRow,
+  type Verification,
+} from './verdict.js';
 
 export interface VerifierOptions {
   ttlMs: number;
@@ -92,11 +100,15 @@ export class TokenVerifier {
       : null;
   }
 
-  /** The answer at `now`: a value while the token is cached (or malformed), a promise when it is looked up. */
+  /**
+   * The answer at `now` for the client at `address` needing `required`: a value while the token is cached
+   * (or malformed), a promise when it is looked up. Without an address, any network rule refuses.
+   */
   verify(
     presented: string,
     institutionId: string,
-    permission: string | null,
+    required: RequiredPermissions,
+    address = '',
     now: Date = this.clock(),
   ): Verification | Promise<Verification> {
     if (!isWellFormed(presented)) return INVALID;
@@ -104,11 +116,11 @@ export class TokenVerifier {
     const entry = this.known?.get(hash);
     if (entry) {
       entry.used = true;
-      return judge(entry, institutionId, now, permission);
+      return judge(entry, institutionId, now, required, address);
     }
     if (this.missing?.get(hash)) return INVALID;
     return this.lookup(hash).then((found) =>
-      found ? judge(found, institutionId, now, permission) : INVALID,
+      found ? judge(found, institutionId, now, required, address) : INVALID,
     );
   }
 

@@ -290,7 +290,7 @@ export interface paths {
     };
     /**
      * Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz)
-     * @description Checks the token of the request the gateway forwards; name a required permission in X-Tokend-Permission.
+     * @description Checks the token of the request the gateway forwards; name the permissions it needs in X-Tokend-Permission (separated by commas or spaces; all are needed).
      */
     get: operations['forwardAuth'];
     put?: never;
@@ -340,6 +340,7 @@ export interface components {
         | 'token_rotated'
         | 'invalid_credentials'
         | 'insufficient_permission'
+        | 'ip_not_allowed'
         | 'csrf'
         | 'https_required'
         | 'not_found'
@@ -355,6 +356,8 @@ export interface components {
       message: string;
       /** @description The input at fault (invalid_request) */
       field?: string;
+      /** @description The first permission the token lacks (insufficient_permission, for tokens) */
+      permission?: string;
     };
     /** @description A token as staff see it: never its secret */
     Token: {
@@ -975,7 +978,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1094,7 +1097,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1177,7 +1180,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1283,7 +1286,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1365,7 +1368,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1444,7 +1447,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1530,7 +1533,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1652,7 +1655,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1774,7 +1777,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1896,7 +1899,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2018,7 +2021,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2133,7 +2136,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2222,7 +2225,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2325,7 +2328,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2417,7 +2420,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `https_required`: plain HTTP where HTTPS is required */
+      /** @description `ip_not_allowed`: the token’s network rule does not allow the client’s address; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           /** @description `*`: any origin, without credentials */
@@ -2511,7 +2514,7 @@ export interface operations {
           'X-Tokend-Token-Id'?: string;
           /** @description The institution’s slug */
           'X-Tokend-Institution'?: string;
-          /** @description The token’s permissions, separated by spaces */
+          /** @description The token’s permissions, comma-separated, no spaces */
           'X-Tokend-Permissions'?: string;
           /** @description When the presented secret stops working: the expiry, or an old secret’s earlier grace end; absent without expiry */
           'FF-Auth-Token-Valid-Until'?: string;
@@ -2555,7 +2558,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `ip_not_allowed`: the token’s network rule does not allow the client’s address; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           /** @description `*`: any origin, without credentials */
@@ -2692,7 +2695,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `ip_not_allowed`: the token’s network rule does not allow the client’s address; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           /** @description `*`: any origin, without credentials */

@@ -132,7 +132,7 @@ export const fileDownloadRoutes =
       '/apis/v1/files/:id/download',
       {
         preValidation: async (request, reply) => {
-          await authenticate(deps, request, reply, FILES_DOWNLOAD);
+          await authenticate(deps, request, reply, [FILES_DOWNLOAD]);
         },
         schema: {
           tags: ['files'],

@@ -1,5 +1,5 @@
 // Routes an integration calls with its token: its own view (`GET /apis/v1/token`) and forward auth
-// for a gateway (`GET /apis/v1/auth`). CORS for token routes lives here too: any origin, no
+// for a gateway (`GET /apis/v1/auth`, with the permissions the gateway requires). CORS for token routes lives here too: any origin, no
 // credentials, preflight answered without authentication — a gateway's forwarded preflight included.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
@@ -65,6 +65,17 @@ const nameRefusal: onSendHookHandler = (_request, reply, payload, done) => {
   done(null, payload);
 };
 
+/**
+ * X-Tokend-Permission's keys, separated by commas or spaces (SPEC 8): the token needs all of them, and
+ * the first it lacks is named in their order. No header (or an empty one) requires nothing.
+ */
+export function requiredPermissions(header: string | string[] | undefined): string[] | null {
+  const text = Array.isArray(header) ? header.join(',') : header;
+  if (!text) return null;
+  const keys = text.split(/[\s,]+/).filter((k) => k !== '');
+  return keys.length > 0 ? keys : null;
+}
+
 // What a verified token sees of itself: only active tokens pass the check, so the view is always active.
 const ownView = (token: VerifiedToken) => token.ownView;
 
@@ -92,7 +103,8 @@ export const tokenRoutes =
               ...HEADERS.noStore,
               ...CORS,
             }),
-            ...failures('token', { ...TOKEN_CHECK, 403: ['https_required'] }),
+            // No permission is needed for the own view; the network rule still applies.
+            ...failures('token', { ...TOKEN_CHECK, 403: ['ip_not_allowed', 'https_required'] }),
           },
         },
       },
@@ -112,7 +124,7 @@ export const tokenRoutes =
           operationId: 'forwardAuth',
           summary: 'Forward auth for a gateway (nginx auth_request, Traefik forwardAuth, Envoy ext_authz)',
           description:
-            'Checks the token of the request the gateway forwards; name a required permission in X-Tokend-Permission.',
+            'Checks the token of the request the gateway forwards; name the permissions it needs in X-Tokend-Permission (separated by commas or spaces; all are needed).',
           security: TOKEN_SECURITY,
           querystring: ForwardQuery,
           headers: ForwardHeaders,
@@ -133,11 +145,11 @@ export const tokenRoutes =
           void reply.status(200).send(undefined);
           return;
         }
-        const permission = request.headers['x-tokend-permission']?.trim() || null;
-        return andThen(authenticate(deps, request, reply, permission, proxied), (verified) => {
+        const required = requiredPermissions(request.headers['x-tokend-permission']);
+        return andThen(authenticate(deps, request, reply, required, proxied), (verified) => {
           void reply.header('x-tokend-token-id', verified.id);
           void reply.header('x-tokend-institution', request.institution.slug);
-          void reply.header('x-tokend-permissions', verified.permissions.join(' '));
+          void reply.header('x-tokend-permissions', verified.permissions.join(','));
           void reply.status(200).send(undefined);
         });
       },
