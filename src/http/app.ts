@@ -30,6 +30,7 @@ import { healthRoutes } from './routes/health.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
+import { tokenRotationRoutes } from './routes/token-rotation.js';
 import { webRoutes } from './routes/web.js';
 import {
   API_HEADERS,
@@ -163,6 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (integrations) => {
     integrations.addHook('onRequest', apiRequest(services, transport, CORS_HEADERS));
     await integrations.register(tokenRoutes(routeDeps));
+    await integrations.register(tokenRotationRoutes(routeDeps));
     await integrations.register(fileDownloadRoutes(routeDeps));
   });
   return app;

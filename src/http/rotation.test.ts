@@ -66,6 +66,7 @@ for (const kind of databaseKinds()) {
       assert.equal(events.items[0]?.type, 'token.rotated');
       assert.equal(events.items[0]?.details.display, rotated.token.display);
       assert.equal(events.items[0]?.details.graceUntil, null);
+      assert.equal(events.items[0]?.details.by, 'user', 'an administrator rotated it');
     });
 
     test('with a 3-second grace both work, then only the new one, and the old one stays rotated a day later', async () => {

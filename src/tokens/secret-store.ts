@@ -1,6 +1,7 @@
 // The SQL of a token's secrets: the lookup every token check makes (current or retired secret), and
-// rotation, guarded like a transition (a rotatable state, unexpired) under the row lock it takes first:
-// the new secret's slug comes from the token's name as it stands then.
+// rotation, guarded like a transition (a rotatable state, unexpired; for self-rotation, the presented
+// secret still current) under the row lock it takes first: the new secret's slug comes from the token's
+// name as it stands then.
 import type { Queryable } from '../db/db.js';
 import { ROTATABLE_STATES, type TokenState } from './lifecycle.js';
 import { onlyRow, returningToken, type TokenRecord, type TokenRow, toToken } from './store.js';
@@ -75,21 +76,31 @@ export interface Rotatable {
   state: TokenState;
 }
 
+export interface RotationGuard {
+  id: string;
+  institutionId: string;
+  now: Date;
+  expectedDisplay: string | null;
+  /** Self-rotation's guard: the presented secret's hash must still be the current one. */
+  currentHash?: string | undefined;
+  /** The states it may rotate from; by default every rotatable one. */
+  states?: readonly TokenState[] | undefined;
+}
+
 /**
- * Locks a rotatable, unexpired token (with, if given, the expected display) for the rest of the
- * transaction; null when the guard matches nothing. A concurrent rotation or suspend waits here, and
- * whichever comes second re-checks the guard against what the first committed.
+ * Locks a rotatable, unexpired token (with, if given, the expected display or current secret) for the
+ * rest of the transaction; null when the guard matches nothing. A concurrent rotation or suspend waits
+ * here, and whichever comes second re-checks the guard against what the first committed: of two
+ * self-rotations by one secret, the second finds that secret retired.
  */
-export async function lockForRotation(
-  q: Queryable,
-  c: { id: string; institutionId: string; now: Date; expectedDisplay: string | null },
-): Promise<Rotatable | null> {
+export async function lockForRotation(q: Queryable, c: RotationGuard): Promise<Rotatable | null> {
   const [row] = await q.query<Rotatable>(
     `SELECT name, token_hash AS hash, display, state FROM api_tokens
      WHERE id = $1 AND institution_id = $2 AND state = ANY($3)
        AND (expires_at IS NULL OR expires_at > $4) AND ($5::text IS NULL OR display = $5)
+       AND ($6::text IS NULL OR token_hash = $6)
      FOR UPDATE`,
-    [c.id, c.institutionId, ROTATABLE_STATES, c.now, c.expectedDisplay],
+    [c.id, c.institutionId, c.states ?? ROTATABLE_STATES, c.now, c.expectedDisplay, c.currentHash ?? null],
   );
   return row ?? null;
 }

@@ -215,6 +215,17 @@ export class TokenService {
     return rotation.renew(this.deps, inst, id, actor, input);
   }
 
+  /** The token `id` rotates itself with its secret `presented` (verified by the caller), from `ip`. */
+  selfRotate(
+    inst: Institution,
+    id: string,
+    presented: string,
+    ip: string | null,
+    input: rotation.SelfRotateInput,
+  ): Promise<Result<{ secret: string; token: rotation.OwnView; previousSecretValidUntil: string }>> {
+    return rotation.selfRotate(this.deps, inst, id, presented, ip, input);
+  }
+
   /** Records expiry (by the system) for the given tokens, or for every token past it; returns what it recorded. */
   recordExpiry(ids: string[] | null = null): Promise<ExpiredRow[]> {
     return recordExpiry(this.deps, ids);

@@ -302,6 +302,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/apis/v1/token/rotate': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * A new secret for the calling token (it needs tokens.self_rotate)
+     * @description Only the current secret may rotate itself: a previous secret in its grace period, or the loser of two concurrent calls, gets 409.
+     */
+    post: operations['rotateOwnToken'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/apis/v1/files/{id}/download': {
     parameters: {
       query?: never;
@@ -2754,6 +2774,185 @@ export interface operations {
           'Access-Control-Expose-Headers'?: string;
           /** @description The error code, for gateways that drop the body */
           'X-Tokend-Error'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  rotateOwnToken: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SelfRotateRequest'];
+      };
+    };
+    responses: {
+      /** @description The new secret, the token’s own view, and the old secret’s end */
+      200: {
+        headers: {
+          /** @description When the presented secret stops working: the expiry, or an old secret’s earlier grace end; absent without expiry */
+          'FF-Auth-Token-Valid-Until'?: string;
+          /** @description `no-store`: the answer holds a secret */
+          'Cache-Control'?: string;
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SelfRotated'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it); `ambiguous_credentials`: two carriers hold different tokens */
+      400: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `missing_token`: no token was sent; `invalid_token`: malformed, bad checksum, unknown, or another institution’s; `token_suspended`: the token is suspended; `token_revoked`: the token is revoked; `token_expired`: the token has expired; `token_rotated`: an old secret past its grace period */
+      401: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description `Bearer realm="tokend"`, with `error="invalid_token"` and the code */
+          'WWW-Authenticate'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: too many failures from this address or for this account */
+      429: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          /** @description `*`: any origin, without credentials */
+          'Access-Control-Allow-Origin'?: string;
+          /** @description `FF-Auth-Token-Valid-Until` */
+          'Access-Control-Expose-Headers'?: string;
           [name: string]: unknown;
         };
         content: {
