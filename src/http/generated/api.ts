@@ -2840,7 +2840,7 @@ export interface operations {
           'application/json': components['schemas']['Error'];
         };
       };
-      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `https_required`: plain HTTP where HTTPS is required */
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `ip_not_allowed`: the token’s network rule does not allow the client’s address; `https_required`: plain HTTP where HTTPS is required */
       403: {
         headers: {
           /** @description `*`: any origin, without credentials */

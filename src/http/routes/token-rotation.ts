@@ -27,7 +27,7 @@ function preflight(reply: FastifyReply) {
 const callers = new WeakMap<FastifyRequest, { id: string; secret: string }>();
 
 async function verifyCaller(deps: RouteDeps, request: FastifyRequest, reply: FastifyReply) {
-  const verified = await authenticate(deps, request, reply, SELF_ROTATE);
+  const verified = await authenticate(deps, request, reply, [SELF_ROTATE]);
   const presented = presentedToken(request);
   // authenticate refuses anything but one token, the one it verified.
   if (presented.kind !== 'one') throw new Error('a verified request presents one token');
