@@ -15,8 +15,8 @@ const CHECKSUM_CHARS = 6;
 const SLUG_MAX = 24;
 // `sk-` + secret + checksum; a token longer than MAX_LENGTH is rejected before the regex runs so a
 // hostile multi-megabyte header costs nothing.
-const MIN_LENGTH = 3 + SECRET_CHARS + CHECKSUM_CHARS;
-const MAX_LENGTH = 128;
+export const MIN_LENGTH = 3 + SECRET_CHARS + CHECKSUM_CHARS;
+export const MAX_LENGTH = 128;
 
 export function isTokenShaped(s: string): boolean {
   return s.length >= MIN_LENGTH && s.length <= MAX_LENGTH && WHOLE_TOKEN.test(s);
