@@ -6,6 +6,7 @@ import { registerAccountCommands } from './cli/accounts.js';
 import { CliFailure, withContext } from './cli/context.js';
 import { registerPermissionCommands } from './cli/permissions.js';
 import { registerReminderCommands } from './cli/reminders.js';
+import { registerScanCommand } from './cli/scan.js';
 import { registerTokenCommands } from './cli/tokens.js';
 import { ConfigError } from './config.js';
 import { DataDirBusy } from './data-lock.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   // Typed with @commander-js/extra-typings, whose Command is commander's at run time: the cast goes once
   // this file takes Command from there too (issue 15).
   registerPermissionCommands(program);
+  registerScanCommand(program);
   return program;
 }
 

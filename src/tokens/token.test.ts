@@ -75,6 +75,57 @@ test('slug examples', () => {
   assert.equal(generateToken('集成', () => ZERO).token, formatToken(ZERO, ''));
 });
 
+test("a slug that starts like another vendor's key gets key- in front", () => {
+  assert.equal(slugify('Admin tools'), 'key-admin-tools');
+  assert.equal(slugify('ant'), 'key-ant');
+  assert.equal(slugify('ANT'), 'key-ant');
+  assert.equal(slugify('proj-x'), 'key-proj-x');
+  assert.equal(slugify('SvcAcct: nightly'), 'key-svcacct-nightly');
+  assert.equal(slugify('  Proj!! '), 'key-proj');
+  // Only a whole first segment counts.
+  assert.equal(slugify('antelope'), 'antelope');
+  assert.equal(slugify('projects'), 'projects');
+  assert.equal(slugify('my admin'), 'my-admin');
+  assert.equal(slugify('key admin'), 'key-admin');
+  // key- counts toward the 24: the name is cut, prefixed, then cut again by the same rule.
+  assert.equal(slugify('Admin tools for finance x'), 'key-admin-tools-for');
+  assert.equal(slugify(`proj ${'a'.repeat(19)}`), 'key-proj');
+  assert.equal(slugify(`ant-${'b'.repeat(30)}`), 'key-ant');
+  assert.equal(slugify('admin-tools-for-finance'), 'key-admin-tools-for');
+  assert.equal(slugify('admin tools finance'), 'key-admin-tools-finance');
+  // New tokens and rotations both mint through generateToken.
+  const made = generateToken('Admin tools', () => COUNTING);
+  assert.equal(made.token, formatToken(COUNTING, 'key-admin-tools'));
+  assert.ok(made.token.startsWith('sk-key-admin-tools-'));
+  assert.equal(parseToken(made.token)?.slug, 'key-admin-tools');
+  // A token minted before the rule keeps parsing: the format accepts any slug.
+  assert.equal(parseToken(formatToken(COUNTING, 'admin-tools'))?.slug, 'admin-tools');
+});
+
+test('every slug, vendor-like names included, fits in 24 chars and in the scanning pattern', () => {
+  const vendorish = fc
+    .tuple(
+      fc.constantFrom('proj', 'svcacct', 'admin', 'ant', 'Admin', 'ANT', 'Proj', 'ante', 'key'),
+      fc.constantFrom('', ' ', '-', '_', ': ', '—'),
+      names,
+    )
+    .map(([head, sep, rest]) => head + sep + rest);
+  fc.assert(
+    fc.property(fc.oneof(names, vendorish), secretBytes, (name, bytes) => {
+      const slug = slugify(name);
+      assert.ok(slug.length <= 24, slug);
+      assert.match(slug, /^([a-z0-9]+(-[a-z0-9]+)*)?$/);
+      assert.ok(!['proj', 'svcacct', 'admin', 'ant'].includes(slug.split('-')[0]!), slug);
+      assert.equal(slugify(slug), slug);
+      const { token } = generateToken(name, () => bytes);
+      assert.ok(TOKEN_PATTERN.test(token), token);
+      assert.equal(token.match(new RegExp(TOKEN_PATTERN.source, 'g'))?.[0], token);
+      assert.ok(isWellFormed(token));
+    }),
+    RUNS,
+  );
+});
+
 test('display shows the first 14 and last 3 characters', () => {
   assert.equal(displayToken(HUBSPOT), 'sk-hubspot-int... eUr');
   const { token, display } = generateToken('HubSpot integration');

@@ -15,23 +15,35 @@ const CHECKSUM_CHARS = 6;
 const SLUG_MAX = 24;
 // `sk-` + secret + checksum; a token longer than MAX_LENGTH is rejected before the regex runs so a
 // hostile multi-megabyte header costs nothing.
-const MIN_LENGTH = 3 + SECRET_CHARS + CHECKSUM_CHARS;
-const MAX_LENGTH = 128;
+export const MIN_LENGTH = 3 + SECRET_CHARS + CHECKSUM_CHARS;
+export const MAX_LENGTH = 128;
 
 export function isTokenShaped(s: string): boolean {
   return s.length >= MIN_LENGTH && s.length <= MAX_LENGTH && WHOLE_TOKEN.test(s);
 }
 
+// The first segments of other vendors' `sk-` keys (OpenAI's `sk-proj-`, `sk-svcacct-`, `sk-admin-`,
+// Anthropic's `sk-ant-`): a slug starting with one would make scanners and GitHub attribute our token to
+// them, so it gets `key-` in front.
+const VENDOR_SEGMENTS = new Set(['proj', 'svcacct', 'admin', 'ant']);
+
 /** The name's readable part of a token, so a leaked token says what it was for; '' means none. */
 export function slugify(name: string): string {
-  const s = name
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
+  const s = cutSlug(
+    name
+      .normalize('NFKD')
+      .replace(/\p{M}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, ''),
+  );
+  // SPEC: `key-` counts toward the 24 chars: prefixed after the cut, then cut again by the same rule.
+  return VENDOR_SEGMENTS.has(s.split('-', 1)[0] ?? '') ? cutSlug(`key-${s}`) : s;
+}
+
+// SPEC: cut at the last '-' within the first 24 chars if there is one, else at 24.
+function cutSlug(s: string): string {
   if (s.length <= SLUG_MAX) return s;
-  // SPEC: cut at the last '-' within the first 24 chars if there is one, else at 24.
   const cut = s.slice(0, SLUG_MAX).lastIndexOf('-');
   return (cut > 0 ? s.slice(0, cut) : s.slice(0, SLUG_MAX)).replace(/-+$/, '');
 }
