@@ -9,7 +9,7 @@ const BENCH = '^bench/';
 const CORE =
   '^src/(errors|clock|pagination|text-rules)\\.ts$|' +
   '^src/tokens/(lifecycle|verdict|token|expiry|list-query|network-rules)\\.ts$|' +
-  '^src/permissions/rules\\.ts$|' +
+  '^src/permissions/rules\\.ts$|^src/leaks/scan\\.ts$|' +
   '^src/reminders/(schedule|templates)\\.ts$|' +
   '^src/accounts/records\\.ts$';
 // The only modules that hold SQL (STYLE.md), and the database driver wrapper under them.

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { REPORT_BATCH } from '../leaks/report.js';
+import { REPORT_BATCH } from '../leaks/report-client.js';
 import { BIN, type CliResult, parsed, tokend } from '../test-support/cli.js';
 import { displayToken, generateToken } from '../tokens/token.js';
 

@@ -7,7 +7,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
-import { reportLeaks, reportTarget } from '../leaks/report.js';
+import { reportLeaks, reportTarget } from '../leaks/report-client.js';
 import { TokenScanner } from '../leaks/scan.js';
 import { displayToken } from '../tokens/token.js';
 import { CliFailure, unwrap } from './context.js';
