@@ -15,6 +15,8 @@ export interface InstitutionInput {
   notify: string[];
   requireExpiry: boolean;
   maxLifetimeDays: number | null;
+  /** Every token must carry a network rule (SPEC 8); off unless given. */
+  requireAllowedIps?: boolean | undefined;
 }
 
 export interface InstitutionChange {
@@ -25,6 +27,7 @@ export interface InstitutionChange {
   removeNotify?: string[];
   requireExpiry?: boolean;
   maxLifetimeDays?: number | null;
+  requireAllowedIps?: boolean;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -60,7 +63,7 @@ function validate(i: InstitutionInput): Result<InstitutionInput> {
   if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1826)) {
     return fail('invalid_request', 'max lifetime must be 1-1826 days', 'maxLifetimeDays');
   }
-  return ok({ ...i, hosts, notify, name: i.name.trim() });
+  return ok({ ...i, hosts, notify, name: i.name.trim(), requireAllowedIps: i.requireAllowedIps ?? false });
 }
 
 export async function createInstitution(
@@ -130,6 +133,7 @@ export async function updateInstitution(
         requireExpiry: change.requireExpiry ?? current.requireExpiry,
         maxLifetimeDays:
           change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
+        requireAllowedIps: change.requireAllowedIps ?? current.requireAllowedIps,
       });
       if (!valid.ok) return valid;
       const next = valid.value;
@@ -137,7 +141,11 @@ export async function updateInstitution(
       if (count > 1 && next.hosts.length === 0) {
         return fail('invalid_request', 'an institution needs a hostname while there are several', 'host');
       }
-      await store.updateInstitution(tx, current.id, { ...next, notifyEmails: next.notify });
+      await store.updateInstitution(tx, current.id, {
+        ...next,
+        notifyEmails: next.notify,
+        requireAllowedIps: next.requireAllowedIps ?? false,
+      });
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);
       return ok(await written(tx, current.id));

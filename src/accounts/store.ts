@@ -126,11 +126,22 @@ export async function insertInstitution(q: Queryable, i: NewInstitution): Promis
 export async function updateInstitution(
   q: Queryable,
   id: string,
-  fields: Pick<Institution, 'name' | 'notifyEmails' | 'requireExpiry' | 'maxLifetimeDays'>,
+  fields: Pick<
+    Institution,
+    'name' | 'notifyEmails' | 'requireExpiry' | 'maxLifetimeDays' | 'requireAllowedIps'
+  >,
 ): Promise<void> {
   await q.query(
-    'UPDATE institutions SET name = $2, notify_emails = $3, require_expiry = $4, max_lifetime_days = $5 WHERE id = $1',
-    [id, fields.name, fields.notifyEmails, fields.requireExpiry, fields.maxLifetimeDays],
+    `UPDATE institutions SET name = $2, notify_emails = $3, require_expiry = $4, max_lifetime_days = $5,
+       require_allowed_ips = $6 WHERE id = $1`,
+    [
+      id,
+      fields.name,
+      fields.notifyEmails,
+      fields.requireExpiry,
+      fields.maxLifetimeDays,
+      fields.requireAllowedIps,
+    ],
   );
 }
 

@@ -15,11 +15,17 @@ export const institutionView = (i: Institution) => ({
   notify: i.notifyEmails,
   requireExpiry: i.requireExpiry,
   maxLifetimeDays: i.maxLifetimeDays,
+  requireAllowedIps: i.requireAllowedIps,
   createdAt: i.createdAt.toISOString(),
 });
 
 const describe = (i: Institution) =>
-  `${i.slug}  ${i.name}\n  hosts:   ${i.hostnames.join(', ') || '(any: the only institution)'}\n  notify:  ${i.notifyEmails.join(', ') || '-'}\n  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}`;
+  [
+    `${i.slug}  ${i.name}`,
+    `  hosts:   ${i.hostnames.join(', ') || '(any: the only institution)'}`,
+    `  notify:  ${i.notifyEmails.join(', ') || '-'}`,
+    `  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}, allowed addresses ${i.requireAllowedIps ? 'required' : 'optional'}`,
+  ].join('\n');
 
 export function registerAccountCommands(program: Command): void {
   const institutions = program.command('institutions').description('create, change and list institutions');
@@ -32,6 +38,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--notify <email>', 'address for expiry reminders (repeatable)', collect, [])
     .option('--require-expiry', 'tokens must have an expiry')
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
+    .option('--require-allowed-ips', 'tokens must have allowed addresses (a network rule)')
     .option('--json', 'print JSON')
     .action(async (o) =>
       withContext(async (ctx) => {
@@ -43,6 +50,7 @@ export function registerAccountCommands(program: Command): void {
             notify: o.notify,
             requireExpiry: Boolean(o.requireExpiry),
             maxLifetimeDays: o.maxLifetimeDays ?? null,
+            requireAllowedIps: Boolean(o.requireAllowedIps),
           }),
         );
         print(o.json, institutionView(i), () => describe(i));
@@ -61,6 +69,8 @@ export function registerAccountCommands(program: Command): void {
     .option('--no-require-expiry', 'tokens may have no expiry')
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
     .option('--no-max-lifetime', 'remove the lifetime limit')
+    .option('--require-allowed-ips', 'tokens must have allowed addresses (a network rule)')
+    .option('--no-require-allowed-ips', 'tokens may be used from any address')
     .option('--json', 'print JSON')
     .action(async (slug, o) =>
       withContext(async (ctx) => {
@@ -73,6 +83,7 @@ export function registerAccountCommands(program: Command): void {
             removeNotify: o.removeNotify,
             requireExpiry: o.requireExpiry,
             maxLifetimeDays: o.maxLifetime === false ? null : o.maxLifetimeDays,
+            requireAllowedIps: o.requireAllowedIps,
           }),
         );
         ctx.institutions.invalidate();

@@ -2,6 +2,7 @@
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import type { Transition } from '../tokens/lifecycle.js';
 import type { TokenView } from '../tokens/view.js';
+import { FILES_DOWNLOAD } from '../permissions/rules.js';
 import { parseDuration } from '../setting-parsers.js';
 import {
   actingAs,
@@ -22,6 +23,8 @@ export function describeToken(t: TokenView): string {
     `  id:          ${t.id}`,
     `  state:       ${t.state}${t.stateReason ? ` (${t.stateReason})` : ''}${t.stateChangedAt ? ` since ${t.stateChangedAt}` : ''}`,
     `  issued for:  ${t.issuedFor || '-'}`,
+    `  permissions: ${t.permissions.join(', ')}`,
+    `  addresses:   ${t.allowedIps.join(', ') || 'any'}`,
     `  created:     ${t.createdAt} by ${t.createdBy?.email ?? '-'}`,
     `  expires:     ${date(t.expiresAt)}`,
     `  last used:   ${date(t.lastUsedAt)}${t.lastUsedIp ? ` from ${t.lastUsedIp} via ${t.lastUsedCarrier}` : ''}`,
@@ -49,6 +52,12 @@ export function registerTokenCommands(program: Command): void {
     .requiredOption('--name <name>', 'what the token is for (1-200 chars)')
     .option('--description <text>', 'longer description')
     .option('--issued-for <system>', 'the app or system that will use it')
+    .option('--permission <key>', `a permission it holds (repeatable; default ${FILES_DOWNLOAD})`, collect)
+    .option(
+      '--allow-ip <cidr>',
+      'an address or CIDR range it may be used from (repeatable; default any)',
+      collect,
+    )
     .requiredOption('--by <email>', 'the user creating it')
     .action(async (o) =>
       withContext(async (ctx) => {
@@ -60,6 +69,8 @@ export function registerTokenCommands(program: Command): void {
             issuedFor: o.issuedFor,
             expiresInDays: o.expiresInDays,
             expiresAt: o.expiresAt,
+            permissions: o.permission,
+            allowedIps: o.allowIp,
           }),
         );
         print(
@@ -74,6 +85,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--state <state>', 'active, suspended, revoked or expired (repeatable)', collect)
     .option('--q <text>', 'search name, description and issued for')
     .option('--issued-for <system>', 'only tokens issued for this system')
+    .option('--permission <key>', 'only tokens holding this permission (repeatable: any of them)', collect)
     .option('--sort <field>', 'createdAt or expiresAt')
     .option('--order <order>', 'desc or asc')
     .option('--limit <n>', '1-100', wholeNumber('--limit'))
@@ -81,9 +93,18 @@ export function registerTokenCommands(program: Command): void {
     .action(async (o) =>
       withContext(async (ctx) => {
         const institution = await institutionFor(ctx, o.institution);
-        const { state: states, q, issuedFor, sort, order, limit, cursor } = o;
+        const { state: states, permission: permissions, q, issuedFor, sort, order, limit, cursor } = o;
         const page = unwrap(
-          await ctx.tokens.list(institution, { states, q, issuedFor, sort, order, limit, cursor }),
+          await ctx.tokens.list(institution, {
+            states,
+            permissions,
+            q,
+            issuedFor,
+            sort,
+            order,
+            limit,
+            cursor,
+          }),
         );
         print(o.json, page, () =>
           [
@@ -104,6 +125,34 @@ export function registerTokenCommands(program: Command): void {
       print(o.json, token, () => describeToken(token));
     }),
   );
+
+  inst(tokens.command('update <id>').description('edit an active or suspended token'))
+    .option('--name <name>', 'new name (1-200 chars)')
+    .option('--description <text>', 'new description ("" clears it)')
+    .option('--issued-for <system>', 'new app or system ("" clears it)')
+    .option('--permission <key>', 'a permission it holds (repeatable; replaces the set)', collect)
+    .option(
+      '--allow-ip <cidr>',
+      'an address or CIDR range it may be used from (repeatable; replaces the rule)',
+      collect,
+    )
+    .option('--no-allow-ip', 'clear the rule: any address')
+    .requiredOption('--by <email>', 'the user making the change')
+    .action(async (id, o) =>
+      withContext(async (ctx) => {
+        const { institution, actor } = await actingAs(ctx, o);
+        const token = unwrap(
+          await ctx.tokens.update(institution, id, actor, {
+            name: o.name,
+            description: o.description,
+            issuedFor: o.issuedFor,
+            permissions: o.permission,
+            allowedIps: o.allowIp === false ? null : o.allowIp,
+          }),
+        );
+        print(o.json, token, () => describeToken(token));
+      }),
+    );
 
   for (const t of ['suspend', 'reactivate', 'revoke'] as const satisfies readonly Transition[]) {
     inst(tokens.command(`${t} <id>`).description(`${t} a token`))

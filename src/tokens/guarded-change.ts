@@ -23,7 +23,7 @@ export interface Actor {
 export interface TokenDeps {
   db: Db;
   clock: Clock;
-  /** Called after a commit that changed a token: its state, secret, expiry, permissions or other fields. */
+  /** Called after a commit that changed a token: state, secret, expiry, permissions or other fields. */
   changed: (tokenId: string) => void;
 }
 

@@ -1,6 +1,6 @@
 // The management list's parameters (SPEC section 5), checked and normalised before any query: states
-// (effective), search, issued for, permissions held, sort, order and limit. The normalised filters also bind the cursor.
-// The API's schema checks the same first; these checks are what the CLI's list gets.
+// (effective), search, issued for, permissions held, sort, order and limit. The normalised filters
+// also bind the cursor. The API's schema checks the same first; these checks are what the CLI's list gets.
 import { fail, ok, type Result } from '../errors.js';
 import { cursorHolds } from '../pagination.js';
 import { textAllowed } from '../text-rules.js';

@@ -1,5 +1,6 @@
 // The token list's SQL (SPEC section 5's GET /apis/v1/api-tokens): one page in keyset order, filtered by
-// the state in effect at `now`, text, issued-for and the permissions held (any of them). Beside store.ts, whose token select it extends.
+// the state in effect at `now`, text, issued-for and the permissions held (any of them). Beside
+// store.ts, whose token select it extends.
 import type { Queryable } from '../db/db.js';
 import { EXPIRED_STATE, ROTATABLE_STATES } from './lifecycle.js';
 import type { ListFilters } from './list-query.js';

@@ -1,7 +1,7 @@
 // Token management: create, list, get, transition, edit, events and usage, as the page, the API and the
-// CLI need them (rotation and renewal live in rotation.ts, the edit in update.ts). Decide purely (lifecycle, expiry), write
-// atomically through the one guarded-change pipeline (guarded-change.ts), then tell the verifier so
-// this instance never serves a stale answer.
+// CLI need them (rotation and renewal live in rotation.ts, the edit in update.ts). Decide purely
+// (lifecycle, expiry), write atomically through the one guarded-change pipeline (guarded-change.ts),
+// then tell the verifier so this instance never serves a stale answer.
 import { createHash, randomUUID } from 'node:crypto';
 import { findInstitutionById, type Institution } from '../accounts/store.js';
 import type { Clock } from '../clock.js';
@@ -58,7 +58,7 @@ export class TokenService {
   constructor(
     db: Db,
     clock: Clock,
-    /** Called after a commit that changed a token: its state, secret, expiry, permissions or other fields. */
+    /** Called after a commit that changed a token: state, secret, expiry, permissions or other fields. */
     changed: (tokenId: string) => void = () => {},
   ) {
     this.deps = { db, clock, changed };

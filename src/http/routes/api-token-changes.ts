@@ -1,6 +1,7 @@
 // The management API's changes to a token (SPEC sections 2, 7 and 8): suspend, reactivate, revoke,
-// rotate, renew and edit, by staff with the tokens feature. Each is a guarded change in the service; here, the
-// request is read, the change asked for, and the token (with its new secret, for rotate) answered.
+// rotate, renew and edit, by staff with the tokens feature. Each is a guarded change in the service;
+// here, the request is read, the change asked for, and the token (with its new secret, for rotate)
+// answered.
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { Transition } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../route-deps.js';
