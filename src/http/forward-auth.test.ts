@@ -10,18 +10,6 @@ import { createEnv, databaseKinds, type Env, said, type Tenant, typoOf } from '.
 
 const AUTH = '/apis/v1/auth';
 
-/**
- * Until POST /apis/v1/api-tokens takes `permissions` (being added beside this work), a token's are set
- * here with a plain UPDATE of its row, which is not what users do; the merge switches this to the API.
- */
-async function grant(env: Env, tokenId: string, permissions: string[]): Promise<void> {
-  await env.db.query('UPDATE api_tokens SET permissions = $2::text[] WHERE id = $1', [
-    tokenId,
-    [...permissions].sort(),
-  ]);
-  env.services.verifier.invalidate(tokenId);
-}
-
 for (const kind of databaseKinds()) {
   describe(`forward auth (${kind})`, () => {
     // tokend behind a gateway at 10.0.0.5 (trusted), and the same without a trusted proxy.
@@ -173,8 +161,7 @@ for (const kind of databaseKinds()) {
       ] as const)
         assert.ok((await direct.services.permissions.add(key, description)).ok);
       const admin = await u.adminAgent();
-      const { secret, token } = await admin.createToken();
-      await grant(direct, token.id, ['contacts.read']);
+      const { secret, token } = await admin.createToken({ permissions: ['contacts.read'] });
       const ask = (required?: string) =>
         u.request({
           method: 'GET',
@@ -215,7 +202,12 @@ for (const kind of databaseKinds()) {
       assert.equal(pasted.statusCode, 403, said(pasted));
       assert.ok(!pasted.body.includes(secret.slice(3)), said(pasted));
       // Holding both: both pass; X-Tokend-Permissions lists them comma-separated, no spaces, in key order.
-      await grant(direct, token.id, ['contacts.read', 'applications.read', 'core.core.files_download']);
+      const edited = await admin.request({
+        method: 'PATCH',
+        url: `/apis/v1/api-tokens/${token.id}`,
+        payload: { permissions: ['contacts.read', 'applications.read', 'core.core.files_download'] },
+      });
+      assert.equal(edited.statusCode, 200, said(edited));
       const both = await ask('contacts.read, applications.read');
       assert.equal(both.statusCode, 200, said(both));
       assert.equal(

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import type { LightMyRequestResponse } from 'fastify';
-import { SELF_ROTATE } from '../permissions/rules.js';
+import { FILES_DOWNLOAD, SELF_ROTATE } from '../permissions/rules.js';
 import { createEnv, databaseKinds, type Env, said, type Tenant } from '../test-support/harness.js';
 import { body, ErrorSchema, errorOf, EventPage, OwnViewSchema } from '../test-support/answers.js';
 
@@ -23,18 +23,13 @@ for (const kind of databaseKinds()) {
     });
     after(() => env.close());
 
-    // Grants the permission by hand: the create API with permissions is being added in parallel.
-    const grantSelfRotate = async (id: string) => {
-      await env.db.query('UPDATE api_tokens SET permissions = array_append(permissions, $2) WHERE id = $1', [
-        id,
-        SELF_ROTATE,
-      ]);
-      env.services.verifier.invalidate(id);
-    };
     const rotatable = async (t: Tenant, fields: Record<string, unknown> = {}) => {
       const admin = await t.adminAgent();
-      const made = await admin.createToken({ name: 'CRM sync', ...fields });
-      await grantSelfRotate(made.token.id);
+      const made = await admin.createToken({
+        name: 'CRM sync',
+        permissions: [FILES_DOWNLOAD, SELF_ROTATE],
+        ...fields,
+      });
       return { ...made, admin };
     };
     const selfRotate = (t: Tenant, secret: string, payload?: object) =>
