@@ -14,9 +14,9 @@ type Request = InjectOptions & { method: HTTPMethods; url: string };
 type Call = (status: number, who: Sender, options: Request) => Promise<Record<string, unknown>>;
 
 const STATUSES = [200, 201, 204, 400, 401, 403, 404, 409, 413, 415, 429];
-const json = (payload: unknown) => ({
+const json = (payload: unknown, headers: Record<string, string> = {}) => ({
   payload: JSON.stringify(payload),
-  headers: { 'content-type': 'application/json' },
+  headers: { 'content-type': 'application/json', ...headers },
 });
 const upload = (content: string) => {
   const boundary = '----tokendcontract';
@@ -163,9 +163,20 @@ async function managementFlow(call: Call, t: Tenant): Promise<string> {
   assert.equal(typeof rotated.secret, 'string');
   await call(200, admin, post('renew', { expiresInDays: 90 }));
   await call(400, admin, post('renew', { expiresInDays: 12 }));
+  const patch = (body: unknown) => ({ method: 'PATCH', url: one, ...json(body) }) as const;
+  await call(200, admin, patch({ name: 'Contract token, renamed', allowedIps: ['198.51.100.7/24'] }));
+  await call(200, admin, patch({ description: null, permissions: ['core.core.files_download'] }));
+  await call(400, admin, patch({}));
+  await call(400, admin, patch({ permissions: ['no.such_key'] }));
+  await call(400, admin, patch({ allowedIps: ['0.0.0.0/0'] }));
+  await call(404, admin, { ...patch({ name: 'x' }), url: `/apis/v1/api-tokens/${UNKNOWN_ID}` });
+  await call(200, admin, { method: 'GET', url: '/apis/v1/permissions' });
+  await call(403, staff, { method: 'GET', url: '/apis/v1/permissions' });
+  await call(200, admin, { ...list, url: '/apis/v1/api-tokens?permission=core.core.files_download' });
   await call(200, admin, post('suspend'));
   await call(200, admin, post('revoke'));
   await call(409, admin, post('renew', { expiresInDays: 30 }));
+  await call(409, admin, patch({ name: 'Too late' }));
 
   await call(201, admin, { method: 'POST', url: '/apis/v1/files', ...upload('a,b\n1,2\n') });
   await call(413, admin, { method: 'POST', url: '/apis/v1/files', ...upload('x'.repeat(100)) });
@@ -208,6 +219,19 @@ async function tokenFlow(call: Call, t: Tenant, secret: string) {
     url: `/apis/v1/files/${UNKNOWN_ID}/download`,
     headers: bearer,
   });
+  const rotate = { method: 'POST', url: '/apis/v1/token/rotate' } as const;
+  await call(403, t, { ...rotate, ...json({}, bearer) });
+  const create = { method: 'POST', url: '/apis/v1/api-tokens' } as const;
+  const own = await call(201, admin, {
+    ...create,
+    ...json({ name: 'Self-rotating', permissions: ['tokens.self_rotate'], allowedIps: ['127.0.0.9'] }),
+  });
+  const ownBearer = { authorization: `Bearer ${String(own.secret)}` };
+  const inside = { remoteAddress: '127.0.0.9' };
+  await call(403, t, { method: 'GET', url: '/apis/v1/token', headers: ownBearer });
+  await call(200, t, { ...rotate, ...inside, ...json({ graceSeconds: 60 }, ownBearer) });
+  await call(409, t, { ...rotate, ...inside, ...json({}, ownBearer) });
+  await call(400, t, { ...rotate, ...inside, ...json({ graceSeconds: -1 }, ownBearer) });
   // Failed token checks from one address: 3 allowed (createEnv above), then 429 with Retry-After.
   const from = { remoteAddress: '127.0.0.3' };
   const wrong = { authorization: `Bearer ${secret.slice(0, -1)}${secret.endsWith('a') ? 'b' : 'a'}` };
