@@ -106,7 +106,10 @@ function listQuery(query: TokenQuery): ListQuery {
 }
 
 export type ExpiryChoice = Pick<NewTokenRequest, 'expiresInDays' | 'expiresAt'>;
-export type NewToken = Pick<NewTokenRequest, 'name' | 'description' | 'issuedFor'>;
+export type NewToken = Pick<
+  NewTokenRequest,
+  'name' | 'description' | 'issuedFor' | 'permissions' | 'allowedIps'
+>;
 
 const path = (id: string) => ({ params: { path: { id } } });
 const change = (id: string) => ({ params: { header: header(), path: { id } } });
@@ -129,6 +132,7 @@ export const api = {
     answer(
       client.POST('/apis/v1/api-tokens', { params: { header: header() }, body: { ...token, ...expiry } }),
     ),
+  listPermissions: () => answer(client.GET('/apis/v1/permissions')),
   getToken: (id: string) => answer(client.GET('/apis/v1/api-tokens/{id}', path(id))),
   listEvents: (id: string, cursor: string | null) =>
     answer(
