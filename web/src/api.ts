@@ -87,6 +87,8 @@ export interface TokenQuery {
   states: TokenState[];
   q: string;
   issuedFor: string;
+  /** Tokens holding any of these. */
+  permissions: string[];
   sort: NonNullable<ListQuery['sort']>;
   order: NonNullable<ListQuery['order']>;
   limit: number;
@@ -101,6 +103,7 @@ function listQuery(query: TokenQuery): ListQuery {
     limit: query.limit,
     ...(query.q ? { q: query.q } : {}),
     ...(query.issuedFor ? { issuedFor: query.issuedFor } : {}),
+    ...(query.permissions.length > 0 ? { permission: query.permissions } : {}),
     ...(query.cursor ? { cursor: query.cursor } : {}),
   };
 }

@@ -16,28 +16,7 @@ import {
   usePermissionCatalogue,
 } from './permission-field.js';
 import { SecretReveal } from './secret-reveal.js';
-
-type FieldName = 'name' | 'description' | 'issuedFor' | 'expiry' | 'permissions' | 'allowedIps';
-type FieldErrors = Partial<Record<FieldName, string>>;
-
-const apiFields: Record<string, FieldName> = {
-  name: 'name',
-  description: 'description',
-  issuedFor: 'issuedFor',
-  expiresAt: 'expiry',
-  expiresInDays: 'expiry',
-  permissions: 'permissions',
-  allowedIps: 'allowedIps',
-};
-
-function checkDetails(name: string, description: string, issuedFor: string): FieldErrors {
-  const errors: FieldErrors = {};
-  if (!name.trim()) errors.name = 'Give the token a name, e.g. "Salesforce connector – production".';
-  else if (name.trim().length > 200) errors.name = 'Use at most 200 characters.';
-  if (description.length > 2000) errors.description = 'Use at most 2,000 characters.';
-  if (issuedFor.length > 200) errors.issuedFor = 'Use at most 200 characters.';
-  return errors;
-}
+import { apiFields, checkDetails, type FieldErrors } from './token-form.js';
 
 interface CreateTokenDialogProps {
   onCreated: (token: Token) => void;

@@ -76,7 +76,11 @@ export function PermissionField({
                 <code>{permission.key}</code>
               </label>
               <span id={`${id}-${permission.key}-about`} className="description">
-                {permission.deprecated ? <span className="tag tag-deprecated">deprecated</span> : null}
+                {permission.deprecated ? (
+                  <>
+                    <span className="tag tag-deprecated">deprecated</span>{' '}
+                  </>
+                ) : null}
                 {permission.description}
               </span>
             </div>
