@@ -1,12 +1,14 @@
 // The one way a token changes (transition, rotate, renew, and every change to come): check the id and
 // the input, then one transaction holding the guarded write, which returns the whole row, and its audit
 // event; zero rows means the guard refused and refusal() says why; after the commit, the change notice,
-// so this instance never serves a stale answer. Recording expiry, which such a refusal may be the first
-// to see, is the sweep's guarded change of many tokens at once.
+// so this instance never serves a stale answer. A write may also find, under its lock, that the input
+// does not fit the row (a failure: rolled back, answered as it is) or that nothing changes (no event, no
+// notice). Recording expiry, which such a refusal may be the first to see, is the sweep's guarded
+// change of many tokens at once.
 import type { Institution } from '../accounts/store.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
-import { fail, ok, type Result } from '../errors.js';
+import { type Failure, fail, ok, type Result } from '../errors.js';
 import * as eventStore from './event-store.js';
 import * as expiryStore from './expiry-store.js';
 import { effectiveState, expiryUnrecorded, type TokenState } from './lifecycle.js';
@@ -21,7 +23,7 @@ export interface Actor {
 export interface TokenDeps {
   db: Db;
   clock: Clock;
-  /** Called after a commit that changed a token's state, secret or expiry. */
+  /** Called after a commit that changed a token: its state, secret, expiry, permissions or other fields. */
   changed: (tokenId: string) => void;
 }
 
@@ -29,10 +31,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const badId = (id: string) =>
   UUID.test(id) ? null : fail('invalid_request', 'id is not a token id', 'id');
 
-/** What a guarded write committed: the token as it now stands, and the event that records it. */
+/**
+ * What a guarded write committed: the token as it now stands, and the event that records it, or null
+ * when the write found nothing to change (then nothing is recorded and no instance is told).
+ */
 export interface Written {
   token: store.TokenRecord;
-  event: { type: string; details: Record<string, unknown> };
+  event: { type: string; details: Record<string, unknown> } | null;
 }
 
 export interface Change<W extends Written> {
@@ -41,9 +46,21 @@ export interface Change<W extends Written> {
   /** The pure rule (lifecycle.ts) the write's guard applies in SQL, asked again of a refused token. */
   allowed: (state: TokenState) => boolean;
   expectedDisplay?: string | undefined;
-  /** The guarded write: what it committed, or null when its guard matched nothing. */
-  write: (tx: Queryable) => Promise<W | null>;
+  /**
+   * The guarded write: what it committed, null when its guard matched nothing, or a failure when the
+   * input does not fit the row it locked (the transaction is rolled back).
+   */
+  write: (tx: Queryable) => Promise<W | Failure | null>;
 }
+
+// Thrown inside the transaction to roll it back; its failure is the change's answer outside.
+class Refused extends Error {
+  constructor(readonly failure: Failure) {
+    super(failure.message);
+  }
+}
+
+const isFailure = (value: object): value is Failure => 'ok' in value && value.ok === false;
 
 /**
  * Applies one change to a token of `inst`: `plan` checks the input at `now` and says how to write it.
@@ -61,13 +78,20 @@ export async function applyChange<W extends Written>(
   const now = deps.clock();
   const change = plan(now);
   if (!change.ok) return change;
-  const written = await deps.db.transaction(async (tx) => {
-    const done = await change.value.write(tx);
-    if (done) await recordEvent(tx, inst.id, id, done.event.type, now, actor, done.event.details);
-    return done;
-  });
+  let written: W | null;
+  try {
+    written = await deps.db.transaction(async (tx) => {
+      const done = await change.value.write(tx);
+      if (done && isFailure(done)) throw new Refused(done);
+      if (done?.event) await recordEvent(tx, inst.id, id, done.event.type, now, actor, done.event.details);
+      return done;
+    });
+  } catch (error) {
+    if (error instanceof Refused) return error.failure;
+    throw error;
+  }
   if (!written) return refusal(deps, inst, id, change.value, now);
-  deps.changed(id);
+  if (written.event) deps.changed(id);
   return ok({ view: tokenView(written.token, now), written });
 }
 

@@ -1,15 +1,18 @@
 // The management list's parameters (SPEC section 5), checked and normalised before any query: states
-// (effective), search, issued for, sort, order and limit. The normalised filters also bind the cursor.
+// (effective), search, issued for, permissions held, sort, order and limit. The normalised filters also bind the cursor.
 // The API's schema checks the same first; these checks are what the CLI's list gets.
 import { fail, ok, type Result } from '../errors.js';
 import { cursorHolds } from '../pagination.js';
 import { textAllowed } from '../text-rules.js';
 import { isTokenState, TOKEN_STATES, type TokenState } from './lifecycle.js';
+import { byKey, checkKey, MAX_PERMISSIONS } from '../permissions/rules.js';
 
 export interface ListInput {
   states?: string[];
   q?: string | undefined;
   issuedFor?: string | undefined;
+  /** Tokens holding any of these. */
+  permissions?: string[] | undefined;
   sort?: string | undefined;
   order?: string | undefined;
   limit?: number | undefined;
@@ -21,6 +24,7 @@ export interface ListFilters {
   states: TokenState[];
   q: string | null;
   issuedFor: string | null;
+  permissions: string[];
   sort: 'createdAt' | 'expiresAt';
   order: 'asc' | 'desc';
   limit: number;
@@ -50,6 +54,12 @@ export function parseListInput(input: ListInput): Result<ListFilters & { cursor:
     if (!textAllowed(input[field] ?? '', 'line'))
       return fail('invalid_request', `${field} must not hold control characters`, field);
   }
+  // A key the catalogue does not hold matches no token; one that cannot be a key is a mistake.
+  const permissions = input.permissions ?? [];
+  if (permissions.length > MAX_PERMISSIONS)
+    return fail('invalid_request', `permission may repeat at most ${MAX_PERMISSIONS} times`, 'permission');
+  if (!permissions.every((key) => checkKey(key).ok))
+    return fail('invalid_request', 'permission must be a permission key', 'permission');
   // The binding is checked where the query's fingerprint is made; here, that the id is a token's.
   if (input.cursor !== undefined && !cursorHolds(input.cursor, 'uuid'))
     return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
@@ -57,6 +67,7 @@ export function parseListInput(input: ListInput): Result<ListFilters & { cursor:
     states: [...new Set(states)].sort(),
     q: input.q?.trim() || null,
     issuedFor: input.issuedFor?.trim() || null,
+    permissions: [...new Set(permissions)].sort(byKey),
     sort,
     order,
     limit,

@@ -1,5 +1,5 @@
 // The token list's SQL (SPEC section 5's GET /apis/v1/api-tokens): one page in keyset order, filtered by
-// the state in effect at `now`, text and issued-for. Beside store.ts, whose token select it extends.
+// the state in effect at `now`, text, issued-for and the permissions held (any of them). Beside store.ts, whose token select it extends.
 import type { Queryable } from '../db/db.js';
 import { EXPIRED_STATE, ROTATABLE_STATES } from './lifecycle.js';
 import type { ListFilters } from './list-query.js';
@@ -43,6 +43,7 @@ export async function listTokens(
     where.push(`(t.name ILIKE ${like} OR t.description ILIKE ${like} OR t.issued_for ILIKE ${like})`);
   }
   if (l.issuedFor) where.push(`lower(t.issued_for) = lower(${add(l.issuedFor)})`);
+  if (l.permissions.length > 0) where.push(`t.permissions && ${add(l.permissions)}::text[]`);
   const dir = l.order === 'asc' ? 'ASC' : 'DESC';
   if (l.after)
     where.push(

@@ -1,9 +1,9 @@
-// Token management: create, list, get, transition, events and usage, as the page, the API and the CLI
-// need them (rotation and renewal live in rotation.ts). Decide purely (lifecycle, expiry), write
+// Token management: create, list, get, transition, edit, events and usage, as the page, the API and the
+// CLI need them (rotation and renewal live in rotation.ts, the edit in update.ts). Decide purely (lifecycle, expiry), write
 // atomically through the one guarded-change pipeline (guarded-change.ts), then tell the verifier so
 // this instance never serves a stale answer.
 import { createHash, randomUUID } from 'node:crypto';
-import type { Institution } from '../accounts/store.js';
+import { findInstitutionById, type Institution } from '../accounts/store.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
@@ -25,31 +25,22 @@ import * as listStore from './list-store.js';
 import * as store from './store.js';
 import * as usageStore from './usage-store.js';
 import { generateToken } from './token.js';
+import { checkDescription, checkIssuedFor, checkName, checkText } from './fields.js';
+import { parseAllowedIps } from './network-rules.js';
+import { RULE_REQUIRED, update, type UpdateInput } from './update.js';
 import { iso, type TokenView, tokenView } from './view.js';
 import { decodeCursor, pageOf } from '../pagination.js';
-import { type TextKind, textAllowed } from '../text-rules.js';
 import { DEFAULT_PERMISSIONS } from '../permissions/rules.js';
+import { PermissionService } from '../permissions/service.js';
 
 export interface CreateInput extends ExpiryChoice {
   name: string;
   description?: string | undefined;
   issuedFor?: string | undefined;
-}
-
-// The HTTP schemas hold the same rules; the CLI reaches the service without them.
-function checkText(
-  value: string | undefined,
-  field: string,
-  max: number,
-  kind: TextKind,
-  min = 0,
-): Result<string> {
-  const v = (value ?? '').trim();
-  if (v.length < min || v.length > max)
-    return fail('invalid_request', `${field} must be ${min}-${max} characters`, field);
-  if (!textAllowed(v, kind))
-    return fail('invalid_request', `${field} holds a character that is not allowed`, field);
-  return ok(v);
+  /** Catalogue keys; default DEFAULT_PERMISSIONS. */
+  permissions?: readonly string[] | undefined;
+  /** null or [] allows any address. */
+  allowedIps?: readonly string[] | null | undefined;
 }
 
 /** The token of this institution with this id: 400 for a malformed id, 404 when there is none. */
@@ -62,14 +53,16 @@ async function owned(db: Db, inst: Institution, id: string): Promise<Result<stor
 
 export class TokenService {
   private readonly deps: TokenDeps;
+  private readonly permissions: PermissionService;
 
   constructor(
     db: Db,
     clock: Clock,
-    /** Called after a commit that changed a token's state, secret or expiry. */
+    /** Called after a commit that changed a token: its state, secret, expiry, permissions or other fields. */
     changed: (tokenId: string) => void = () => {},
   ) {
     this.deps = { db, clock, changed };
+    this.permissions = new PermissionService(db, clock);
   }
 
   async create(
@@ -78,14 +71,22 @@ export class TokenService {
     input: CreateInput,
   ): Promise<Result<{ token: TokenView; secret: string }>> {
     const now = this.deps.clock();
-    const name = checkText(input.name, 'name', 200, 'name', 1);
+    const name = checkName(input.name);
     if (!name.ok) return name;
-    const description = checkText(input.description, 'description', 2000, 'text');
+    const description = checkDescription(input.description);
     if (!description.ok) return description;
-    const issuedFor = checkText(input.issuedFor, 'issuedFor', 200, 'line');
+    const issuedFor = checkIssuedFor(input.issuedFor);
     if (!issuedFor.ok) return issuedFor;
-    const expiry = chooseExpiry(input, inst, now);
+    // The policy as it stands now: the request's institution may be a snapshot up to its cache's age.
+    const policy = (await findInstitutionById(this.deps.db, inst.id)) ?? inst;
+    const expiry = chooseExpiry(input, policy, now);
     if (!expiry.ok) return expiry;
+    const permissions = await this.permissions.checkGrantable(input.permissions ?? DEFAULT_PERMISSIONS);
+    if (!permissions.ok) return permissions;
+    const allowedIps = parseAllowedIps(input.allowedIps);
+    if (!allowedIps.ok) return allowedIps;
+    if (policy.requireAllowedIps && allowedIps.value.length === 0)
+      return fail('invalid_request', RULE_REQUIRED, 'allowedIps');
     const minted = generateToken(name.value);
     const id = randomUUID();
     const token = await this.deps.db.transaction(async (tx) => {
@@ -97,8 +98,8 @@ export class TokenService {
         name: name.value,
         description: description.value,
         issuedFor: issuedFor.value,
-        permissions: [...DEFAULT_PERMISSIONS],
-        allowedIps: [],
+        permissions: permissions.value,
+        allowedIps: allowedIps.value,
         createdAt: now,
         createdBy: actor.userId,
         expiresAt: expiry.value,
@@ -172,6 +173,11 @@ export class TokenService {
       });
     });
     return done.ok ? ok(done.value.view) : done;
+  }
+
+  /** SPEC 8's PATCH: the fields given, as one guarded change with one `token.updated` event. */
+  update(inst: Institution, id: string, actor: Actor, input: UpdateInput): Promise<Result<TokenView>> {
+    return update(this.deps, this.permissions, inst, id, actor, input);
   }
 
   async events(inst: Institution, id: string, cursor: string | undefined, limit = 50) {

@@ -107,7 +107,8 @@ export interface paths {
     delete?: never;
     options?: never;
     head?: never;
-    patch?: never;
+    /** Edit an active or suspended token: name, description, issued for, permissions, addresses */
+    patch: operations['updateToken'];
     trace?: never;
   };
   '/apis/v1/api-tokens/{id}/events': {
@@ -1050,6 +1051,8 @@ export interface operations {
         /** @description In name, description or issued-for */
         q?: string;
         issuedFor?: string;
+        /** @description May repeat: tokens holding any of these permissions */
+        permission?: string | string[];
         /** @description Default createdAt */
         sort?: 'createdAt' | 'expiresAt';
         /** @description Default desc */
@@ -1294,6 +1297,128 @@ export interface operations {
       };
       /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  updateToken: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path: {
+        /** @description The id */
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UpdateTokenRequest'];
+      };
+    };
+    responses: {
+      /** @description The token as edited */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Token'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution; `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_transition`: the token’s state does not allow it */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,5 +1,5 @@
-// The management API's changes to a token (SPEC sections 2 and 7): suspend, reactivate, revoke, rotate
-// and renew, by staff with the tokens feature. Each is a guarded change in the service; here, the
+// The management API's changes to a token (SPEC sections 2, 7 and 8): suspend, reactivate, revoke,
+// rotate, renew and edit, by staff with the tokens feature. Each is a guarded change in the service; here, the
 // request is read, the change asked for, and the token (with its new secret, for rotate) answered.
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
 import type { Transition } from '../../tokens/lifecycle.js';
@@ -16,6 +16,7 @@ import {
   RotateTokenRequest,
   SESSION_SECURITY,
   TokenSchema,
+  UpdateTokenRequest,
 } from '../schemas.js';
 import { actor, answer, tokensStaff } from '../staff-route.js';
 import { tokenAnswer } from '../views.js';
@@ -106,6 +107,26 @@ export const apiTokenChangeRoutes =
       async (request) => {
         const { institution, params, body } = request;
         return tokenAnswer(answer(await tokens.renew(institution, params.id, actor(request), body)));
+      },
+    );
+
+    app.patch(
+      '/apis/v1/api-tokens/:id',
+      {
+        schema: {
+          ...write,
+          operationId: 'updateToken',
+          summary: 'Edit an active or suspended token: name, description, issued for, permissions, addresses',
+          body: ref(UpdateTokenRequest),
+          response: {
+            200: json('The token as edited', TOKEN, HEADERS.noStore),
+            ...refused,
+          },
+        },
+      },
+      async (request) => {
+        const { institution, params, body } = request;
+        return tokenAnswer(answer(await tokens.update(institution, params.id, actor(request), body)));
       },
     );
     done();

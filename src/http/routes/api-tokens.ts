@@ -3,6 +3,7 @@
 // function, maps the result; the schemas type what it reads and what it answers.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
+import { MAX_PERMISSIONS } from '../../permissions/rules.js';
 import { TOKEN_STATES } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../route-deps.js';
 import { cursorHolds } from '../../pagination.js';
@@ -29,6 +30,7 @@ import {
 import { actor, answer, tokensStaff } from '../staff-route.js';
 import { eventAnswer, tokenAnswer } from '../views.js';
 
+const PermissionKey = Line({ minLength: 1, maxLength: 100, description: 'A permission key' });
 const ListQuery = Type.Object(
   {
     state: Type.Optional(
@@ -38,6 +40,11 @@ const ListQuery = Type.Object(
     ),
     q: Type.Optional(Line({ maxLength: 200, description: 'In name, description or issued-for' })),
     issuedFor: Type.Optional(Line({ maxLength: 200 })),
+    permission: Type.Optional(
+      Type.Union([PermissionKey, Type.Array(PermissionKey, { maxItems: MAX_PERMISSIONS })], {
+        description: 'May repeat: tokens holding any of these permissions',
+      }),
+    ),
     sort: Type.Optional(Enum(['createdAt', 'expiresAt'], { description: 'Default createdAt' })),
     order: Type.Optional(Enum(['asc', 'desc'], { description: 'Default desc' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 50' })),
@@ -76,9 +83,10 @@ export const apiTokenRoutes =
         },
       },
       async (request) => {
-        const { state, ...query } = request.query;
+        const { state, permission, ...query } = request.query;
         const states = state === undefined ? [] : [state].flat();
-        const page = answer(await tokens.list(request.institution, { ...query, states }));
+        const permissions = permission === undefined ? [] : [permission].flat();
+        const page = answer(await tokens.list(request.institution, { ...query, states, permissions }));
         return { items: page.items.map(tokenAnswer), nextCursor: page.nextCursor };
       },
     );
