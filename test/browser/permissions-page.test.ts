@@ -5,7 +5,7 @@
 // permission offered only to a token that holds it. The catalogue is the operator's: set up here through
 // PermissionService with the server stopped (the embedded database belongs to one process).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -28,8 +28,9 @@ import {
   submitDialog,
   tokenRow,
 } from './helpers.js';
-import { buildPageIfMissing, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, type RunningServer, repoRoot, startServer } from './server.js';
 
+const shots = join(repoRoot, 'test-results');
 const admin = { email: 'admin@example.com', password: 'admin-password-for-permission-tests' };
 const catalogue = [
   ['contacts.read', 'Read contacts'],
@@ -41,6 +42,7 @@ let browser: Browser;
 
 before(async () => {
   buildPageIfMissing();
+  mkdirSync(shots, { recursive: true });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -169,6 +171,7 @@ for (const kind of databaseKinds()) {
         permissions: ['contacts.read', 'applications.read'],
         allowedIps: ['198.51.100.7/24', '2001:db8::/48'],
       });
+      await dialog.screenshot({ path: join(shots, `create-dialog-permissions-${kind}.png`) });
       const created = page.getByRole('dialog', { name: 'Token created' });
       await submitDialog(dialog, 'Create token', created);
       assert.ok((await readSecret(created)).startsWith('sk-contacts-reader-'));
@@ -233,6 +236,7 @@ for (const kind of databaseKinds()) {
       assert.equal(await dialog.getByLabel('Name').inputValue(), 'Reporting job');
       await choosePermissions(dialog, ['contacts.read', 'applications.read']);
       await dialog.getByLabel('Allowed addresses').fill('10.0.0.0/8');
+      await dialog.screenshot({ path: join(shots, `edit-dialog-${kind}.png`) });
       await submitDialog(dialog, 'Save changes', history(page).getByRole('cell', { name: 'Updated' }));
 
       await eventually(async () =>
@@ -308,6 +312,10 @@ for (const kind of databaseKinds()) {
       await eventually(async () =>
         assert.deepEqual((await names()).sort(), ['Filter both', 'Filter contacts']),
       );
+      await page.screenshot({
+        path: join(shots, `token-list-permission-filter-${kind}.png`),
+        fullPage: true,
+      });
       const address = new URL(page.url());
       assert.deepEqual(address.searchParams.getAll('permission'), ['contacts.read']);
       assert.equal(address.searchParams.get('q'), 'Filter');

@@ -5,7 +5,7 @@
 // `onSessionLost` and returns to the login page.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
-import type { ListQuery, NewTokenRequest, TokenState } from './types.js';
+import type { ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -143,6 +143,8 @@ export const api = {
         params: { path: { id }, query: cursor ? { cursor } : {} },
       }),
     ),
+  updateToken: (id: string, changes: TokenChanges) =>
+    answer(client.PATCH('/apis/v1/api-tokens/{id}', { ...change(id), body: changes })),
   getUsage: (id: string) => answer(client.GET('/apis/v1/api-tokens/{id}/usage', path(id))),
   transition: (id: string, action: 'suspend' | 'reactivate' | 'revoke', reason?: string) =>
     answer(
