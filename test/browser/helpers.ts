@@ -72,7 +72,7 @@ export interface NewToken {
   issuedFor?: string;
   /** Exactly these are checked (the dialog's default otherwise). */
   permissions?: string[];
-  /** One a line in Allowed addresses. */
+  /** One per line in Allowed addresses. */
   allowedIps?: string[];
 }
 

@@ -3,7 +3,7 @@
 // page, the server's refusal of a range shown at its field, changed in Edit and read back in the audit
 // history, Edit only where the state allows it, the list filtered by permission, and a deprecated
 // permission offered only to a token that holds it. The catalogue is the operator's: set up here through
-// PermissionService with the server stopped (the embedded database belongs to one process).
+// PermissionService (on the embedded database with the server stopped: it belongs to one process).
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -109,8 +109,17 @@ for (const kind of databaseKinds()) {
     let env: Record<string, string>;
     const url = () => server?.url ?? '';
 
-    /** Runs `change` on the catalogue with the server stopped, then starts it again. */
+    /**
+     * Changes the catalogue through PermissionService, as the operator's CLI does: on PostgreSQL beside
+     * the running server, on the embedded database (one process's) with the server stopped and started
+     * again. Starts the server if it is not running.
+     */
     async function withCatalogue(change: (permissions: PermissionService) => Promise<void>) {
+      if (db) {
+        await change(new PermissionService(db, systemClock));
+        server ??= await startServer(env);
+        return;
+      }
       await server?.stop();
       const opened = await openDatabase(loadConfig({ ...process.env, ...env }), systemClock, 'cli');
       try {
@@ -344,6 +353,8 @@ for (const kind of databaseKinds()) {
       });
 
       page = await newPage(browser);
+      // A server just started again (embedded) answers its first requests slowly on a busy machine.
+      page.setDefaultTimeout(90_000);
       await openTokens(page, url(), admin);
       await openToken(page, url(), 'Legacy writer');
       let dialog = await openEdit(page);

@@ -28,9 +28,12 @@ export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps
   const [description, setDescription] = useState('');
   const [issuedFor, setIssuedFor] = useState('');
   const [expiry, setExpiry] = useState<ExpiryValue>(defaultExpiry);
-  const [permissions, setPermissions] = useState<string[]>(DEFAULT_PERMISSIONS);
+  const [chosen, setPermissions] = useState<string[]>(DEFAULT_PERMISSIONS);
   const [allowedIps, setAllowedIps] = useState('');
   const catalogue = usePermissionCatalogue();
+  // Only what the catalogue offers can be granted: a deprecated default is not chosen unseen.
+  const grantable = catalogue.data?.items.filter((p) => !p.deprecated).map((p) => p.key);
+  const permissions = grantable ? chosen.filter((key) => grantable.includes(key)) : chosen;
   const [checked, setChecked] = useState<FieldErrors>({});
   const { busy, error, run, clearError } = useRequest();
   const [created, setCreated] = useState<TokenWithSecret | null>(null);

@@ -112,7 +112,7 @@ export function AllowedIpsField(props: {
       onChange={props.onChange}
       error={props.error}
       multiline
-      hint="One IPv4 or IPv6 address or CIDR range a line, e.g. 203.0.113.7 or 198.51.100.0/24. Requests from anywhere else are refused. Leave empty to allow any address."
+      hint="One IPv4 or IPv6 address or CIDR range per line, e.g. 203.0.113.7 or 198.51.100.0/24. Requests from anywhere else are refused. Leave empty to allow any address."
     />
   );
 }
