@@ -70,16 +70,37 @@ export interface NewToken {
   name: string;
   description?: string;
   issuedFor?: string;
+  /** Exactly these are checked (the dialog's default otherwise). */
+  permissions?: string[];
+  /** One per line in Allowed addresses. */
+  allowedIps?: string[];
+}
+
+/** Checks exactly `keys` among a dialog's permission checkboxes, once the catalogue has loaded. */
+export async function choosePermissions(dialog: Locator, keys: string[]): Promise<void> {
+  const boxes = dialog.getByRole('group', { name: 'Permissions', exact: true }).getByRole('checkbox');
+  await boxes.first().waitFor();
+  for (const box of await boxes.all()) {
+    const label = await box.evaluate((input: HTMLInputElement) => input.labels?.[0]?.textContent ?? '');
+    await box.setChecked(keys.includes(label));
+  }
+}
+
+/** Fills the Create token dialog's fields from `token`, with a 30-day expiry. */
+export async function fillNewToken(dialog: Locator, token: NewToken): Promise<void> {
+  await dialog.getByLabel('Name').fill(token.name);
+  if (token.description) await dialog.getByLabel('Description').fill(token.description);
+  if (token.issuedFor) await dialog.getByLabel('Issued for').fill(token.issuedFor);
+  await dialog.getByLabel('30 days').check();
+  if (token.permissions) await choosePermissions(dialog, token.permissions);
+  if (token.allowedIps) await dialog.getByLabel('Allowed addresses').fill(token.allowedIps.join('\n'));
 }
 
 /** Fills and submits the Create token dialog (30 days); returns the secret shown once, dialog still open. */
 export async function createToken(page: Page, token: NewToken): Promise<{ dialog: Locator; secret: string }> {
   await page.getByRole('button', { name: 'Create token' }).first().click();
   const dialog = page.getByRole('dialog', { name: 'Create token' });
-  await dialog.getByLabel('Name').fill(token.name);
-  if (token.description) await dialog.getByLabel('Description').fill(token.description);
-  if (token.issuedFor) await dialog.getByLabel('Issued for').fill(token.issuedFor);
-  await dialog.getByLabel('30 days').check();
+  await fillNewToken(dialog, token);
   const created = page.getByRole('dialog', { name: 'Token created' });
   await submitDialog(dialog, 'Create token', created);
   const secret = await readSecret(created);

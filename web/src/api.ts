@@ -5,7 +5,7 @@
 // `onSessionLost` and returns to the login page.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
-import type { ListQuery, NewTokenRequest, TokenState } from './types.js';
+import type { ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -87,6 +87,8 @@ export interface TokenQuery {
   states: TokenState[];
   q: string;
   issuedFor: string;
+  /** Tokens holding any of these. */
+  permissions: string[];
   sort: NonNullable<ListQuery['sort']>;
   order: NonNullable<ListQuery['order']>;
   limit: number;
@@ -101,12 +103,16 @@ function listQuery(query: TokenQuery): ListQuery {
     limit: query.limit,
     ...(query.q ? { q: query.q } : {}),
     ...(query.issuedFor ? { issuedFor: query.issuedFor } : {}),
+    ...(query.permissions.length > 0 ? { permission: query.permissions } : {}),
     ...(query.cursor ? { cursor: query.cursor } : {}),
   };
 }
 
 export type ExpiryChoice = Pick<NewTokenRequest, 'expiresInDays' | 'expiresAt'>;
-export type NewToken = Pick<NewTokenRequest, 'name' | 'description' | 'issuedFor'>;
+export type NewToken = Pick<
+  NewTokenRequest,
+  'name' | 'description' | 'issuedFor' | 'permissions' | 'allowedIps'
+>;
 
 const path = (id: string) => ({ params: { path: { id } } });
 const change = (id: string) => ({ params: { header: header(), path: { id } } });
@@ -129,6 +135,7 @@ export const api = {
     answer(
       client.POST('/apis/v1/api-tokens', { params: { header: header() }, body: { ...token, ...expiry } }),
     ),
+  listPermissions: () => answer(client.GET('/apis/v1/permissions')),
   getToken: (id: string) => answer(client.GET('/apis/v1/api-tokens/{id}', path(id))),
   listEvents: (id: string, cursor: string | null) =>
     answer(
@@ -136,6 +143,8 @@ export const api = {
         params: { path: { id }, query: cursor ? { cursor } : {} },
       }),
     ),
+  updateToken: (id: string, changes: TokenChanges) =>
+    answer(client.PATCH('/apis/v1/api-tokens/{id}', { ...change(id), body: changes })),
   getUsage: (id: string) => answer(client.GET('/apis/v1/api-tokens/{id}/usage', path(id))),
   transition: (id: string, action: 'suspend' | 'reactivate' | 'revoke', reason?: string) =>
     answer(

@@ -63,3 +63,11 @@ export function FieldError({ id, message }: { id: string | undefined; message: s
     </p>
   );
 }
+
+/** The form's field for the API's 400 `field`, which may name an entry of a list (`allowedIps/1`). */
+export function formField<F extends string>(
+  fields: Record<string, F>,
+  field: string | undefined,
+): F | undefined {
+  return field ? fields[field.split(/[./[]/)[0] ?? field] : undefined;
+}

@@ -14,6 +14,8 @@ export type User = Schemas['User'];
 export type TokenWithSecret = Schemas['Created'];
 export type UsageDay = Schemas['Usage']['items'][number];
 export type NewTokenRequest = Schemas['CreateTokenRequest'];
+export type TokenChanges = Schemas['UpdateTokenRequest'];
+export type Permission = Schemas['Permission'];
 export type ListQuery = NonNullable<paths['/apis/v1/api-tokens']['get']['parameters']['query']>;
 
 /** A page of a list: the token list's and the audit history's. */

@@ -1,5 +1,5 @@
 // The token's audit history, newest first as the API answers it, one page at a time through
-// nextCursor. `version` changes after an action on the page, which reloads the first page; an older
+// nextCursor; a token.updated event's changes read as "field: before → after". `version` changes after an action on the page, which reloads the first page; an older
 // page still in flight then is dropped (one request runs the history, a later run supersedes it).
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
@@ -19,6 +19,7 @@ const eventLabels: Record<string, string> = {
   'token.reminder_sent': 'Expiry reminder sent',
   'token.reminder_skipped': 'Expiry reminder skipped',
   'token.auth_failed': 'Request refused',
+  'token.updated': 'Updated',
 };
 
 const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -36,13 +37,45 @@ function Details({ details }: { details: TokenEvent['details'] }) {
   if (entries.length === 0) return <span className="muted">—</span>;
   return (
     <ul className="details">
-      {entries.map(([key, value]) => (
-        <li key={key}>
-          {words(key)}: {detailValue(value)}
-        </li>
-      ))}
+      {entries.map(([key, value]) =>
+        key === 'changes' && isRecord(value) ? (
+          Object.entries(value).map(([field, change]) => (
+            <li key={`changes.${field}`}>{changeText(field, change)}</li>
+          ))
+        ) : (
+          <li key={key}>
+            {words(key)}: {detailValue(value)}
+          </li>
+        ),
+      )}
     </ul>
   );
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const changedFields: Record<string, string> = {
+  name: 'name',
+  description: 'description',
+  issuedFor: 'issued for',
+  permissions: 'permissions',
+  allowedIps: 'allowed addresses',
+};
+
+/** A token.updated change `{from, to}` as one line: "allowed addresses: any → 10.0.0.0/8". */
+function changeText(field: string, change: unknown): string {
+  const label = changedFields[field] ?? words(field).toLowerCase();
+  if (!isRecord(change)) return `${label}: ${JSON.stringify(change)}`;
+  // An empty network rule allows any address; any other empty value is simply none.
+  const empty = field === 'allowedIps' ? 'any' : 'none';
+  const shown = (value: unknown): string => {
+    if (value === null || value === undefined || value === '') return empty;
+    if (Array.isArray(value)) return value.length === 0 ? empty : value.map(String).join(', ');
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  };
+  return `${label}: ${shown(change.from)} → ${shown(change.to)}`;
 }
 
 /** A detail's value from the event's JSON: a time as a time, text and numbers as they are, the rest as JSON. */

@@ -1,33 +1,22 @@
-// The Create token dialog: the token's details and expiry, messages beside the field at fault (from
-// the form's own checks or the API's 400 `field`), then the new secret shown once.
+// The Create token dialog: the token's details, expiry, permissions and allowed addresses, messages
+// beside the field at fault (from the form's own checks or the API's 400 `field`), then the new secret
+// shown once.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api } from '../api.js';
 import { Dialog, ErrorMessage } from '../dialog.js';
-import { TextField } from '../fields.js';
+import { formField, TextField } from '../fields.js';
 import type { Token, TokenWithSecret } from '../types.js';
 import { useRequest } from '../use-request.js';
 import { defaultExpiry, ExpiryField, type ExpiryValue, expiryRequest } from './expiry-field.js';
+import {
+  AllowedIpsField,
+  addressLines,
+  DEFAULT_PERMISSIONS,
+  PermissionField,
+  usePermissionCatalogue,
+} from './permission-field.js';
 import { SecretReveal } from './secret-reveal.js';
-
-type FieldName = 'name' | 'description' | 'issuedFor' | 'expiry';
-type FieldErrors = Partial<Record<FieldName, string>>;
-
-const apiFields: Record<string, FieldName> = {
-  name: 'name',
-  description: 'description',
-  issuedFor: 'issuedFor',
-  expiresAt: 'expiry',
-  expiresInDays: 'expiry',
-};
-
-function checkDetails(name: string, description: string, issuedFor: string): FieldErrors {
-  const errors: FieldErrors = {};
-  if (!name.trim()) errors.name = 'Give the token a name, e.g. "Salesforce connector – production".';
-  else if (name.trim().length > 200) errors.name = 'Use at most 200 characters.';
-  if (description.length > 2000) errors.description = 'Use at most 2,000 characters.';
-  if (issuedFor.length > 200) errors.issuedFor = 'Use at most 200 characters.';
-  return errors;
-}
+import { apiFields, checkDetails, type FieldErrors } from './token-form.js';
 
 interface CreateTokenDialogProps {
   onCreated: (token: Token) => void;
@@ -39,12 +28,18 @@ export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps
   const [description, setDescription] = useState('');
   const [issuedFor, setIssuedFor] = useState('');
   const [expiry, setExpiry] = useState<ExpiryValue>(defaultExpiry);
+  const [chosen, setPermissions] = useState<string[]>(DEFAULT_PERMISSIONS);
+  const [allowedIps, setAllowedIps] = useState('');
+  const catalogue = usePermissionCatalogue();
+  // Only what the catalogue offers can be granted: a deprecated default is not chosen unseen.
+  const grantable = catalogue.data?.items.filter((p) => !p.deprecated).map((p) => p.key);
+  const permissions = grantable ? chosen.filter((key) => grantable.includes(key)) : chosen;
   const [checked, setChecked] = useState<FieldErrors>({});
   const { busy, error, run, clearError } = useRequest();
   const [created, setCreated] = useState<TokenWithSecret | null>(null);
   const form = useRef<HTMLFormElement>(null);
   // The API's 400 names a field: its message goes beside that field, any other failure above the form.
-  const apiField = error?.field ? apiFields[error.field] : undefined;
+  const apiField = formField(apiFields, error?.field);
   const errors: FieldErrors = error && apiField ? { [apiField]: error.message } : checked;
   const formError = error && !apiField ? error.message : null;
 
@@ -57,10 +52,17 @@ export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps
     const found = checkDetails(name, description, issuedFor);
     const expiryBody = expiryRequest(expiry);
     if ('error' in expiryBody) found.expiry = expiryBody.error;
+    if (permissions.length === 0) found.permissions = 'Choose at least one permission.';
     clearError();
     setChecked(found);
     if (Object.keys(found).length > 0 || 'error' in expiryBody) return;
-    const details = { name: name.trim(), description: description.trim(), issuedFor: issuedFor.trim() };
+    const details = {
+      name: name.trim(),
+      description: description.trim(),
+      issuedFor: issuedFor.trim(),
+      permissions,
+      allowedIps: addressLines(allowedIps),
+    };
     void run(
       () => api.createToken(details, expiryBody.body),
       (result) => {
@@ -108,6 +110,14 @@ export function CreateTokenDialog({ onCreated, onClose }: CreateTokenDialogProps
           hint="The app, service or integration this token represents."
         />
         <ExpiryField value={expiry} onChange={setExpiry} error={errors.expiry} />
+        <PermissionField
+          catalogue={catalogue.data?.items ?? null}
+          loadError={catalogue.error?.message ?? null}
+          value={permissions}
+          onChange={setPermissions}
+          error={errors.permissions}
+        />
+        <AllowedIpsField value={allowedIps} onChange={setAllowedIps} error={errors.allowedIps} />
         <div className="dialog-actions">
           <button type="button" className="button" onClick={onClose} disabled={busy}>
             Cancel

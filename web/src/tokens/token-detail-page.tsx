@@ -10,10 +10,11 @@ import type { Token } from '../types.js';
 import { useLoaded, useRequest } from '../use-request.js';
 import { ReasonDialog, RenewDialog, RotateDialog } from './action-dialogs.js';
 import { AuditHistory } from './audit-history.js';
+import { EditTokenDialog } from './edit-token-dialog.js';
 import { TokenMetadata } from './token-metadata.js';
 import { UsageChart } from './usage-chart.js';
 
-type Action = 'suspend' | 'revoke' | 'rotate' | 'renew';
+type Action = 'edit' | 'suspend' | 'revoke' | 'rotate' | 'renew';
 
 export function TokenDetailPage({ id }: { id: string }) {
   // `version` counts the actions taken here: it re-keys the history, which an action adds to.
@@ -70,6 +71,9 @@ export function TokenDetailPage({ id }: { id: string }) {
       ) : null}
       {dialog === 'rotate' ? (
         <RotateDialog token={token} onChanged={changed} onClose={() => setDialog(null)} />
+      ) : null}
+      {dialog === 'edit' ? (
+        <EditTokenDialog token={token} onChanged={changed} onClose={() => setDialog(null)} />
       ) : null}
       {dialog === 'renew' ? (
         <RenewDialog token={token} onChanged={changed} onClose={() => setDialog(null)} />
@@ -130,6 +134,9 @@ function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
       <ErrorMessage message={error?.message ?? null} />
       {token.state === 'active' ? (
         <div className="button-group">
+          <button type="button" className="button" onClick={() => onAction('edit')}>
+            Edit
+          </button>
           <button type="button" className="button" onClick={() => onAction('rotate')}>
             Rotate
           </button>
@@ -142,6 +149,9 @@ function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
         </div>
       ) : (
         <div className="button-group">
+          <button type="button" className="button" onClick={() => onAction('edit')}>
+            Edit
+          </button>
           <button type="button" className="button" disabled={busy} onClick={() => void reactivate()}>
             {busy ? 'Reactivating…' : 'Reactivate'}
           </button>

@@ -1,13 +1,16 @@
-// The list's filters: free-text search, status checkboxes and "issued for". They live in the address
-// (?q=&state=&issuedFor=&sort=&order=) so a reload or a shared link shows the same list.
+// The list's filters: free-text search, status checkboxes, "issued for" and a permission from the
+// catalogue. They live in the address (?q=&state=&issuedFor=&permission=&sort=&order=) so a reload or a
+// shared link shows the same list.
 import { useEffect, useId, useState } from 'react';
 import { stateLabels } from '../format.js';
-import type { TokenState } from '../types.js';
+import type { Permission, TokenState } from '../types.js';
 
 export interface Filters {
   q: string;
   states: TokenState[];
   issuedFor: string;
+  /** Tokens holding any of these (the address may repeat `permission`; the page sets one). */
+  permissions: string[];
 }
 
 const allStates = Object.keys(stateLabels) as TokenState[];
@@ -46,11 +49,43 @@ function DebouncedInput(props: {
   );
 }
 
+/** One permission of the catalogue; a deprecated one too, since tokens may still hold it. */
+function PermissionFilter(props: {
+  catalogue: Permission[] | null;
+  value: string[];
+  onChange: (permissions: string[]) => void;
+}) {
+  const id = useId();
+  const known = (props.catalogue ?? []).map((p) => ({ key: p.key, deprecated: p.deprecated }));
+  // A key from the address that the catalogue does not list stays choosable (and visibly chosen).
+  const extra = props.value.filter((key) => !known.some((p) => p.key === key));
+  const options = [...known, ...extra.map((key) => ({ key, deprecated: false }))];
+  return (
+    <div className="field field-compact">
+      <label htmlFor={id}>Permission</label>
+      <select
+        id={id}
+        value={props.value[0] ?? ''}
+        onChange={(event) => props.onChange(event.target.value ? [event.target.value] : [])}
+      >
+        <option value="">Any permission</option>
+        {options.map((p) => (
+          <option key={p.key} value={p.key}>
+            {p.deprecated ? `${p.key} (deprecated)` : p.key}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function TokenFilters({
   filters,
+  catalogue,
   onChange,
 }: {
   filters: Filters;
+  catalogue: Permission[] | null;
   onChange: (filters: Filters) => void;
 }) {
   const toggle = (state: TokenState, on: boolean) => {
@@ -69,6 +104,11 @@ export function TokenFilters({
         label="Issued for"
         value={filters.issuedFor}
         onSettle={(issuedFor) => onChange({ ...filters, issuedFor })}
+      />
+      <PermissionFilter
+        catalogue={catalogue}
+        value={filters.permissions}
+        onChange={(permissions) => onChange({ ...filters, permissions })}
       />
       <fieldset className="field field-compact status-filter">
         <legend>Status</legend>
@@ -93,10 +133,16 @@ export function readFilters(search: URLSearchParams): Filters {
   return {
     q: search.get('q') ?? '',
     issuedFor: search.get('issuedFor') ?? '',
+    permissions: search.getAll('permission').filter((key) => key !== ''),
     states: allStates.filter((state) => search.getAll('state').includes(state)),
   };
 }
 
 export function hasFilters(filters: Filters): boolean {
-  return filters.q !== '' || filters.issuedFor !== '' || filters.states.length > 0;
+  return (
+    filters.q !== '' ||
+    filters.issuedFor !== '' ||
+    filters.states.length > 0 ||
+    filters.permissions.length > 0
+  );
 }

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { navigate, paths, useLocation } from '../router.js';
 import { CreateTokenDialog } from './create-token-dialog.js';
+import { usePermissionCatalogue } from './permission-field.js';
 import { type Filters, hasFilters, readFilters, TokenFilters } from './token-filters.js';
 import { type Sorting, type SortKey, TokenTable } from './token-table.js';
 import { readSorting, type TokenList, useTokenList } from './use-token-list.js';
@@ -12,6 +13,7 @@ function listAddress(filters: Filters, sorting: Sorting): string {
   if (filters.q) params.set('q', filters.q);
   if (filters.issuedFor) params.set('issuedFor', filters.issuedFor);
   for (const state of filters.states) params.append('state', state);
+  for (const permission of filters.permissions) params.append('permission', permission);
   if (sorting.sort !== 'createdAt') params.set('sort', sorting.sort);
   if (sorting.order !== 'desc') params.set('order', sorting.order);
   const query = params.toString();
@@ -29,6 +31,7 @@ export function TokenListPage() {
   const query = search.toString();
   const list = useTokenList(query);
   const [creating, setCreating] = useState(false);
+  const catalogue = usePermissionCatalogue();
   const filters = readFilters(search);
   const sorting = readSorting(search);
   const show = (next: Filters, order: Sorting = sorting) =>
@@ -58,12 +61,16 @@ export function TokenListPage() {
       {!loading && noTokensAtAll ? <EmptyState onCreate={() => setCreating(true)} /> : null}
       {!loading && !noTokensAtAll ? (
         <>
-          <TokenFilters filters={filters} onChange={(next) => show(next)} />
+          <TokenFilters
+            filters={filters}
+            catalogue={catalogue.data?.items ?? null}
+            onChange={(next) => show(next)}
+          />
           <ListBody
             list={list}
             sorting={sorting}
             onSort={(column) => show(filters, nextSorting(sorting, column))}
-            onClear={() => show({ q: '', issuedFor: '', states: [] })}
+            onClear={() => show({ q: '', issuedFor: '', states: [], permissions: [] })}
           />
         </>
       ) : null}

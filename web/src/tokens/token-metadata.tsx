@@ -1,5 +1,6 @@
 // Everything the server knows about a token except its secret, as a description list: identity,
-// creation, expiry, last use (time, address, client, carrier) and the latest state change.
+// permissions and network rule, creation, expiry, last use (time, address, client, carrier) and the
+// latest state change.
 import type { ReactNode } from 'react';
 import { Person, StatusBadge, Text, Time } from '../format.js';
 import type { Token } from '../types.js';
@@ -17,6 +18,19 @@ function Item({ term, children }: { term: string; children: ReactNode }) {
       <dt>{term}</dt>
       <dd>{children}</dd>
     </div>
+  );
+}
+
+function CodeList({ items, empty }: { items: string[]; empty: string }) {
+  if (items.length === 0) return <Text value={null} empty={empty} />;
+  return (
+    <ul className="code-list">
+      {items.map((item) => (
+        <li key={item}>
+          <code>{item}</code>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -39,11 +53,10 @@ export function TokenMetadata({ token }: { token: Token }) {
         <Text value={token.issuedFor} />
       </Item>
       <Item term="Permissions">
-        {token.permissions.length > 0 ? (
-          token.permissions.map((p) => <code key={p}>{p}</code>)
-        ) : (
-          <Text value={null} />
-        )}
+        <CodeList items={token.permissions} empty="None" />
+      </Item>
+      <Item term="Allowed addresses">
+        <CodeList items={token.allowedIps} empty="Any address" />
       </Item>
       <Item term="Created">
         <Time iso={token.createdAt} /> by <Person user={token.createdBy} empty="unknown" />

@@ -1,5 +1,6 @@
-// The token list as a real table: one row a token, with its name linking to the detail page and the
-// sortable columns (created, expires) announcing their order through aria-sort.
+// The token list as a real table: one row a token, with its name linking to the detail page, its
+// permissions in short, and the sortable columns (created, expires) announcing their order through
+// aria-sort.
 import { Person, StatusBadge, Text, Time } from '../format.js';
 import { followLink, paths } from '../router.js';
 import type { Token } from '../types.js';
@@ -35,6 +36,24 @@ function SortHeader(props: {
   );
 }
 
+/** A row's permissions kept short: the first few, then how many more (all of them on hover). */
+function Permissions({ keys }: { keys: string[] }) {
+  const shown = keys.slice(0, SHOWN_PERMISSIONS);
+  const more = keys.length - shown.length;
+  return (
+    <ul className="code-list code-list-compact" title={keys.join(', ')}>
+      {shown.map((key) => (
+        <li key={key}>
+          <code>{key}</code>
+        </li>
+      ))}
+      {more > 0 ? <li className="muted">+{more} more</li> : null}
+    </ul>
+  );
+}
+
+const SHOWN_PERMISSIONS = 3;
+
 export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
   return (
     <div className="table-wrap">
@@ -46,6 +65,7 @@ export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
             <th scope="col">Token</th>
             <th scope="col">Status</th>
             <th scope="col">Issued for</th>
+            <th scope="col">Permissions</th>
             <SortHeader label="Created" column="createdAt" sorting={sorting} onSort={onSort} />
             <SortHeader label="Expires" column="expiresAt" sorting={sorting} onSort={onSort} />
             <th scope="col">Last used</th>
@@ -68,6 +88,9 @@ export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
               </td>
               <td>
                 <Text value={token.issuedFor} />
+              </td>
+              <td data-column="permissions">
+                <Permissions keys={token.permissions} />
               </td>
               <td>
                 <Time iso={token.createdAt} />
