@@ -9,12 +9,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 
-// Files that must not share the machine with other test files: spawned servers, timing-sensitive
-// fault tests (cut connections, timeouts, refresh and drain timings) and the browser tests.
+// Files that must not share the machine with other test files: spawned servers whose timings are
+// asserted, timing-sensitive fault tests (cut connections, timeouts, refresh and drain timings) and the
+// browser tests. A file that only starts servers and waits for them (setup.test.ts) runs in parallel.
 const SERIAL = [
   `test${sep}browser${sep}`,
   'src/server-lifecycle.test.ts',
-  'src/setup.test.ts',
   'src/db/listener.test.ts',
   'src/http/security/fail-closed.test.ts',
   'src/http/security/redis-limiter.test.ts',

@@ -1,5 +1,7 @@
 // The `tokend` command as a shell user runs it: JSON output that is exactly the API's, exit codes,
-// institutions and users, and the embedded database refusing a second process.
+// institutions and users, and the embedded database refusing a second process. Most commands run in
+// this process through the CLI's entry (`run`, the same parsing, output and exit codes); each command
+// group has a real child process too, and the first start, stdin and the lock are a child's.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import pino from 'pino';
 import { loadConfig } from './config.js';
 import { startServer } from './main.js';
-import { Printed, jsonOf, tokend } from './test-support/cli.js';
+import { Printed, jsonOf, tokend, tokendInProcess } from './test-support/cli.js';
 
 const { Token, Created, Page, Institution, Institutions, CreatedUser } = Printed;
 
@@ -19,15 +21,16 @@ describe('tokend CLI on the embedded database', () => {
     TOKEND_ADMIN_EMAIL: 'admin@example.test',
     TOKEND_ADMIN_PASSWORD: 'admin-password-123',
   };
-  const run = (...args: string[]) => tokend(args, env);
+  const run = (...args: string[]) => tokendInProcess(args, env);
+  const child = (...args: string[]) => tokend(args, env);
 
   before(async () => {
-    const first = await run('migrate');
+    const first = await child('migrate');
     assert.equal(first.code, 0, first.stderr);
   });
 
   test('tokens create --json prints {token, secret}; show, list, suspend and revoke follow', async () => {
-    const created = await run(
+    const created = await child(
       'tokens',
       'create',
       '--name',
@@ -101,7 +104,7 @@ describe('tokend CLI on the embedded database', () => {
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /expiresInDays must be 30, 90 or 365/);
     // A count is digits only: what Number() would also take (3e1, 0x1e) is refused before the database opens.
-    const notDays = await run('tokens', 'create', '--expires-in-days', '3e1');
+    const notDays = await child('tokens', 'create', '--expires-in-days', '3e1');
     assert.equal(notDays.code, 2);
     assert.match(notDays.stderr, /^error: --expires-in-days must be a whole number, not "3e1"$/m);
     const notLimit = await run('tokens', 'list', '--limit', 'ten');
@@ -124,7 +127,7 @@ describe('tokend CLI on the embedded database', () => {
   });
 
   test('institutions: a second needs every institution to have a hostname; users take --institution', async () => {
-    const list = jsonOf(Institutions, (await run('institutions', 'list', '--json')).stdout);
+    const list = jsonOf(Institutions, (await child('institutions', 'list', '--json')).stdout);
     assert.equal(list.length, 1);
     assert.deepEqual(list[0]?.hostnames, ['localhost']);
     const hostless = await run('institutions', 'create', '--slug', 'acme', '--name', 'Acme');
@@ -212,14 +215,14 @@ describe('tokend CLI on the embedded database', () => {
     const config = { ...loadConfig({ ...env, PORT: '0' }) };
     const server = await startServer(config, { logger: pino({ level: 'silent' }) });
     try {
-      const refused = await run('tokens', 'list', '--institution', 'default');
+      const refused = await child('tokens', 'list', '--institution', 'default');
       assert.equal(refused.code, 1);
       assert.match(refused.stderr, /stop the server or use the page\/API/);
     } finally {
       await server.stop();
     }
     writeFileSync(join(dir, 'tokend.lock'), JSON.stringify({ pid: 999_999, role: 'server', since: 'then' }));
-    const cleared = await run('tokens', 'list', '--institution', 'default');
+    const cleared = await child('tokens', 'list', '--institution', 'default');
     assert.equal(cleared.code, 0, cleared.stderr);
   });
 

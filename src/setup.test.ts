@@ -14,6 +14,7 @@ import pino from 'pino';
 import { loadConfig } from './config.js';
 import { startServer } from './main.js';
 import { jsonOf, parsed, tokend } from './test-support/cli.js';
+import { migratedDataDir } from './test-support/harness.js';
 
 // The parts of the answers (and of the database) these tests read.
 const Ready = Type.Object({ checks: Type.Object({ database: Type.Boolean() }) });
@@ -73,7 +74,8 @@ describe('first start on the embedded database', () => {
 
 describe('npm start, the README first command', () => {
   test('serves the page and the API from the build on the embedded database', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tokend-npm-start-'));
+    // A migrated folder: the first start on an empty one is the test above.
+    const dir = await migratedDataDir('tokend-npm-start-');
     const child = spawn('npm', ['start'], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       env: { ...process.env, PORT: '0', TOKEND_DATA_DIR: dir, TOKEND_ADMIN_PASSWORD: 'first-admin-password' },

@@ -1,16 +1,15 @@
-// `tokend permissions ...` as an operator runs it: the real command in a child process, on the embedded
-// database and (with TEST_DATABASE_URL) on PostgreSQL. `list --json` prints `{items}` as the API does;
+// `tokend permissions ...` as an operator runs it, on the embedded database and (with TEST_DATABASE_URL)
+// on PostgreSQL: through the CLI's entry in this process (the same parsing, output and exit codes), and
+// a real child process for a listing and a refusal. `list --json` prints `{items}` as the API does;
 // `add` twice updates the description; bad input exits 2 naming what is wrong; unknown keys exit 1.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Db } from '../db/db.js';
-import { tokend } from '../test-support/cli.js';
-import { databaseKinds, freshDb } from '../test-support/harness.js';
+import { tokend, tokendInProcess } from '../test-support/cli.js';
+import { databaseKinds, freshDb, migratedDataDir } from '../test-support/harness.js';
 
 const Permission = Type.Object(
   { key: Type.String(), description: Type.String(), deprecated: Type.Boolean(), builtIn: Type.Boolean() },
@@ -33,7 +32,8 @@ for (const kind of databaseKinds()) {
     };
     let db: Db | null = null;
     let dir: string | null = null;
-    const run = (...args: string[]) => tokend(['permissions', ...args], env);
+    const run = (...args: string[]) => tokendInProcess(['permissions', ...args], env);
+    const child = (...args: string[]) => tokend(['permissions', ...args], env);
     const list = async () => {
       const listed = await run('list', '--json');
       assert.equal(listed.code, 0, listed.stderr);
@@ -46,7 +46,7 @@ for (const kind of databaseKinds()) {
         const url = 'url' in db && typeof db.url === 'string' ? db.url : '';
         env.DATABASE_URL = url;
       } else {
-        dir = mkdtempSync(join(tmpdir(), 'tokend-permissions-'));
+        dir = await migratedDataDir('tokend-permissions-');
         env.TOKEND_DATA_DIR = dir;
       }
     });
@@ -56,7 +56,7 @@ for (const kind of databaseKinds()) {
     });
 
     test('list shows the two built-ins, as text and as the API JSON', async () => {
-      const human = await run('list');
+      const human = await child('list');
       assert.equal(human.code, 0, human.stderr);
       assert.match(
         human.stdout,
@@ -115,8 +115,8 @@ for (const kind of databaseKinds()) {
         [['deprecate', 'Nope'], /is not a key.*\(key\)/],
         [['deprecate'], /missing required argument 'key'/],
       ];
-      for (const [args, message] of cases) {
-        const refused = await run(...args);
+      for (const [i, [args, message]] of cases.entries()) {
+        const refused = await (i === 0 ? child : run)(...args);
         assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.stderr}`);
         assert.match(refused.stderr, message);
         assert.equal(refused.stdout, '');

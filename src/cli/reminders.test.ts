@@ -1,5 +1,7 @@
-// `tokend reminders run` as an operator runs it: the real command in a child process, a real SMTP
-// server, the embedded database; and on PostgreSQL two runs at once over 1,000 due tokens.
+// `tokend reminders run` as an operator runs it: a real SMTP server, the embedded database, the command
+// through the CLI's entry in this process (the same parsing, output and exit codes) and as a real child
+// process for a rehearsal and a failed run (exit 1); and on PostgreSQL two processes at once over 1,000
+// due tokens.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +14,8 @@ import { loadConfig } from '../config.js';
 import type { Db } from '../db/db.js';
 import { openDatabase } from '../setup.js';
 import { TokenService } from '../tokens/service.js';
-import { jsonOf, Printed, tokend } from '../test-support/cli.js';
-import { freshDb } from '../test-support/harness.js';
+import { jsonOf, Printed, tokend, tokendInProcess } from '../test-support/cli.js';
+import { freshDb, migratedDataDir } from '../test-support/harness.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 
 const DAY = 86_400_000;
@@ -22,9 +24,8 @@ const TOKENS = 120;
 const { Report } = Printed;
 
 describe('tokend reminders run (embedded database)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokend-reminders-'));
-  const base = {
-    TOKEND_DATA_DIR: dir,
+  let dir = '';
+  const base: Record<string, string> = {
     TOKEND_ADMIN_EMAIL: ADMIN,
     TOKEND_ADMIN_PASSWORD: 'admin-password-123',
   };
@@ -32,10 +33,14 @@ describe('tokend reminders run (embedded database)', () => {
   let created: number;
   const at = (days: number) => new Date(created + days * DAY).toISOString();
   const run = (...args: string[]) =>
+    tokendInProcess(['reminders', 'run', ...args], { ...base, TOKEND_SMTP_URL: sink.url });
+  const child = (...args: string[]) =>
     tokend(['reminders', 'run', ...args], { ...base, TOKEND_SMTP_URL: sink.url });
 
   before(async () => {
     sink = await startSmtpSink();
+    dir = await migratedDataDir('tokend-reminders-');
+    base.TOKEND_DATA_DIR = dir;
     // Seeded in this process, then closed: the embedded database belongs to one process at a time.
     const opened = await openDatabase(loadConfig(base), systemClock, 'cli');
     try {
@@ -62,7 +67,7 @@ describe('tokend reminders run (embedded database)', () => {
   after(() => sink.stop());
 
   test('a future --at only reports, unless --apply; then each email is sent once', async () => {
-    const rehearsal = await run('--at', at(16.01));
+    const rehearsal = await child('--at', at(16.01));
     assert.equal(rehearsal.code, 0, rehearsal.stderr);
     assert.match(
       rehearsal.stdout,
@@ -118,7 +123,7 @@ describe('tokend reminders run (embedded database)', () => {
     const count = sink.messages.length;
     await sink.stop();
     try {
-      const failed = await run('--at', at(27.01), '--apply');
+      const failed = await child('--at', at(27.01), '--apply');
       assert.equal(failed.code, 1, failed.stderr);
       assert.match(failed.stdout, /^FAILED\s+expiry_3d .*ECONNREFUSED/m);
       assert.match(failed.stdout, /^FAILED\s+expiry_3d .*not attempted: the last 5 sends failed/m);
@@ -136,7 +141,7 @@ describe('tokend reminders run (embedded database)', () => {
   });
 
   test('without TOKEND_SMTP_URL the emails are .eml files in the outbox', async () => {
-    const res = await tokend(['reminders', 'run', '--at', at(29.01), '--apply'], base);
+    const res = await tokendInProcess(['reminders', 'run', '--at', at(29.01), '--apply'], base);
     assert.equal(res.code, 0, res.stderr);
     assert.match(
       res.stdout,

@@ -1,10 +1,13 @@
-// Runs the real `tokend` command (bin/tokend.js) as a child process, as a shell user would, and reads
-// what it prints: JSON from another process is untrusted, so it is checked against a schema, not cast.
+// Runs the real `tokend` command (bin/tokend.js) as a child process, as a shell user would, or the same
+// entry (src/cli.ts `run`) in this process, and reads what it prints: JSON from another process is
+// untrusted, so it is checked against a schema, not cast.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { run } from '../cli.js';
 
 export const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'tokend.js');
 
@@ -35,6 +38,62 @@ export function tokend(args: string[], env: Record<string, string>, stdin?: stri
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(stdin ?? '');
   });
+}
+
+/** What the running command has printed so far; unset outside a command run in this process. */
+const printing = new AsyncLocalStorage<{ stdout: string; stderr: string }>();
+let routed = false;
+
+/**
+ * Sends what this process writes to stdout or stderr from inside a command's run to that command's
+ * output, everything else (the test runner's reports) on to the real stream. Keyed by the async
+ * context rather than by time, so a report written while a command runs is never taken for its output.
+ */
+function routeOutput(): void {
+  if (routed) return;
+  routed = true;
+  for (const key of ['stdout', 'stderr'] as const) {
+    const stream = process[key];
+    const write = stream.write.bind(stream) as (...args: unknown[]) => boolean;
+    stream.write = (chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const output = printing.getStore();
+      if (!output) return write(chunk, ...rest);
+      output[key] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      rest.find((r): r is () => void => typeof r === 'function')?.();
+      return true;
+    };
+  }
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * `tokend args` run in this process through the CLI's own entry, with `env` as the whole environment
+ * the child would get: the same parsing, services, output and exit code, without a new process (node,
+ * the modules) per command. Runs one at a time, since the environment is this process's. Commands that
+ * read stdin, and anything about processes (the data folder's lock, two commands at once), take the
+ * child (`tokend`).
+ */
+export function tokendInProcess(args: string[], env: Record<string, string>): Promise<CliResult> {
+  routeOutput();
+  const next = queue.then(async () => {
+    const saved = process.env;
+    const exits = new Set(process.listeners('exit'));
+    process.env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+    const output = { stdout: '', stderr: '' };
+    try {
+      const code = await printing.run(output, () => run([process.execPath, BIN, ...args]));
+      return { code, ...output };
+    } finally {
+      process.env = saved;
+      // The data folder's lock adds an exit listener per open and has released it by now: without
+      // this they would pile up over a file's commands (and warn past ten).
+      for (const listener of process.listeners('exit'))
+        if (!exits.has(listener)) process.off('exit', listener);
+    }
+  });
+  queue = next.catch(() => {});
+  return next;
 }
 
 const orNull = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);

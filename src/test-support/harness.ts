@@ -15,7 +15,7 @@ import type { TokenView } from '../tokens/view.js';
 import { type DbKind, freshDb } from './fresh-db.js';
 
 // Test files take the databases from here, with the rest of the harness.
-export { databaseKinds, type DbKind, freshDb } from './fresh-db.js';
+export { databaseKinds, type DbKind, freshDb, migratedDataDir } from './fresh-db.js';
 
 export function offsetClock() {
   let offset = 0;
