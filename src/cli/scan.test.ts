@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import { REPORT_BATCH } from '../leaks/report-client.js';
-import { BIN, type CliResult, parsed, tokend } from '../test-support/cli.js';
+import { BIN, type CliResult, parsed, tokend, tokendInProcess } from '../test-support/cli.js';
 import { displayToken, generateToken } from '../tokens/token.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tokend-scan-'));
@@ -21,7 +21,9 @@ const LEAKED = generateToken('CRM sync').token;
 const IN_GIT = generateToken('Admin tools').token;
 const IGNORED = generateToken('ignored').token;
 
-const scan = (args: string[], stdin?: string): Promise<CliResult> => tokend(['scan', ...args], env, stdin);
+// In this process (src/test-support/cli.ts), but a child process where standard input is the point.
+const scan = (args: string[], stdin?: string): Promise<CliResult> =>
+  stdin === undefined ? tokendInProcess(['scan', ...args], env) : tokend(['scan', ...args], env, stdin);
 
 /** Nothing of any secret but what its display form shows. */
 function assertNoSecret(r: CliResult, ...tokens: string[]) {

@@ -3,15 +3,13 @@
 // database and (with TEST_DATABASE_URL) on PostgreSQL. --json prints the API's Token; a refusal prints
 // the field at fault and exits 2 (bad input) or 1 (a state that does not allow it).
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
 import type { Db } from '../db/db.js';
 import { CreatedSchema, TokenPage, TokenSchema } from '../test-support/answers.js';
-import { jsonOf, tokend } from '../test-support/cli.js';
-import { databaseKinds, freshDb } from '../test-support/harness.js';
+import { jsonOf, tokendInProcess } from '../test-support/cli.js';
+import { databaseKinds, freshDb, migratedDataDir } from '../test-support/harness.js';
 
 const ADMIN = 'admin@example.test';
 const DEFAULT = 'core.core.files_download';
@@ -25,7 +23,8 @@ for (const kind of databaseKinds()) {
     };
     let db: Db | null = null;
     let dir: string | null = null;
-    const run = (...args: string[]) => tokend(args, env);
+    // In this process: src/cli.test.ts runs the commands as child processes.
+    const run = (...args: string[]) => tokendInProcess(args, env);
     /** A command that must succeed; its stdout. */
     const ok = async (...args: string[]) => {
       const r = await run(...args);
@@ -49,7 +48,7 @@ for (const kind of databaseKinds()) {
         db = await freshDb(kind);
         env.DATABASE_URL = 'url' in db && typeof db.url === 'string' ? db.url : '';
       } else {
-        dir = mkdtempSync(join(tmpdir(), 'tokend-tokens-update-'));
+        dir = await migratedDataDir('tokend-tokens-update-');
         env.TOKEND_DATA_DIR = dir;
       }
       for (const key of ['contacts.read', 'applications.read'])
