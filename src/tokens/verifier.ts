@@ -74,7 +74,7 @@ export class TokenVerifier {
   private readonly missing: LRUCache<string, true> | null;
   private readonly hashesById = new Map<string, Set<string>>();
   // Concurrent misses for one hash share one query (a hot token whose entry just expired).
-  private readonly pending = new Map<string, { epoch: number; row: Promise<AuthRow | null> }>();
+  private readonly pending = new Map<string, { epoch: number; entry: Promise<Entry | null> }>();
   // Bumped by every invalidation: a lookup that raced with one neither fills the cache nor is shared.
   private epoch = 0;
   private refresher: NodeJS.Timeout | null = null;
@@ -160,22 +160,27 @@ export class TokenVerifier {
   private async lookup(hash: string): Promise<Entry | null> {
     if (!this.known) return this.orNull(await findAuthByHash(this.db.lookups, hash));
     const shared = this.pending.get(hash);
-    if (shared && shared.epoch === this.epoch) return this.orNull(await shared.row);
-    const pending = { epoch: this.epoch, row: findAuthByHash(this.db.lookups, hash) };
+    // Waiters share the prepared entry too, not only the query: one fill, however many were waiting.
+    if (shared && shared.epoch === this.epoch) return shared.entry;
+    const pending = { epoch: this.epoch, entry: this.fill(hash, this.epoch) };
     this.pending.set(hash, pending);
     try {
-      const row = await pending.row;
-      this.failedRefreshes = 0; // the database answered: a run of failed refreshes is over
-      if (pending.epoch !== this.epoch) return this.orNull(row);
-      if (!row) {
-        // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
-        this.missing?.set(hash, true, { ttl: this.jittered() });
-        return null;
-      }
-      return this.remember(hash, row, this.backstop ? this.jittered() : 0);
+      return await pending.entry;
     } finally {
       if (this.pending.get(hash) === pending) this.pending.delete(hash);
     }
+  }
+
+  private async fill(hash: string, epoch: number): Promise<Entry | null> {
+    const row = await findAuthByHash(this.db.lookups, hash);
+    this.failedRefreshes = 0; // the database answered: a run of failed refreshes is over
+    if (epoch !== this.epoch) return this.orNull(row);
+    if (!row) {
+      // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
+      this.missing?.set(hash, true, { ttl: this.jittered() });
+      return null;
+    }
+    return this.remember(hash, row, this.backstop ? this.jittered() : 0);
   }
 
   // Jitter spreads the expiry of entries filled together so they are not all refetched in one instant.
