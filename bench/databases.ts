@@ -1,6 +1,7 @@
 // The databases a bench run uses, made fresh and thrown away afterwards: on PostgreSQL two new databases
 // (small: only the tokens in use; big: BENCH_TOKENS) beside the one DATABASE_URL names; on PGlite two
-// data folders plus a copy of the small one, since an embedded database belongs to one process.
+// data folders plus a copy of the small one, since an embedded database belongs to one process. The
+// small one also holds (p)'s tokens: as many again, with 10 permissions and a rule of 50 ranges each.
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { systemClock } from '../src/clock.js';
 import { openDatabase } from '../src/setup.js';
-import { seedTokens } from './seed.js';
+import { seedRestricted, seedTokens } from './seed.js';
 
 export const ADMIN = { email: 'bench@example.test', password: 'bench-password-123' };
 
@@ -19,6 +20,8 @@ export interface Prepared {
   smallCopy: Record<string, string>;
   big: Record<string, string>;
   smallSecrets: string[];
+  /** (p)'s tokens, in the small database beside (b)'s. */
+  restrictedSecrets: string[];
   bigSecrets: string[];
   seeded: { tokens: number; ms: number; vacuumMs: number };
   version: string;
@@ -31,7 +34,13 @@ interface Seeding {
   inUse: number;
 }
 
-async function seedOne(env: Record<string, string>, tokens: number, s: Seeding, vacuum: boolean) {
+async function seedOne(
+  env: Record<string, string>,
+  tokens: number,
+  s: Seeding,
+  vacuum: boolean,
+  restricted = 0,
+) {
   const config = {
     databaseUrl: env.DATABASE_URL,
     dataDir: env.TOKEND_DATA_DIR as string,
@@ -42,12 +51,18 @@ async function seedOne(env: Record<string, string>, tokens: number, s: Seeding, 
   const opened = await openDatabase(config, systemClock, 'cli');
   try {
     const seeded = await seedTokens(opened.db, tokens, s.perInstitution, s.inUse);
+    const restrictedSecrets = restricted > 0 ? await seedRestricted(opened.db, restricted) : [];
     const started = performance.now();
     // What autovacuum would do after a bulk load, done now so that it does not run during the load.
     if (vacuum) await opened.db.exec('VACUUM (ANALYZE) api_tokens');
     else await opened.db.exec('ANALYZE api_tokens');
     const [row] = await opened.db.query<{ version: string }>('SELECT version()');
-    return { ...seeded, vacuumMs: performance.now() - started, version: row?.version ?? '' };
+    return {
+      ...seeded,
+      restrictedSecrets,
+      vacuumMs: performance.now() - started,
+      version: row?.version ?? '',
+    };
   } finally {
     await opened.close();
   }
@@ -71,13 +86,14 @@ export async function preparePostgres(adminUrl: string, s: Seeding): Promise<Pre
     await admin.end();
   };
   try {
-    const few = await seedOne(small, s.inUse, s, false);
+    const few = await seedOne(small, s.inUse, s, false, s.inUse);
     const many = await seedOne(big, s.tokens, s, true);
     return {
       small,
       smallCopy: small,
       big,
       smallSecrets: few.secrets,
+      restrictedSecrets: few.restrictedSecrets,
       bigSecrets: many.secrets,
       seeded: { tokens: s.tokens, ms: many.ms, vacuumMs: many.vacuumMs },
       version: many.version,
@@ -94,7 +110,7 @@ export async function preparePglite(s: Seeding): Promise<Prepared> {
   const dir = (name: string) => ({ TOKEND_DATA_DIR: join(root, name) });
   const small = dir('small');
   const big = dir('big');
-  const few = await seedOne(small, s.inUse, s, false);
+  const few = await seedOne(small, s.inUse, s, false, s.inUse);
   const many = await seedOne(big, s.tokens, s, true);
   const smallCopy = dir('small-copy');
   cpSync(small.TOKEND_DATA_DIR, smallCopy.TOKEND_DATA_DIR, { recursive: true });
@@ -103,6 +119,7 @@ export async function preparePglite(s: Seeding): Promise<Prepared> {
     smallCopy,
     big,
     smallSecrets: few.secrets,
+    restrictedSecrets: few.restrictedSecrets,
     bigSecrets: many.secrets,
     seeded: { tokens: s.tokens, ms: many.ms, vacuumMs: many.vacuumMs },
     version: many.version,

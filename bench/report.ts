@@ -1,6 +1,6 @@
 // Writes BENCHMARKS.md from one run's figures: the machine, the command and settings, one table per
-// database, the ratios the targets are stated in, propagation, last use, the list, seeding and memory,
-// and each target marked met or missed by the numbers above it. Nothing here is typed in by hand.
+// database, the ratios the targets are stated in (p/b among them), propagation, last use, the list,
+// seeding and memory, and each target marked met or missed by the numbers above it. Nothing here is typed in by hand.
 import { writeFileSync } from 'node:fs';
 import type { ListTimings } from './list.js';
 import { median, type Row, type Run } from './load.js';
@@ -82,7 +82,7 @@ const cpu = (r: Run) => r.cpuUs / r.requests;
 export function ratios(k: KindReport) {
   const get = (key: string) => k.rows.find((r) => r.key === key)?.row;
   const [a, b, d, aD] = [get('a'), get('b'), get('d'), get('a(d)')];
-  const [aToken, s] = [get('a′'), get('s')];
+  const [aToken, s, p] = [get('a′'), get('s'), get('p')];
   // (b) over (a) taken apart: the token header, then (b)'s answer, then the check itself.
   const step = (x: Row | undefined, y: Row | undefined) => ({
     cpu: paired(x, y, cpu),
@@ -94,6 +94,9 @@ export function ratios(k: KindReport) {
     parts: { header: step(aToken, a), answer: step(s, a), check: step(b, s) },
     throughputDB: paired(d, b, rate),
     cpuDB: paired(d, b, cpu),
+    // (p) and (b) share a process and run back to back: the per-round ratio is the fair one.
+    throughputPB: paired(p, b, rate),
+    cpuPB: paired(p, b, cpu),
     ceilings: {
       throughputDB: ownCeilings(d, aD, b, a, rate),
       cpuDB: ownCeilings(d, aD, b, a, cpu),
@@ -104,6 +107,7 @@ export function ratios(k: KindReport) {
       cpuBA: b && a ? b.cpuPerRequest / a.cpuPerRequest : NaN,
       throughputDB: d && b ? d.rps / b.rps : NaN,
       cpuDB: d && b ? d.cpuPerRequest / b.cpuPerRequest : NaN,
+      cpuPB: p && b ? p.cpuPerRequest / b.cpuPerRequest : NaN,
     },
     rssBig: d?.rssMax ?? NaN,
   };
@@ -128,6 +132,8 @@ function section(k: KindReport): string[] {
       ` (from the totals: ${f(r.totals.throughputDB, 2)} and ${f(r.totals.cpuDB, 2)}×)`,
     `- d/b with each against its own process's /healthz ((d/a(d)) / (b/a), per round): throughput ${f(r.ceilings.throughputDB, 2)},` +
       ` CPU per request ${f(r.ceilings.cpuDB, 2)}×; the two processes' /healthz differ by ${f(r.ceilings.ceilingDA, 2)}× (a(d)/a)`,
+    `- p/b (10 permissions and 50 ranges against one permission and no rule), likewise: CPU per request ${f(r.cpuPB, 2)}×,` +
+      ` throughput ${f(r.throughputPB, 2)} (from the totals: CPU ${f(r.totals.cpuPB, 2)}×)`,
     `- server RSS, peak during (d): ${mb(r.rssBig)}`,
   ];
   if (k.propagation) {
@@ -164,6 +170,7 @@ function targets(report: Report): string[] {
         ` ((b)'s answer without any check, s/a: ${part(r.parts.answer)})`,
       `- ${k.kind}: (d) within 10% of (b), each against its own process's /healthz: throughput ${f(r.ceilings.throughputDB, 2)}, CPU ${f(r.ceilings.cpuDB, 2)}× — ${mark(r.ceilings.throughputDB >= 0.9 && r.ceilings.cpuDB <= 1.1)}` +
         ` (as measured, across processes: ${f(r.throughputDB, 2)} and ${f(r.cpuDB, 2)}×)`,
+      `- ${k.kind}: (p), 10 permissions and 50 ranges, within 5% CPU per request of (b): ${f(r.cpuPB, 2)}× — ${mark(r.cpuPB <= 1.05)}`,
     );
   }
   if (pg) {
@@ -198,11 +205,13 @@ export function writeReport(path: string, report: Report): void {
     '`BENCH_PGLITE_TOKENS`, `BENCH_TOKENS_IN_USE`, `BENCH_PROPAGATION_RUNS`, `BENCH_DATABASES`, `BENCH_SERVER_CPUS`,',
     '`BENCH_NODE_ARGS`, `DATABASE_URL`.',
     '',
-    `Run ${report.startedAt}, ${f(report.minutes, 1)} minutes. Server: ${report.build}; a, b and b′ share one`,
+    `Run ${report.startedAt}, ${f(report.minutes, 1)} minutes. Server: ${report.build}; a, b, p and b′ share one`,
     `process with a′ and s, c has its own, d and a(d) share a third; log level ${o.logLevel}, reminder sweep off. Load: autocannon in the bench process,`,
     `${o.connections} connections, ${o.rounds} rounds of ${o.durationS} s per configuration, interleaved`,
-    `(a, a′, s, b, b′, c, d, a(d), then the next round in reverse), after a ${o.warmupS} s warm-up each; tokens sent as`,
-    `\`Authorization: Bearer\`, cycling through ${o.inUse} distinct tokens (one prebuilt request each). req/s`,
+    `(a, a′, s, b, p, b′, c, d, a(d), then the next round in reverse), after a ${o.warmupS} s warm-up each; tokens sent as`,
+    `\`Authorization: Bearer\`, cycling through ${o.inUse} distinct tokens (one prebuilt request each). (p) is (b) with`,
+    `tokens of its own (as many) that hold 10 permissions and a network rule of 50 ranges, the load's address`,
+    "(127.0.0.1) in the last, so every check consults the whole rule; (b)'s hold one permission and no rule. req/s",
     "and CPU in the tables are totals over the rounds, latencies the median round. CPU is the server process's",
     'own (process.cpuUsage, read from `tokend_process_cpu_microseconds` on /metrics before and after each',
     'run), so it does not depend on how much of the machine the load generator and the database take. The',

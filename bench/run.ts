@@ -1,5 +1,6 @@
 // `npm run bench`: the hot path measured end to end, on PostgreSQL and on the embedded database. Seeds
-// fresh databases, starts tokend processes, drives them with autocannon in interleaved rounds, measures
+// fresh databases, starts tokend processes, drives them with autocannon in interleaved rounds (among
+// them (p), a token holding 10 permissions and 50 ranges, beside (b)'s plain one), measures
 // cross-instance propagation and the management list, then writes BENCHMARKS.md. Not part of `npm test`.
 import { execSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem, type } from 'node:os';
@@ -110,6 +111,13 @@ async function benchKind(kind: 'postgres' | 'pglite', o: BenchOptions): Promise<
           key: 'b',
           label: `GET ${token}, cache on`,
           load: { server: cached, path: token, tokens: db.smallSecrets },
+        },
+        {
+          // (b)'s check with a token that holds 10 permissions and a rule of 50 ranges, the client
+          // inside the last: in (b)'s process, so the two compare within one process.
+          key: 'p',
+          label: `GET ${token}, cache on, tokens with 10 permissions and 50 ranges (the client in the last)`,
+          load: { server: cached, path: token, tokens: db.restrictedSecrets },
         },
         {
           key: 'b′',

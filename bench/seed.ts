@@ -1,7 +1,8 @@
 // Seeds a database for the benchmark: institutions of up to `perInstitution` tokens each, made with the
 // real generateToken (so every hash is what a client's token hashes to), written with multi-row
 // INSERT ... SELECT FROM unnest(...) batches; the next batch is minted while the last one is written.
-// Returns the secrets of the first `keep` tokens of the default institution, all active, for the load.
+// Returns the secrets of the first `keep` tokens of the default institution, all active, for the load;
+// seedRestricted adds tokens holding 10 permissions and a network rule of 50 ranges, for (p).
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Db } from '../src/db/db.js';
@@ -111,4 +112,45 @@ export async function seedTokens(
   }
   await Promise.all(writing);
   return { secrets, ms: performance.now() - started };
+}
+
+/** (p)'s permissions: the default one and nine of the catalogue, 10 in all, in key order. */
+export const RICH_PERMISSIONS = [
+  ...Array.from({ length: 9 }, (_, i) => `bench.area${i}.read`),
+  'core.core.files_download',
+].sort();
+
+/**
+ * (p)'s network rule: 49 ranges the load never comes from, then the one it does (it connects from
+ * 127.0.0.1), so a check consults the whole rule before it matches.
+ */
+export const RICH_RANGES = [...Array.from({ length: 49 }, (_, i) => `10.${i}.0.0/16`), '127.0.0.1/32'];
+
+/** `count` active tokens of the default institution with RICH_PERMISSIONS and RICH_RANGES; their secrets. */
+export async function seedRestricted(db: Db, count: number): Promise<string[]> {
+  const [first] = await db.query<{ id: string }>(`SELECT id FROM institutions WHERE slug = 'default'`);
+  if (!first) throw new Error('the default institution is missing');
+  await db.query(
+    `INSERT INTO permissions (key, description) SELECT k, 'Bench permission' FROM unnest($1::text[]) AS k
+     ON CONFLICT (key) DO NOTHING`,
+    [RICH_PERMISSIONS],
+  );
+  const names = Array.from({ length: count }, (_, i) => `Restricted ${i}`);
+  const minted = names.map((name) => generateToken(name));
+  await db.query(
+    `INSERT INTO api_tokens (id, institution_id, token_hash, display, name, issued_for, permissions,
+       allowed_ips, created_at, expiry_set_at, state)
+     SELECT u.id, $1, u.hash, u.display, u.name, 'bench', $2::text[], $3::text[], now(), now(), 'active'
+     FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[]) AS u(id, hash, display, name)`,
+    [
+      first.id,
+      RICH_PERMISSIONS,
+      RICH_RANGES,
+      minted.map(() => randomUUID()),
+      minted.map((m) => m.hash),
+      minted.map((m) => m.display),
+      names,
+    ],
+  );
+  return minted.map((m) => m.token);
 }

@@ -80,8 +80,14 @@ export type RequiredPermissions = readonly string[] | null;
 
 export const INVALID: Verification = { ok: false, reason: 'invalid_token', token: null };
 
+/** Compiles a stored network rule; the verifier passes one that shares compiled rules between fills. */
+export type RuleCompiler = (allowedIps: readonly string[]) => NetworkRule;
+
+/** A rule compiled afresh, remembering its latest answers. */
+export const compileRule: RuleCompiler = (allowedIps) => remembering(compileNetworkRule(allowedIps));
+
 /** The row with the answer it gives when valid: built once per cache fill, not on every request. */
-export function prepare(row: CheckedToken): Prepared {
+export function prepare(row: CheckedToken, compile: RuleCompiler = compileRule): Prepared {
   const ends = [row.expiresAt, row.retired ? row.retiredValidUntil : null].filter(
     (d): d is Date => d !== null,
   );
@@ -104,7 +110,7 @@ export function prepare(row: CheckedToken): Prepared {
       expiresAt: row.expiresAt?.toISOString() ?? null,
     }),
   };
-  return { row, valid: { ok: true, token }, network: remembering(compileNetworkRule(row.allowedIps)) };
+  return { row, valid: { ok: true, token }, network: compile(row.allowedIps) };
 }
 
 // Addresses whose answer a compiled rule keeps: an integration calls from a few addresses, and a
@@ -155,7 +161,7 @@ export function judge(
   return entry.valid;
 }
 
-/** The first of `required`, in its order, that `held` lacks; a key not in the catalogue is simply lacked. */
+/** The first of `required`, in its order, that `held` lacks; a key not in the catalogue is simply missing. */
 function firstMissing(held: readonly string[], required: RequiredPermissions): string | null {
   if (!required) return null;
   // Indexed: this runs on every request with a permission, and must not allocate an iterator.

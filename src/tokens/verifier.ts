@@ -8,7 +8,9 @@ import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import { type AuthRow, findAuthByHash, findAuthByHashes } from './secret-store.js';
 import { hashToken, isWellFormed } from './token.js';
+import type { NetworkRule } from './network-rules.js';
 import {
+  compileRule,
   INVALID,
   judge,
   type Prepared,
@@ -62,13 +64,17 @@ interface Entry extends Prepared {
 
 // Hashes re-read by one statement of the refresh.
 const REFRESH_BATCH = 500;
+// Compiled network rules kept, by their ranges: compiling 50 ranges costs about a millisecond, a fill
+// microseconds, so an entry filled again (expired, invalidated, looked up by concurrent misses) and
+// tokens that share a rule reuse one compiled rule.
+const RULES_KEPT = 1_000;
 
 export class TokenVerifier {
   private readonly known: LRUCache<string, Entry> | null;
   private readonly missing: LRUCache<string, true> | null;
   private readonly hashesById = new Map<string, Set<string>>();
   // Concurrent misses for one hash share one query (a hot token whose entry just expired).
-  private readonly pending = new Map<string, { epoch: number; row: Promise<AuthRow | null> }>();
+  private readonly pending = new Map<string, { epoch: number; entry: Promise<Entry | null> }>();
   // Bumped by every invalidation: a lookup that raced with one neither fills the cache nor is shared.
   private epoch = 0;
   private refresher: NodeJS.Timeout | null = null;
@@ -77,6 +83,7 @@ export class TokenVerifier {
   private failedRefreshes = 0;
   private readonly backstop: boolean;
   private readonly perf: Perf;
+  private readonly rules = new LRUCache<string, NetworkRule>({ max: RULES_KEPT });
 
   constructor(
     // Only lookups: on PostgreSQL they fail closed after TOKEND_TOKEN_QUERY_TIMEOUT, not 10 s.
@@ -151,24 +158,29 @@ export class TokenVerifier {
   }
 
   private async lookup(hash: string): Promise<Entry | null> {
-    if (!this.known) return orNull(await findAuthByHash(this.db.lookups, hash));
+    if (!this.known) return this.orNull(await findAuthByHash(this.db.lookups, hash));
     const shared = this.pending.get(hash);
-    if (shared && shared.epoch === this.epoch) return orNull(await shared.row);
-    const pending = { epoch: this.epoch, row: findAuthByHash(this.db.lookups, hash) };
+    // Waiters share the prepared entry too, not only the query: one fill, however many were waiting.
+    if (shared && shared.epoch === this.epoch) return shared.entry;
+    const pending = { epoch: this.epoch, entry: this.fill(hash, this.epoch) };
     this.pending.set(hash, pending);
     try {
-      const row = await pending.row;
-      this.failedRefreshes = 0; // the database answered: a run of failed refreshes is over
-      if (pending.epoch !== this.epoch) return orNull(row);
-      if (!row) {
-        // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
-        this.missing?.set(hash, true, { ttl: this.jittered() });
-        return null;
-      }
-      return this.remember(hash, row, this.backstop ? this.jittered() : 0);
+      return await pending.entry;
     } finally {
       if (this.pending.get(hash) === pending) this.pending.delete(hash);
     }
+  }
+
+  private async fill(hash: string, epoch: number): Promise<Entry | null> {
+    const row = await findAuthByHash(this.db.lookups, hash);
+    this.failedRefreshes = 0; // the database answered: a run of failed refreshes is over
+    if (epoch !== this.epoch) return this.orNull(row);
+    if (!row) {
+      // Short negative entry: a flood of well-formed unknown tokens costs one query per hash per ttl.
+      this.missing?.set(hash, true, { ttl: this.jittered() });
+      return null;
+    }
+    return this.remember(hash, row, this.backstop ? this.jittered() : 0);
   }
 
   // Jitter spreads the expiry of entries filled together so they are not all refetched in one instant.
@@ -178,7 +190,7 @@ export class TokenVerifier {
 
   private remember(hash: string, row: AuthRow, ttl: number): Entry {
     const cached = this.known?.peek(hash);
-    const entry = cached && sameRow(cached.row, row) ? cached : entryOf(row);
+    const entry = cached && sameRow(cached.row, row) ? cached : this.entryOf(row);
     this.known?.set(hash, entry, { ttl });
     let hashes = this.hashesById.get(row.id);
     if (!hashes) {
@@ -232,6 +244,26 @@ export class TokenVerifier {
     }
   }
 
+  private entryOf(row: AuthRow): Entry {
+    return { ...prepare(row, this.compile), used: false };
+  }
+
+  private orNull(row: AuthRow | null): Entry | null {
+    return row ? this.entryOf(row) : null;
+  }
+
+  /** The rule of a fill: an empty one costs nothing to compile; others are compiled once and kept. */
+  private readonly compile = (allowedIps: readonly string[]): NetworkRule => {
+    if (allowedIps.length === 0) return compileRule(allowedIps);
+    const key = allowedIps.join(' ');
+    let rule = this.rules.get(key);
+    if (!rule) {
+      rule = compileRule(allowedIps);
+      this.rules.set(key, rule);
+    }
+    return rule;
+  };
+
   /** Keeps the id index as small as the cache: evicted and expired entries leave no trace. */
   private forget(tokenId: string, hash: string): void {
     const hashes = this.hashesById.get(tokenId);
@@ -239,6 +271,3 @@ export class TokenVerifier {
     if (hashes?.size === 0) this.hashesById.delete(tokenId);
   }
 }
-
-const entryOf = (row: AuthRow): Entry => ({ ...prepare(row), used: false });
-const orNull = (row: AuthRow | null) => (row ? entryOf(row) : null);
