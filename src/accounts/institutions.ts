@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
-import type { Institution } from './records.js';
+import { type Institution, LEAK_RESPONSES, type LeakResponse } from './records.js';
 import * as store from './store.js';
 
 export interface InstitutionInput {
@@ -15,6 +15,8 @@ export interface InstitutionInput {
   notify: string[];
   requireExpiry: boolean;
   maxLifetimeDays: number | null;
+  /** Default `suspend`. */
+  leakResponse?: LeakResponse | undefined;
 }
 
 export interface InstitutionChange {
@@ -25,6 +27,7 @@ export interface InstitutionChange {
   removeNotify?: string[];
   requireExpiry?: boolean;
   maxLifetimeDays?: number | null;
+  leakResponse?: LeakResponse | undefined;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -60,6 +63,13 @@ function validate(i: InstitutionInput): Result<InstitutionInput> {
   if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1826)) {
     return fail('invalid_request', 'max lifetime must be 1-1826 days', 'maxLifetimeDays');
   }
+  // The CLI passes the operator's text: checked here rather than trusted as the type says.
+  if (i.leakResponse !== undefined && !(LEAK_RESPONSES as readonly string[]).includes(i.leakResponse))
+    return fail(
+      'invalid_request',
+      `leak response must be one of ${LEAK_RESPONSES.join(', ')}`,
+      'leakResponse',
+    );
   return ok({ ...i, hosts, notify, name: i.name.trim() });
 }
 
@@ -130,6 +140,7 @@ export async function updateInstitution(
         requireExpiry: change.requireExpiry ?? current.requireExpiry,
         maxLifetimeDays:
           change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
+        leakResponse: change.leakResponse ?? current.leakResponse,
       });
       if (!valid.ok) return valid;
       const next = valid.value;
@@ -137,7 +148,11 @@ export async function updateInstitution(
       if (count > 1 && next.hosts.length === 0) {
         return fail('invalid_request', 'an institution needs a hostname while there are several', 'host');
       }
-      await store.updateInstitution(tx, current.id, { ...next, notifyEmails: next.notify });
+      await store.updateInstitution(tx, current.id, {
+        ...next,
+        notifyEmails: next.notify,
+        leakResponse: next.leakResponse ?? current.leakResponse,
+      });
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);
       return ok(await written(tx, current.id));

@@ -1,11 +1,28 @@
 // `tokend institutions ...` and `tokend users ...`: tenants and their staff are the operator's.
 import type { Command } from '@commander-js/extra-typings';
 import { generatePassword } from '../accounts/passwords.js';
+import { LEAK_RESPONSES, type LeakResponse } from '../accounts/records.js';
 import type { Institution } from '../accounts/service.js';
 import { userView } from '../accounts/users.js';
-import { collect, institutionFor, print, readStdin, unwrap, wholeNumber, withContext } from './context.js';
+import {
+  CliFailure,
+  collect,
+  institutionFor,
+  print,
+  readStdin,
+  unwrap,
+  wholeNumber,
+  withContext,
+} from './context.js';
 
 const days = wholeNumber('--max-lifetime-days');
+const leakResponse = (value: string): LeakResponse => {
+  const policy = LEAK_RESPONSES.find((p) => p === value);
+  if (!policy)
+    throw new CliFailure(`--leak-response must be ${LEAK_RESPONSES.join(', ')}, not "${value}"`, 2);
+  return policy;
+};
+const LEAK_HELP = 'what a leak report does: suspend (default), revoke or notify';
 
 export const institutionView = (i: Institution) => ({
   id: i.id,
@@ -15,11 +32,12 @@ export const institutionView = (i: Institution) => ({
   notify: i.notifyEmails,
   requireExpiry: i.requireExpiry,
   maxLifetimeDays: i.maxLifetimeDays,
+  leakResponse: i.leakResponse,
   createdAt: i.createdAt.toISOString(),
 });
 
 const describe = (i: Institution) =>
-  `${i.slug}  ${i.name}\n  hosts:   ${i.hostnames.join(', ') || '(any: the only institution)'}\n  notify:  ${i.notifyEmails.join(', ') || '-'}\n  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}`;
+  `${i.slug}  ${i.name}\n  hosts:   ${i.hostnames.join(', ') || '(any: the only institution)'}\n  notify:  ${i.notifyEmails.join(', ') || '-'}\n  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}\n  leaks:   ${i.leakResponse}`;
 
 export function registerAccountCommands(program: Command): void {
   const institutions = program.command('institutions').description('create, change and list institutions');
@@ -32,6 +50,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--notify <email>', 'address for expiry reminders (repeatable)', collect, [])
     .option('--require-expiry', 'tokens must have an expiry')
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
+    .option('--leak-response <policy>', LEAK_HELP, leakResponse)
     .option('--json', 'print JSON')
     .action(async (o) =>
       withContext(async (ctx) => {
@@ -43,6 +62,7 @@ export function registerAccountCommands(program: Command): void {
             notify: o.notify,
             requireExpiry: Boolean(o.requireExpiry),
             maxLifetimeDays: o.maxLifetimeDays ?? null,
+            leakResponse: o.leakResponse,
           }),
         );
         print(o.json, institutionView(i), () => describe(i));
@@ -61,6 +81,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--no-require-expiry', 'tokens may have no expiry')
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
     .option('--no-max-lifetime', 'remove the lifetime limit')
+    .option('--leak-response <policy>', LEAK_HELP, leakResponse)
     .option('--json', 'print JSON')
     .action(async (slug, o) =>
       withContext(async (ctx) => {
@@ -73,6 +94,7 @@ export function registerAccountCommands(program: Command): void {
             removeNotify: o.removeNotify,
             requireExpiry: o.requireExpiry,
             maxLifetimeDays: o.maxLifetime === false ? null : o.maxLifetimeDays,
+            leakResponse: o.leakResponse,
           }),
         );
         ctx.institutions.invalidate();

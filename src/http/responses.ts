@@ -66,6 +66,7 @@ const MEANS: Record<ErrorCode, string> = {
   token_expired: 'the token has expired',
   token_rotated: 'an old secret past its grace period',
   invalid_credentials: 'wrong email or password',
+  invalid_signature: 'a leak report’s signature or revocation token does not verify',
   insufficient_permission: 'lacks the permission or feature (a token on a staff route, too)',
   csrf: 'a state-changing request without the session’s X-CSRF-Token',
   https_required: 'plain HTTP where HTTPS is required',
