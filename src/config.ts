@@ -192,6 +192,24 @@ export const SETTINGS = {
     duration,
     'After a Redis call fails or times out, Redis is skipped this long (memory counts at once).',
   ),
+  leakReportLimit: setting(
+    'TOKEND_LEAK_REPORT_LIMIT',
+    '10',
+    integer(1, 1_000_000),
+    'Leak reports (POST /apis/v1/leaks) accepted per client address per window, each counted.',
+  ),
+  githubScanningKeys: setting(
+    'TOKEND_GITHUB_SCANNING_KEYS',
+    '',
+    optional,
+    "File of GitHub's secret scanning public keys (meta/public_keys/secret_scanning); unset: the GitHub route answers 404.",
+  ),
+  gitlabRevocationToken: setting(
+    'TOKEND_GITLAB_REVOCATION_TOKEN',
+    '',
+    optional,
+    "The token GitLab's secret detection sends to the revocation API; unset: those routes answer 404.",
+  ),
   failureWindowMs: setting('TOKEND_FAILURE_WINDOW', '1m', duration, 'Window of the failure rate limits.'),
   maxFileBytes: setting(
     'TOKEND_MAX_FILE_SIZE',

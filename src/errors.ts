@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   token_expired: 401,
   token_rotated: 401,
   invalid_credentials: 401,
+  invalid_signature: 401,
   insufficient_permission: 403,
   ip_not_allowed: 403,
   csrf: 403,

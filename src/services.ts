@@ -6,6 +6,8 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
 import { FileService } from './files/service.js';
+import { LeakService } from './leaks/report.js';
+import { createMailer } from './mail/mailer.js';
 import { PermissionService } from './permissions/service.js';
 import { TokenCheck } from './tokens/check.js';
 import { TokenService } from './tokens/service.js';
@@ -13,7 +15,10 @@ import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
 
 export function buildServices(
-  config: Pick<Config, 'cacheTtlMs' | 'sessionIdleMs' | 'sessionMaxMs'>,
+  config: Pick<
+    Config,
+    'cacheTtlMs' | 'sessionIdleMs' | 'sessionMaxMs' | 'smtpUrl' | 'mailFrom' | 'dataDir' | 'publicUrl'
+  >,
   db: Db,
   clock: Clock,
   onError?: (e: unknown) => void,
@@ -36,7 +41,26 @@ export function buildServices(
   });
   const files = new FileService(db, clock);
   const permissions = new PermissionService(db, clock);
-  return { db, clock, verifier, tokens, usage, institutions, accounts, files, permissions, tokenCheck };
+  const leaks = new LeakService({
+    db,
+    clock,
+    changed: (id) => verifier.invalidate(id),
+    mailer: () => createMailer(config),
+    publicUrl: config.publicUrl,
+  });
+  return {
+    db,
+    clock,
+    verifier,
+    tokens,
+    usage,
+    institutions,
+    accounts,
+    files,
+    permissions,
+    tokenCheck,
+    leaks,
+  };
 }
 
 export type Services = ReturnType<typeof buildServices>;

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
-import type { Institution } from './records.js';
+import { type Institution, LEAK_RESPONSES, type LeakResponse } from './records.js';
 import * as store from './store.js';
 
 export interface InstitutionInput {
@@ -17,6 +17,8 @@ export interface InstitutionInput {
   maxLifetimeDays: number | null;
   /** Every token must carry a network rule (SPEC 8); off unless given. */
   requireAllowedIps?: boolean | undefined;
+  /** Default `suspend`. */
+  leakResponse?: LeakResponse | undefined;
 }
 
 export interface InstitutionChange {
@@ -28,6 +30,7 @@ export interface InstitutionChange {
   requireExpiry?: boolean;
   maxLifetimeDays?: number | null;
   requireAllowedIps?: boolean;
+  leakResponse?: LeakResponse | undefined;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -63,6 +66,13 @@ function validate(i: InstitutionInput): Result<InstitutionInput> {
   if (max !== null && !(Number.isInteger(max) && max >= 1 && max <= 1826)) {
     return fail('invalid_request', 'max lifetime must be 1-1826 days', 'maxLifetimeDays');
   }
+  // The CLI passes the operator's text: checked here rather than trusted as the type says.
+  if (i.leakResponse !== undefined && !(LEAK_RESPONSES as readonly string[]).includes(i.leakResponse))
+    return fail(
+      'invalid_request',
+      `leak response must be one of ${LEAK_RESPONSES.join(', ')}`,
+      'leakResponse',
+    );
   return ok({ ...i, hosts, notify, name: i.name.trim(), requireAllowedIps: i.requireAllowedIps ?? false });
 }
 
@@ -134,6 +144,7 @@ export async function updateInstitution(
         maxLifetimeDays:
           change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
         requireAllowedIps: change.requireAllowedIps ?? current.requireAllowedIps,
+        leakResponse: change.leakResponse ?? current.leakResponse,
       });
       if (!valid.ok) return valid;
       const next = valid.value;
@@ -145,6 +156,7 @@ export async function updateInstitution(
         ...next,
         notifyEmails: next.notify,
         requireAllowedIps: next.requireAllowedIps ?? false,
+        leakResponse: next.leakResponse ?? current.leakResponse,
       });
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);

@@ -11,8 +11,13 @@ export interface Institution {
   maxLifetimeDays: number | null;
   /** SPEC 8: every token must carry a network rule (checked on create and PATCH). */
   requireAllowedIps: boolean;
+  /** SPEC 9: what a leak report of one of its tokens does. */
+  leakResponse: LeakResponse;
   createdAt: Date;
 }
+
+export const LEAK_RESPONSES = ['suspend', 'revoke', 'notify'] as const;
+export type LeakResponse = (typeof LEAK_RESPONSES)[number];
 
 export interface User {
   id: string;

@@ -12,7 +12,7 @@ export interface SessionRow {
 }
 
 const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_expiry, i.max_lifetime_days,
-  i.require_allowed_ips, i.created_at,
+  i.require_allowed_ips, i.leak_response, i.created_at,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
 const USER_COLUMNS =
   'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at';
@@ -28,6 +28,8 @@ interface InstitutionRow {
   require_expiry: boolean;
   max_lifetime_days: number | null;
   require_allowed_ips: boolean;
+  /** The column's CHECK constraint holds it to the three policies. */
+  leak_response: Institution['leakResponse'];
   created_at: Date;
 }
 
@@ -58,6 +60,7 @@ const toInstitution = (r: InstitutionRow): Institution => ({
   requireExpiry: r.require_expiry,
   maxLifetimeDays: r.max_lifetime_days,
   requireAllowedIps: r.require_allowed_ips,
+  leakResponse: r.leak_response,
   createdAt: r.created_at,
 });
 
@@ -101,15 +104,15 @@ export async function findInstitutionById(q: Queryable, id: string): Promise<Ins
   return row ? toInstitution(row) : null;
 }
 
-/** A new institution; its policy's `requireAllowedIps` defaults to off. */
-export type NewInstitution = Omit<Institution, 'hostnames' | 'requireAllowedIps'> &
-  Partial<Pick<Institution, 'requireAllowedIps'>>;
+/** A new institution; its policy's `requireAllowedIps` defaults to off, `leakResponse` to suspend. */
+export type NewInstitution = Omit<Institution, 'hostnames' | 'requireAllowedIps' | 'leakResponse'> &
+  Partial<Pick<Institution, 'requireAllowedIps' | 'leakResponse'>>;
 
 export async function insertInstitution(q: Queryable, i: NewInstitution): Promise<void> {
   await q.query(
     `INSERT INTO institutions (id, slug, name, notify_emails, require_expiry, max_lifetime_days, created_at,
-       require_allowed_ips)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       require_allowed_ips, leak_response)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       i.id,
       i.slug,
@@ -119,6 +122,7 @@ export async function insertInstitution(q: Queryable, i: NewInstitution): Promis
       i.maxLifetimeDays,
       i.createdAt,
       i.requireAllowedIps ?? false,
+      i.leakResponse ?? 'suspend',
     ],
   );
 }
@@ -128,12 +132,12 @@ export async function updateInstitution(
   id: string,
   fields: Pick<
     Institution,
-    'name' | 'notifyEmails' | 'requireExpiry' | 'maxLifetimeDays' | 'requireAllowedIps'
+    'name' | 'notifyEmails' | 'requireExpiry' | 'maxLifetimeDays' | 'requireAllowedIps' | 'leakResponse'
   >,
 ): Promise<void> {
   await q.query(
     `UPDATE institutions SET name = $2, notify_emails = $3, require_expiry = $4, max_lifetime_days = $5,
-       require_allowed_ips = $6 WHERE id = $1`,
+       require_allowed_ips = $6, leak_response = $7 WHERE id = $1`,
     [
       id,
       fields.name,
@@ -141,6 +145,7 @@ export async function updateInstitution(
       fields.requireExpiry,
       fields.maxLifetimeDays,
       fields.requireAllowedIps,
+      fields.leakResponse,
     ],
   );
 }

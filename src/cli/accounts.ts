@@ -1,11 +1,28 @@
 // `tokend institutions ...` and `tokend users ...`: tenants and their staff are the operator's.
 import type { Command } from '@commander-js/extra-typings';
 import { generatePassword } from '../accounts/passwords.js';
+import { LEAK_RESPONSES, type LeakResponse } from '../accounts/records.js';
 import type { Institution } from '../accounts/service.js';
 import { userView } from '../accounts/users.js';
-import { collect, institutionFor, print, readStdin, unwrap, wholeNumber, withContext } from './context.js';
+import {
+  CliFailure,
+  collect,
+  institutionFor,
+  print,
+  readStdin,
+  unwrap,
+  wholeNumber,
+  withContext,
+} from './context.js';
 
 const days = wholeNumber('--max-lifetime-days');
+const leakResponse = (value: string): LeakResponse => {
+  const policy = LEAK_RESPONSES.find((p) => p === value);
+  if (!policy)
+    throw new CliFailure(`--leak-response must be ${LEAK_RESPONSES.join(', ')}, not "${value}"`, 2);
+  return policy;
+};
+const LEAK_HELP = 'what a leak report does: suspend (default), revoke or notify';
 
 export const institutionView = (i: Institution) => ({
   id: i.id,
@@ -16,6 +33,7 @@ export const institutionView = (i: Institution) => ({
   requireExpiry: i.requireExpiry,
   maxLifetimeDays: i.maxLifetimeDays,
   requireAllowedIps: i.requireAllowedIps,
+  leakResponse: i.leakResponse,
   createdAt: i.createdAt.toISOString(),
 });
 
@@ -25,6 +43,7 @@ const describe = (i: Institution) =>
     `  hosts:   ${i.hostnames.join(', ') || '(any: the only institution)'}`,
     `  notify:  ${i.notifyEmails.join(', ') || '-'}`,
     `  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}, allowed addresses ${i.requireAllowedIps ? 'required' : 'optional'}`,
+    `  leaks:   ${i.leakResponse}`,
   ].join('\n');
 
 export function registerAccountCommands(program: Command): void {
@@ -39,6 +58,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--require-expiry', 'tokens must have an expiry')
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
     .option('--require-allowed-ips', 'tokens must have allowed addresses (a network rule)')
+    .option('--leak-response <policy>', LEAK_HELP, leakResponse)
     .option('--json', 'print JSON')
     .action(async (o) =>
       withContext(async (ctx) => {
@@ -51,6 +71,7 @@ export function registerAccountCommands(program: Command): void {
             requireExpiry: Boolean(o.requireExpiry),
             maxLifetimeDays: o.maxLifetimeDays ?? null,
             requireAllowedIps: Boolean(o.requireAllowedIps),
+            leakResponse: o.leakResponse,
           }),
         );
         print(o.json, institutionView(i), () => describe(i));
@@ -71,6 +92,7 @@ export function registerAccountCommands(program: Command): void {
     .option('--no-max-lifetime', 'remove the lifetime limit')
     .option('--require-allowed-ips', 'tokens must have allowed addresses (a network rule)')
     .option('--no-require-allowed-ips', 'tokens may be used from any address')
+    .option('--leak-response <policy>', LEAK_HELP, leakResponse)
     .option('--json', 'print JSON')
     .action(async (slug, o) =>
       withContext(async (ctx) => {
@@ -84,6 +106,7 @@ export function registerAccountCommands(program: Command): void {
             requireExpiry: o.requireExpiry,
             maxLifetimeDays: o.maxLifetime === false ? null : o.maxLifetimeDays,
             requireAllowedIps: o.requireAllowedIps,
+            leakResponse: o.leakResponse,
           }),
         );
         ctx.institutions.invalidate();

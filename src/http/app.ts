@@ -27,6 +27,7 @@ import { apiTokenChangeRoutes } from './routes/api-token-changes.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { leakRoutes } from './routes/leaks.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
@@ -132,6 +133,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (open) => {
     open.addHook('onRequest', answers(API_HEADERS));
     await open.register(healthRoutes(routeDeps));
+    await open.register(leakRoutes(routeDeps));
     // An unknown API path is a JSON 404, not the page that a GET of any other path falls back to.
     open.get('/apis/*', { schema: { hide: true } }, async (_request, reply) =>
       reply.status(404).send(NOT_FOUND),

@@ -68,7 +68,17 @@ for (const kind of databaseKinds()) {
         assert.ok(Array.isArray(op.security), `${name} has no security`);
       }
       const open = all.filter(({ op }) => op.security?.length === 0).map(({ op }) => op.operationId);
-      assert.deepEqual(open.sort(), ['getHealth', 'getMetrics', 'getReadiness', 'login']);
+      // The leak routes prove themselves in their own way (SPEC 9): a signature, a revocation token, or none.
+      assert.deepEqual(open.sort(), [
+        'getHealth',
+        'getMetrics',
+        'getReadiness',
+        'gitlabRevocableTokenTypes',
+        'gitlabRevokeTokens',
+        'login',
+        'reportGithubLeaks',
+        'reportLeaks',
+      ]);
     });
 
     test('JSON answers refer to the named shapes, and every failure is an Error', () => {

@@ -69,6 +69,7 @@ const MEANS: Record<ErrorCode, string> = {
   insufficient_permission:
     'lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one',
   ip_not_allowed: 'the token’s network rule does not allow the client’s address',
+  invalid_signature: 'a leak report’s signature or revocation token does not verify',
   csrf: 'a state-changing request without the session’s X-CSRF-Token',
   https_required: 'plain HTTP where HTTPS is required',
   not_found: 'no such resource in this institution',

@@ -16,6 +16,7 @@ import {
   SelfRotateRequest,
   UpdateTokenRequest,
 } from './bodies.js';
+import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
 export { Enum, Nullable, ref } from './schema-kit.js';
@@ -59,6 +60,7 @@ export const EVENT_TYPES = [
   'token.reminder_skipped',
   'token.auth_failed',
   'token.updated',
+  'token.leaked',
 ] as const;
 
 export const ROLES = ['admin', 'staff'] as const;
@@ -89,6 +91,7 @@ export const TokenSchema = Type.Object(
     allowedIps: Type.Array(Type.String(), {
       description: 'The network rule: networks in canonical form; empty allows any address',
     }),
+    compromisedAt: Nullable({ ...Time, description: 'When its current secret was reported leaked' }),
   },
   { $id: 'Token', description: 'A token as staff see it: never its secret' },
 );
@@ -248,6 +251,7 @@ export const SHARED_SCHEMAS = [
   UpdateTokenRequest,
   SelfRotateRequest,
   SelfRotatedSchema,
+  ...LEAK_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

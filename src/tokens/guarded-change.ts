@@ -131,6 +131,8 @@ async function refusal(deps: TokenDeps, inst: Institution, id: string, change: C
       'the token was rotated meanwhile: its display no longer matches expectedDisplay',
     );
   }
+  if (change.action === 'reactivate' && state === 'suspended' && token.compromisedAt)
+    return fail('invalid_transition', 'rotate the token first: its secret was reported leaked');
   return fail('invalid_transition', `cannot ${change.action} a token that is ${state}`);
 }
 

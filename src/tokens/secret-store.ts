@@ -129,6 +129,7 @@ export async function swapSecret(q: Queryable, r: SecretSwap): Promise<TokenReco
   const rows = await q.query<TokenRow>(
     returningToken(
       `UPDATE api_tokens SET token_hash = $2, display = $3, previous_secret_valid_until = $4,
+         compromised_at = NULL,
          expires_at = CASE WHEN $5 THEN expires_at ELSE $6::timestamptz END,
          expiry_set_at = CASE WHEN $5 THEN expiry_set_at ELSE $7 END
        WHERE id = $1 RETURNING *`,

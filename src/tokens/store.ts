@@ -35,6 +35,8 @@ export interface TokenRecord {
   lastUsedUserAgent: string | null;
   lastUsedCarrier: string | null;
   previousSecretValidUntil: Date | null;
+  /** SPEC 9: when the current secret was reported leaked; a rotation clears it. */
+  compromisedAt: Date | null;
 }
 
 export type NewTokenRow = Pick<
@@ -76,6 +78,7 @@ export interface TokenRow {
   last_used_user_agent: string | null;
   last_used_carrier: string | null;
   previous_secret_valid_until: Date | null;
+  compromised_at: Date | null;
   cu_id: string | null;
   cu_email: string | null;
   cu_name: string | null;
@@ -131,6 +134,7 @@ export const toToken = (r: TokenRow): TokenRecord => ({
   lastUsedUserAgent: r.last_used_user_agent,
   lastUsedCarrier: r.last_used_carrier,
   previousSecretValidUntil: r.previous_secret_valid_until,
+  compromisedAt: r.compromised_at,
 });
 
 /** Inserts a new, active token; returns it as stored. */
@@ -186,6 +190,7 @@ export async function applyTransition(q: Queryable, c: GuardedChange): Promise<T
     returningToken(`UPDATE api_tokens SET state = $3, state_changed_at = $4, state_changed_by = $5,
        state_reason = $6
      WHERE id = $1 AND institution_id = $2 AND state = ANY($7) AND (expires_at IS NULL OR expires_at > $4)
+       AND NOT ($3 = 'active' AND compromised_at IS NOT NULL)
      RETURNING *`),
     [c.id, c.institutionId, c.to, c.now, c.actorId, c.reason, c.from],
   );

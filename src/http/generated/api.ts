@@ -56,6 +56,86 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/apis/v1/leaks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Report leaked tokens: those that still work stop working at once
+     * @description No authentication, on any host. The answer is the same whatever the report holds: it never tells whether a token exists.
+     */
+    post: operations['reportLeaks'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/leaks/gitlab/v1/revocable_token_types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * GitLab token revocation: the token types tokend revokes
+     * @description `Authorization` must be TOKEND_GITLAB_REVOCATION_TOKEN; 404 while it is unset.
+     */
+    get: operations['gitlabRevocableTokenTypes'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/leaks/gitlab/v1/revoke_tokens': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * GitLab token revocation: the tokens its secret detection found
+     * @description `Authorization` must be TOKEND_GITLAB_REVOCATION_TOKEN; 404 while it is unset.
+     */
+    post: operations['gitlabRevokeTokens'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/leaks/github': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * GitHub secret scanning partner program: tokens GitHub found
+     * @description Signed by GitHub (`Github-Public-Key-Identifier`, `Github-Public-Key-Signature`: ECDSA P-256 / SHA-256 over the raw body), checked against TOKEND_GITHUB_SCANNING_KEYS; 404 while it is unset.
+     */
+    post: operations['reportGithubLeaks'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/apis/v1/session': {
     parameters: {
       query?: never;
@@ -360,6 +440,7 @@ export interface components {
         | 'token_expired'
         | 'token_rotated'
         | 'invalid_credentials'
+        | 'invalid_signature'
         | 'insufficient_permission'
         | 'ip_not_allowed'
         | 'csrf'
@@ -424,6 +505,7 @@ export interface components {
       previousSecretValidUntil: string | null;
       /** @description The network rule: networks in canonical form; empty allows any address */
       allowedIps: string[];
+      compromisedAt: string | null;
     };
     TokenList: {
       items: components['schemas']['Token'][];
@@ -451,7 +533,8 @@ export interface components {
         | 'token.reminder_sent'
         | 'token.reminder_skipped'
         | 'token.auth_failed'
-        | 'token.updated';
+        | 'token.updated'
+        | 'token.leaked';
       /** Format: date-time */
       at: string;
       actor: {
@@ -632,6 +715,52 @@ export interface components {
       /** Format: date-time */
       previousSecretValidUntil: string;
     };
+    LeakReportRequest: {
+      /** @description The strings found; those that are not tokend tokens (by their checksum) are ignored */
+      tokens: string[];
+      /** @description Where they were found */
+      url?: string;
+      /** @description What found them (a scanner, a person) */
+      source?: string;
+    };
+    /** @description The same answer whatever the report held: it never tells whether a token exists */
+    LeakReceived: {
+      /** @description The number of strings in the report */
+      received: number;
+    };
+    /** @description GitHub secret scanning’s report, signed over the raw body */
+    GithubLeakReport: {
+      token: string;
+      /** @description The pattern's type, `tokend_api_token` */
+      type: string;
+      /** @description Where GitHub found it */
+      url?: string;
+      /** @description content, commit, pull_request, issue, ... */
+      source?: string;
+    }[];
+    /** @description One verdict per reported token, in the report’s order */
+    GithubLeakVerdicts: {
+      /** @description SHA-256 of the reported token, in hex */
+      token_hash: string;
+      /** @enum {string} */
+      token_type: 'tokend_api_token';
+      /**
+       * @description true_positive: a token’s current secret (active or suspended token) or a previous one in its grace
+       * @enum {string}
+       */
+      label: 'true_positive' | 'false_positive';
+    }[];
+    /** @description The token types this revocation API takes */
+    GitlabTokenTypes: {
+      types: 'tokend_api_token'[];
+    };
+    /** @description GitLab secret detection’s findings */
+    GitlabRevokeRequest: {
+      type: string;
+      token: string;
+      /** @description Where GitLab found it */
+      location?: string;
+    }[];
   };
   responses: never;
   parameters: never;
@@ -755,6 +884,314 @@ export interface operations {
       };
       /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
       431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  reportLeaks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['LeakReportRequest'];
+      };
+    };
+    responses: {
+      /** @description Received */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['LeakReceived'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `rate_limited`: too many failures from this address or for this account */
+      429: {
+        headers: {
+          /** @description Seconds to wait */
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  gitlabRevocableTokenTypes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The types */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GitlabTokenTypes'];
+        };
+      };
+      /** @description `invalid_signature`: a leak report’s signature or revocation token does not verify */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  gitlabRevokeTokens: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GitlabRevokeRequest'];
+      };
+    };
+    responses: {
+      /** @description Received */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_signature`: a leak report’s signature or revocation token does not verify */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  reportGithubLeaks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['GithubLeakReport'];
+      };
+    };
+    responses: {
+      /** @description A verdict per token */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['GithubLeakVerdicts'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_signature`: a leak report’s signature or revocation token does not verify */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `not_found`: no such resource in this institution */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
         headers: {
           [name: string]: unknown;
         };
