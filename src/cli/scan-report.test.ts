@@ -1,6 +1,7 @@
 // `tokend scan --report` against the real route (SPEC 9): a live tokend, a file holding one of its
 // tokens, and the scan's report suspending that token there; the scan still exits 1. Beside
-// scan.test.ts, whose recording server checks the body shape.
+// scan.test.ts, whose recording server checks the body shape. Then `tokens list --compromised` on the
+// same data lists it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/db.js';
 import { type Running, startServer } from '../main.js';
-import { parsed, TokenSchema } from '../test-support/answers.js';
+import { parsed, TokenPage, TokenSchema } from '../test-support/answers.js';
 import { tokendInProcess } from '../test-support/cli.js';
 import { databaseKinds, freshDb } from '../test-support/harness.js';
 import * as live from '../test-support/live-server.js';
@@ -22,12 +23,14 @@ for (const kind of databaseKinds()) {
     const root = mkdtempSync(join(tmpdir(), 'tokend-scan-report-'));
     let db: Db | null = null;
     let running: Running;
+    let stopped = false;
+    let serverEnv: Record<string, string>;
     before(async () => {
       db = kind === 'postgres' ? await freshDb('postgres') : null;
       const url = db ? (db as unknown as { url: string }).url : undefined;
+      serverEnv = { ...(url ? { DATABASE_URL: url } : {}), TOKEND_DATA_DIR: join(root, 'server') };
       const config = loadConfig({
-        ...(url ? { DATABASE_URL: url } : {}),
-        TOKEND_DATA_DIR: join(root, 'server'),
+        ...serverEnv,
         TOKEND_ADMIN_EMAIL: ADMIN.email,
         TOKEND_ADMIN_PASSWORD: ADMIN.password,
         TOKEND_REMINDER_INTERVAL: '0',
@@ -37,7 +40,7 @@ for (const kind of databaseKinds()) {
       running = await startServer(config, { logger: pino({ level: 'silent' }) });
     });
     after(async () => {
-      await running?.stop();
+      if (!stopped) await running?.stop();
       await db?.close();
       rmSync(root, { recursive: true, force: true });
     });
@@ -70,6 +73,16 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await live.useToken(running.url, secret), { status: 401, error: 'token_suspended' });
       assert.equal((await read(other.token.id)).state, 'active');
       assert.equal((await live.useToken(running.url, other.secret)).status, 200);
+
+      // The embedded database belongs to one process: the CLI reads it once the server has stopped.
+      stopped = true;
+      await running.stop();
+      const listed = await tokendInProcess(['tokens', 'list', '--compromised', '--json'], serverEnv);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.deepEqual(
+        parsed(listed.stdout, TokenPage, 'the list').items.map((t) => t.id),
+        [token.id],
+      );
     });
   });
 }
