@@ -86,6 +86,7 @@ export function registerTokenCommands(program: Command): void {
     .option('--q <text>', 'search name, description and issued for')
     .option('--issued-for <system>', 'only tokens issued for this system')
     .option('--permission <key>', 'only tokens holding this permission (repeatable: any of them)', collect)
+    .option('--compromised', 'only tokens whose current secret was reported leaked')
     .option('--sort <field>', 'createdAt or expiresAt')
     .option('--order <order>', 'desc or asc')
     .option('--limit <n>', '1-100', wholeNumber('--limit'))
@@ -98,6 +99,7 @@ export function registerTokenCommands(program: Command): void {
           await ctx.tokens.list(institution, {
             states,
             permissions,
+            compromised: o.compromised,
             q,
             issuedFor,
             sort,

@@ -1,5 +1,6 @@
 // The management list's parameters (SPEC section 5), checked and normalised before any query: states
-// (effective), search, issued for, permissions held, sort, order and limit. The normalised filters
+// (effective), search, issued for, permissions held, a compromised current secret (SPEC 12), sort, order
+// and limit. The normalised filters
 // also bind the cursor. The API's schema checks the same first; these checks are what the CLI's list gets.
 import { fail, ok, type Result } from '../errors.js';
 import { cursorHolds } from '../pagination.js';
@@ -13,6 +14,8 @@ export interface ListInput {
   issuedFor?: string | undefined;
   /** Tokens holding any of these. */
   permissions?: string[] | undefined;
+  /** `true`/`false` from a query string, a boolean from the CLI. */
+  compromised?: string | boolean | undefined;
   sort?: string | undefined;
   order?: string | undefined;
   limit?: number | undefined;
@@ -25,6 +28,8 @@ export interface ListFilters {
   q: string | null;
   issuedFor: string | null;
   permissions: string[];
+  /** Whether the current secret was reported leaked; null: either. */
+  compromised: boolean | null;
   sort: 'createdAt' | 'expiresAt';
   order: 'asc' | 'desc';
   limit: number;
@@ -60,6 +65,9 @@ export function parseListInput(input: ListInput): Result<ListFilters & { cursor:
     return fail('invalid_request', `permission may repeat at most ${MAX_PERMISSIONS} times`, 'permission');
   if (!permissions.every((key) => checkKey(key).ok))
     return fail('invalid_request', 'permission must be a permission key', 'permission');
+  const compromised = parseFlag(input.compromised);
+  if (compromised === undefined)
+    return fail('invalid_request', 'compromised must be true or false', 'compromised');
   // The binding is checked where the query's fingerprint is made; here, that the id is a token's.
   if (input.cursor !== undefined && !cursorHolds(input.cursor, 'uuid'))
     return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
@@ -68,9 +76,18 @@ export function parseListInput(input: ListInput): Result<ListFilters & { cursor:
     q: input.q?.trim() || null,
     issuedFor: input.issuedFor?.trim() || null,
     permissions: [...new Set(permissions)].sort(byKey),
+    compromised,
     sort,
     order,
     limit,
     cursor: input.cursor,
   });
+}
+
+/** A boolean filter: null when absent, undefined when it is neither true nor false. */
+function parseFlag(value: string | boolean | undefined): boolean | null | undefined {
+  if (value === undefined) return null;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  return undefined;
 }

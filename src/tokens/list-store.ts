@@ -1,5 +1,6 @@
 // The token list's SQL (SPEC section 5's GET /apis/v1/api-tokens): one page in keyset order, filtered by
-// the state in effect at `now`, text, issued-for and the permissions held (any of them). Beside
+// the state in effect at `now`, text, issued-for, the permissions held (any of them) and whether the
+// current secret was reported leaked (compromised_at, which a rotation clears). Beside
 // store.ts, whose token select it extends.
 import type { Queryable } from '../db/db.js';
 import { EXPIRED_STATE, ROTATABLE_STATES } from './lifecycle.js';
@@ -45,6 +46,7 @@ export async function listTokens(
   }
   if (l.issuedFor) where.push(`lower(t.issued_for) = lower(${add(l.issuedFor)})`);
   if (l.permissions.length > 0) where.push(`t.permissions && ${add(l.permissions)}::text[]`);
+  if (l.compromised !== null) where.push(`t.compromised_at IS ${l.compromised ? 'NOT ' : ''}NULL`);
   const dir = l.order === 'asc' ? 'ASC' : 'DESC';
   if (l.after)
     where.push(

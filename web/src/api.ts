@@ -89,6 +89,7 @@ export interface TokenQuery {
   issuedFor: string;
   /** Tokens holding any of these. */
   permissions: string[];
+  compromised: boolean;
   sort: NonNullable<ListQuery['sort']>;
   order: NonNullable<ListQuery['order']>;
   limit: number;
@@ -104,6 +105,7 @@ function listQuery(query: TokenQuery): ListQuery {
     ...(query.q ? { q: query.q } : {}),
     ...(query.issuedFor ? { issuedFor: query.issuedFor } : {}),
     ...(query.permissions.length > 0 ? { permission: query.permissions } : {}),
+    ...(query.compromised ? { compromised: 'true' as const } : {}),
     ...(query.cursor ? { cursor: query.cursor } : {}),
   };
 }

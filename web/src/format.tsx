@@ -32,6 +32,16 @@ export function StatusBadge({ state }: { state: TokenState }) {
   );
 }
 
+/** A token whose current secret was reported leaked (until a rotation clears it). */
+export function CompromisedBadge() {
+  return (
+    <span className="status status-compromised" title="Its current secret was reported leaked">
+      <span className="status-dot" aria-hidden="true" />
+      Compromised
+    </span>
+  );
+}
+
 export function Person({ user, empty = 'System' }: { user: UserRef | null; empty?: string }) {
   if (!user) return <span className="muted">{empty}</span>;
   return <span title={user.email}>{user.name || user.email}</span>;

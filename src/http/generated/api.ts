@@ -1513,6 +1513,8 @@ export interface operations {
         issuedFor?: string;
         /** @description May repeat: tokens holding any of these permissions */
         permission?: string | string[];
+        /** @description Tokens whose current secret was (true) or was not reported leaked */
+        compromised?: 'true' | 'false';
         /** @description Default createdAt */
         sort?: 'createdAt' | 'expiresAt';
         /** @description Default desc */

@@ -45,6 +45,11 @@ const ListQuery = Type.Object(
         description: 'May repeat: tokens holding any of these permissions',
       }),
     ),
+    compromised: Type.Optional(
+      Enum(['true', 'false'], {
+        description: 'Tokens whose current secret was (true) or was not reported leaked',
+      }),
+    ),
     sort: Type.Optional(Enum(['createdAt', 'expiresAt'], { description: 'Default createdAt' })),
     order: Type.Optional(Enum(['asc', 'desc'], { description: 'Default desc' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 50' })),

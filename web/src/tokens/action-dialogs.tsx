@@ -95,7 +95,8 @@ const graceChoices = [
 
 export function RotateDialog({ token, onChanged, onClose }: ActionDialogProps) {
   const hintId = useId();
-  const [grace, setGrace] = useState(3600);
+  // A leaked secret must stop working with the rotation: no grace is the default then.
+  const [grace, setGrace] = useState(token.compromisedAt ? 0 : 3600);
   const [rotated, setRotated] = useState<TokenWithSecret | null>(null);
   const { busy, error, run } = useRequest();
   const submit = (event: FormEvent) => {
@@ -132,7 +133,7 @@ export function RotateDialog({ token, onChanged, onClose }: ActionDialogProps) {
                   type="radio"
                   name={`${hintId}-grace`}
                   checked={grace === choice.seconds}
-                  data-autofocus={choice.seconds === 3600 ? '' : undefined}
+                  data-autofocus={choice.seconds === grace ? '' : undefined}
                   onChange={() => setGrace(choice.seconds)}
                 />
                 {choice.label}

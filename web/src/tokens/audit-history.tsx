@@ -1,5 +1,6 @@
 // The token's audit history, newest first as the API answers it, one page at a time through
-// nextCursor; a token.updated event's changes read as "field: before → after". `version` changes after an action on the page, which reloads the first page; an older
+// nextCursor; a token.updated event's changes read as "field: before → after", a token.leaked one as
+// "Reported leaked (github): <url>". `version` changes after an action on the page, which reloads the first page; an older
 // page still in flight then is dropped (one request runs the history, a later run supersedes it).
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
@@ -20,6 +21,7 @@ const eventLabels: Record<string, string> = {
   'token.reminder_skipped': 'Expiry reminder skipped',
   'token.auth_failed': 'Request refused',
   'token.updated': 'Updated',
+  'token.leaked': 'Reported leaked',
 };
 
 const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -30,6 +32,21 @@ function words(key: string): string {
     .replace(/_/g, ' ')
     .toLowerCase();
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}
+
+/** A leak report's details: the channel and where it was found, which secret, and the scanner. */
+function LeakDetails({ details }: { details: TokenEvent['details'] }) {
+  const text = (key: string) => (typeof details[key] === 'string' ? details[key] : '');
+  const secret = text('secret') === 'previous' ? 'a previous secret (its grace ended)' : 'the current secret';
+  return (
+    <ul className="details">
+      <li className="leak-url">
+        Reported leaked ({text('channel') || 'unknown channel'}): {text('url') || 'no address given'}
+      </li>
+      <li>Secret: {secret}</li>
+      {text('source') ? <li>Source: {text('source')}</li> : null}
+    </ul>
+  );
 }
 
 function Details({ details }: { details: TokenEvent['details'] }) {
@@ -131,7 +148,11 @@ export function AuditHistory({ tokenId, version }: { tokenId: string; version: n
                   </td>
                   <td>{event.ip ?? <span className="muted">—</span>}</td>
                   <td>
-                    <Details details={event.details} />
+                    {event.type === 'token.leaked' ? (
+                      <LeakDetails details={event.details} />
+                    ) : (
+                      <Details details={event.details} />
+                    )}
                   </td>
                 </tr>
               ))}

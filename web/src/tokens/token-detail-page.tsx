@@ -1,5 +1,5 @@
-// One token: its metadata, the actions its state allows (nothing else is offered), the grace notice
-// after a rotation, daily usage and the audit history. After each action the page shows the token the
+// One token: its metadata, the actions its state allows (nothing else is offered), the leak notice while
+// its secret is compromised, the grace notice after a rotation, daily usage and the audit history. After each action the page shows the token the
 // server answered with (no GET of it again) and reloads only the history and usage.
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api.js';
@@ -11,6 +11,7 @@ import { useLoaded, useRequest } from '../use-request.js';
 import { ReasonDialog, RenewDialog, RotateDialog } from './action-dialogs.js';
 import { AuditHistory } from './audit-history.js';
 import { EditTokenDialog } from './edit-token-dialog.js';
+import { LeakNotice } from './leak-notice.js';
 import { TokenMetadata } from './token-metadata.js';
 import { UsageChart } from './usage-chart.js';
 
@@ -36,7 +37,8 @@ export function TokenDetailPage({ id }: { id: string }) {
       <BackLink />
       <div className="page-header">
         <h1 tabIndex={-1}>{token?.name ?? 'API token'}</h1>
-        {token ? <TokenActions token={token} onAction={setDialog} onChanged={changed} /> : null}
+        {/* Re-keyed by each change, so a refusal shown before it does not outlive it. */}
+        {token ? <TokenActions key={version} token={token} onAction={setDialog} onChanged={changed} /> : null}
       </div>
     </>
   );
@@ -56,6 +58,7 @@ export function TokenDetailPage({ id }: { id: string }) {
     <>
       {header}
       <ErrorMessage message={usage.error?.message ?? null} />
+      <LeakNotice token={token} onRotate={rotatable(token) ? () => setDialog('rotate') : null} />
       <GraceNotice until={token.previousSecretValidUntil} />
       <section className="card" aria-labelledby="details-title">
         <h2 id="details-title">Details</h2>
@@ -81,6 +84,8 @@ export function TokenDetailPage({ id }: { id: string }) {
     </>
   );
 }
+
+const rotatable = (token: Token) => token.state === 'active' || token.state === 'suspended';
 
 function BackLink() {
   return (
@@ -151,6 +156,9 @@ function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
         <div className="button-group">
           <button type="button" className="button" onClick={() => onAction('edit')}>
             Edit
+          </button>
+          <button type="button" className="button" onClick={() => onAction('rotate')}>
+            Rotate
           </button>
           <button type="button" className="button" disabled={busy} onClick={() => void reactivate()}>
             {busy ? 'Reactivating…' : 'Reactivate'}

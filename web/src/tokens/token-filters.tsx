@@ -1,6 +1,7 @@
-// The list's filters: free-text search, status checkboxes, "issued for" and a permission from the
-// catalogue. They live in the address (?q=&state=&issuedFor=&permission=&sort=&order=) so a reload or a
-// shared link shows the same list.
+// The list's filters: free-text search, status checkboxes, "issued for", a permission from the
+// catalogue and "Compromised only". They live in the address
+// (?q=&state=&issuedFor=&permission=&compromised=true&sort=&order=) so a reload or a shared link shows the
+// same list.
 import { useEffect, useId, useState } from 'react';
 import { stateLabels } from '../format.js';
 import type { Permission, TokenState } from '../types.js';
@@ -11,6 +12,8 @@ export interface Filters {
   issuedFor: string;
   /** Tokens holding any of these (the address may repeat `permission`; the page sets one). */
   permissions: string[];
+  /** Only tokens whose current secret was reported leaked. */
+  compromised: boolean;
 }
 
 const allStates = Object.keys(stateLabels) as TokenState[];
@@ -110,6 +113,16 @@ export function TokenFilters({
         value={filters.permissions}
         onChange={(permissions) => onChange({ ...filters, permissions })}
       />
+      <div className="field field-compact compromised-filter">
+        <label className="choice">
+          <input
+            type="checkbox"
+            checked={filters.compromised}
+            onChange={(event) => onChange({ ...filters, compromised: event.target.checked })}
+          />
+          Compromised only
+        </label>
+      </div>
       <fieldset className="field field-compact status-filter">
         <legend>Status</legend>
         <div className="choices">
@@ -135,6 +148,7 @@ export function readFilters(search: URLSearchParams): Filters {
     issuedFor: search.get('issuedFor') ?? '',
     permissions: search.getAll('permission').filter((key) => key !== ''),
     states: allStates.filter((state) => search.getAll('state').includes(state)),
+    compromised: search.get('compromised') === 'true',
   };
 }
 
@@ -143,6 +157,7 @@ export function hasFilters(filters: Filters): boolean {
     filters.q !== '' ||
     filters.issuedFor !== '' ||
     filters.states.length > 0 ||
-    filters.permissions.length > 0
+    filters.permissions.length > 0 ||
+    filters.compromised
   );
 }

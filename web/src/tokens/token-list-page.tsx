@@ -14,6 +14,7 @@ function listAddress(filters: Filters, sorting: Sorting): string {
   if (filters.issuedFor) params.set('issuedFor', filters.issuedFor);
   for (const state of filters.states) params.append('state', state);
   for (const permission of filters.permissions) params.append('permission', permission);
+  if (filters.compromised) params.set('compromised', 'true');
   if (sorting.sort !== 'createdAt') params.set('sort', sorting.sort);
   if (sorting.order !== 'desc') params.set('order', sorting.order);
   const query = params.toString();
@@ -70,7 +71,7 @@ export function TokenListPage() {
             list={list}
             sorting={sorting}
             onSort={(column) => show(filters, nextSorting(sorting, column))}
-            onClear={() => show({ q: '', issuedFor: '', states: [], permissions: [] })}
+            onClear={() => show({ q: '', issuedFor: '', states: [], permissions: [], compromised: false })}
           />
         </>
       ) : null}

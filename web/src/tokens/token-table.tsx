@@ -1,7 +1,7 @@
 // The token list as a real table: one row a token, with its name linking to the detail page, its
 // permissions in short, and the sortable columns (created, expires) announcing their order through
 // aria-sort.
-import { Person, StatusBadge, Text, Time } from '../format.js';
+import { CompromisedBadge, Person, StatusBadge, Text, Time } from '../format.js';
 import { followLink, paths } from '../router.js';
 import type { Token } from '../types.js';
 
@@ -85,6 +85,7 @@ export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
               </td>
               <td data-column="status">
                 <StatusBadge state={token.state} />
+                {token.compromisedAt ? <CompromisedBadge /> : null}
               </td>
               <td>
                 <Text value={token.issuedFor} />
