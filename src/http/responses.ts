@@ -118,7 +118,8 @@ export function failures<const F extends Failures>(scope: Scope, codes: F) {
 
 // The failures every route of a kind shares, for routes to extend.
 const EDGE = { 431: ['invalid_request'], 503: ['unavailable'] } as const;
-const JSON_BODY = {
+/** A route that takes a JSON body: too slow, too large, not JSON. */
+export const JSON_BODY = {
   408: ['request_timeout'],
   413: ['payload_too_large'],
   415: ['unsupported_media_type'],

@@ -17,7 +17,7 @@ import {
 } from '../leak-schemas.js';
 import { githubSignatureValid, revocationTokenMatches } from '../leak-signature.js';
 import { clientKey } from '../rate-limit.js';
-import { empty, failures, json } from '../responses.js';
+import { empty, failures, JSON_BODY, json } from '../responses.js';
 import type { RouteDeps } from '../route-deps.js';
 import { NoQuery, PUBLIC, ref } from '../schemas.js';
 import { transportPolicy } from '../transport.js';
@@ -25,11 +25,6 @@ import { transportPolicy } from '../transport.js';
 /** SPEC 9: the report routes take bodies up to 256 kB (a thousand tokens with their slugs). */
 const BODY_LIMIT = 256 * 1024;
 const tags = ['leaks'];
-const BODY = {
-  408: ['request_timeout'],
-  413: ['payload_too_large'],
-  415: ['unsupported_media_type'],
-} as const;
 const unset = () => new ApiError('not_found', 'no such route');
 
 /** A scanner's own text, kept to the public report's lengths and to one line (never refused: it is theirs). */
@@ -76,7 +71,7 @@ export const leakRoutes =
           response: {
             202: json('Received', ref(LeakReceivedSchema)),
             ...failures('session', {
-              ...BODY,
+              ...JSON_BODY,
               400: ['invalid_request'],
               429: ['rate_limited'],
               503: ['unavailable'],
@@ -145,7 +140,12 @@ const gitlabRoutes =
           body: ref(GitlabRevokeRequest),
           response: {
             204: empty('Received'),
-            ...failures('session', { ...refused, ...BODY, 400: ['invalid_request'], 503: ['unavailable'] }),
+            ...failures('session', {
+              ...refused,
+              ...JSON_BODY,
+              400: ['invalid_request'],
+              503: ['unavailable'],
+            }),
           },
         },
       },
@@ -204,7 +204,7 @@ const githubRoute =
           response: {
             200: json('A verdict per token', ref(GithubLeakVerdictsSchema)),
             ...failures('session', {
-              ...BODY,
+              ...JSON_BODY,
               400: ['invalid_request'],
               401: ['invalid_signature'],
               404: ['not_found'],

@@ -10,7 +10,7 @@ import type { RouteDeps } from '../route-deps.js';
 import { clientAddress, requestProtocol } from '../client-address.js';
 import { ApiError } from '../errors.js';
 import { clientKey } from '../rate-limit.js';
-import { empty, failures, HEADERS, json, STAFF_READ, STAFF_WRITE } from '../responses.js';
+import { empty, failures, HEADERS, JSON_BODY, json, STAFF_READ, STAFF_WRITE } from '../responses.js';
 import {
   CsrfHeader,
   LoginRequest,
@@ -40,9 +40,7 @@ const LOGIN = {
   400: ['invalid_request'],
   403: ['https_required'],
   404: ['unknown_institution'],
-  408: ['request_timeout'],
-  413: ['payload_too_large'],
-  415: ['unsupported_media_type'],
+  ...JSON_BODY,
   431: ['invalid_request'],
   503: ['unavailable'],
 } as const;

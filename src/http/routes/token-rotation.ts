@@ -7,7 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SELF_ROTATE } from '../../permissions/rules.js';
 import type { RouteDeps } from '../route-deps.js';
 import { clientAddress } from '../client-address.js';
-import { CORS, failures, HEADERS, json, TOKEN_CHECK } from '../responses.js';
+import { CORS, failures, HEADERS, JSON_BODY, json, TOKEN_CHECK } from '../responses.js';
 import { ref, SelfRotatedSchema, SelfRotateRequest, TOKEN_SECURITY, TokenQuery } from '../schemas.js';
 import { answer } from '../staff-route.js';
 import { authenticate, presentedToken } from '../token-auth.js';
@@ -74,10 +74,8 @@ export const tokenRotationRoutes =
             ),
             ...failures('token', {
               ...TOKEN_CHECK,
-              408: ['request_timeout'],
+              ...JSON_BODY,
               409: ['invalid_transition'],
-              413: ['payload_too_large'],
-              415: ['unsupported_media_type'],
             }),
           },
         },
