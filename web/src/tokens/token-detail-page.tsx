@@ -137,37 +137,33 @@ function TokenActions({ token, onAction, onChanged }: TokenActionsProps) {
   return (
     <div className="actions">
       <ErrorMessage message={error?.message ?? null} />
-      {token.state === 'active' ? (
-        <div className="button-group">
-          <button type="button" className="button" onClick={() => onAction('edit')}>
-            Edit
-          </button>
-          <button type="button" className="button" onClick={() => onAction('rotate')}>
-            Rotate
-          </button>
-          <button type="button" className="button" onClick={() => onAction('renew')}>
-            Renew
-          </button>
-          <button type="button" className="button button-warning" onClick={() => onAction('suspend')}>
-            Suspend
-          </button>
-        </div>
-      ) : (
-        <div className="button-group">
-          <button type="button" className="button" onClick={() => onAction('edit')}>
-            Edit
-          </button>
-          <button type="button" className="button" onClick={() => onAction('rotate')}>
-            Rotate
-          </button>
-          <button type="button" className="button" disabled={busy} onClick={() => void reactivate()}>
-            {busy ? 'Reactivating…' : 'Reactivate'}
-          </button>
-          <button type="button" className="button button-danger" onClick={() => onAction('revoke')}>
-            Revoke token
-          </button>
-        </div>
-      )}
+      <div className="button-group">
+        <button type="button" className="button" onClick={() => onAction('edit')}>
+          Edit
+        </button>
+        <button type="button" className="button" onClick={() => onAction('rotate')}>
+          Rotate
+        </button>
+        {token.state === 'active' ? (
+          <>
+            <button type="button" className="button" onClick={() => onAction('renew')}>
+              Renew
+            </button>
+            <button type="button" className="button button-warning" onClick={() => onAction('suspend')}>
+              Suspend
+            </button>
+          </>
+        ) : (
+          <>
+            <button type="button" className="button" disabled={busy} onClick={() => void reactivate()}>
+              {busy ? 'Reactivating…' : 'Reactivate'}
+            </button>
+            <button type="button" className="button button-danger" onClick={() => onAction('revoke')}>
+              Revoke token
+            </button>
+          </>
+        )}
+      </div>
     </div>
   );
 }
