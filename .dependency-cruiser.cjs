@@ -7,7 +7,7 @@ const TESTS = '(\\.test\\.tsx?$|^src/test-support/|^src/http/security/(fixtures|
 const BENCH = '^bench/';
 // Pure decisions and shared vocabulary: no I/O, no framework, a function of its arguments and `now`.
 const CORE =
-  '^src/(errors|clock|pagination|text-rules)\\.ts$|' +
+  '^src/(errors|events|clock|pagination|text-rules)\\.ts$|' +
   '^src/tokens/(lifecycle|verdict|token|expiry|list-query|network-rules)\\.ts$|' +
   '^src/permissions/rules\\.ts$|^src/leaks/scan\\.ts$|' +
   '^src/reminders/(schedule|templates)\\.ts$|' +

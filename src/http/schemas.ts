@@ -5,6 +5,7 @@
 // TypeBox's Value.Check alone; the lists and bodies that contain them take the leaves as references.
 import { type TSchema, Type } from '@sinclair/typebox';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { EVENT_TYPES } from '../events.js';
 import { TOKEN_STATES } from '../tokens/lifecycle.js';
 import type { Carrier } from '../tokens/usage.js';
 import {
@@ -47,21 +48,8 @@ export const TokenStateSchema = Enum(TOKEN_STATES, { description: 'The state in 
 /** Where a token arrived (SPEC section 4). */
 export const CARRIERS = ['FF_AUTH', 'FF-Auth', 'Authorization', 'query'] as const satisfies Carrier[];
 
-/** The audit events a token's history can hold (SPEC section 5). */
-export const EVENT_TYPES = [
-  'token.created',
-  'token.suspended',
-  'token.reactivated',
-  'token.revoked',
-  'token.expired',
-  'token.rotated',
-  'token.renewed',
-  'token.reminder_sent',
-  'token.reminder_skipped',
-  'token.auth_failed',
-  'token.updated',
-  'token.leaked',
-] as const;
+/** Every audit event type (src/events.ts). */
+export { EVENT_TYPES } from '../events.js';
 
 export const ROLES = ['admin', 'staff'] as const;
 

@@ -5,7 +5,8 @@ import { type UserRef, userRef } from './store.js';
 
 export interface EventRow {
   institutionId: string;
-  tokenId: string;
+  /** Null for the institution's own events (users, sign-ins, settings, webhooks). */
+  tokenId: string | null;
   type: string;
   at: Date;
   actorId: string | null;

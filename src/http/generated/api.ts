@@ -534,7 +534,19 @@ export interface components {
         | 'token.reminder_skipped'
         | 'token.auth_failed'
         | 'token.updated'
-        | 'token.leaked';
+        | 'token.leaked'
+        | 'user.created'
+        | 'user.updated'
+        | 'user.deactivated'
+        | 'user.reactivated'
+        | 'session.login'
+        | 'session.login_failed'
+        | 'session.logout'
+        | 'institution.updated'
+        | 'webhook.created'
+        | 'webhook.updated'
+        | 'webhook.deleted'
+        | 'webhook.disabled';
       /** Format: date-time */
       at: string;
       actor: {
