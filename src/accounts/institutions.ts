@@ -19,6 +19,10 @@ export interface InstitutionInput {
   requireAllowedIps?: boolean | undefined;
   /** Default `suspend`. */
   leakResponse?: LeakResponse | undefined;
+  /** Default true: a token may arrive in `?token=`. */
+  allowQueryToken?: boolean | undefined;
+  /** 30-730 days, or null (the default): no inactivity suspension. */
+  suspendUnusedAfterDays?: number | null | undefined;
 }
 
 export interface InstitutionChange {
@@ -31,6 +35,9 @@ export interface InstitutionChange {
   maxLifetimeDays?: number | null;
   requireAllowedIps?: boolean;
   leakResponse?: LeakResponse | undefined;
+  allowQueryToken?: boolean | undefined;
+  /** null turns the inactivity policy off; undefined leaves it. */
+  suspendUnusedAfterDays?: number | null | undefined;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -73,7 +80,18 @@ function validate(i: InstitutionInput): Result<InstitutionInput> {
       `leak response must be one of ${LEAK_RESPONSES.join(', ')}`,
       'leakResponse',
     );
-  return ok({ ...i, hosts, notify, name: i.name.trim(), requireAllowedIps: i.requireAllowedIps ?? false });
+  const unused = i.suspendUnusedAfterDays ?? null;
+  if (unused !== null && !(Number.isInteger(unused) && unused >= 30 && unused <= 730))
+    return fail('invalid_request', 'unused tokens are suspended after 30-730 days', 'suspendUnusedAfterDays');
+  return ok({
+    ...i,
+    hosts,
+    notify,
+    name: i.name.trim(),
+    requireAllowedIps: i.requireAllowedIps ?? false,
+    allowQueryToken: i.allowQueryToken ?? true,
+    suspendUnusedAfterDays: unused,
+  });
 }
 
 export async function createInstitution(
@@ -145,6 +163,11 @@ export async function updateInstitution(
           change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
         requireAllowedIps: change.requireAllowedIps ?? current.requireAllowedIps,
         leakResponse: change.leakResponse ?? current.leakResponse,
+        allowQueryToken: change.allowQueryToken ?? current.allowQueryToken,
+        suspendUnusedAfterDays:
+          change.suspendUnusedAfterDays === undefined
+            ? current.suspendUnusedAfterDays
+            : change.suspendUnusedAfterDays,
       });
       if (!valid.ok) return valid;
       const next = valid.value;
@@ -157,6 +180,8 @@ export async function updateInstitution(
         notifyEmails: next.notify,
         requireAllowedIps: next.requireAllowedIps ?? false,
         leakResponse: next.leakResponse ?? current.leakResponse,
+        allowQueryToken: next.allowQueryToken ?? true,
+        suspendUnusedAfterDays: next.suspendUnusedAfterDays ?? null,
       });
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);

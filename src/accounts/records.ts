@@ -13,6 +13,10 @@ export interface Institution {
   requireAllowedIps: boolean;
   /** SPEC 9: what a leak report of one of its tokens does. */
   leakResponse: LeakResponse;
+  /** SPEC 11: whether a token may arrive in `?token=` (default true). */
+  allowQueryToken: boolean;
+  /** SPEC 12: the sweep suspends active tokens unused this many days (30-730), or never (null). */
+  suspendUnusedAfterDays: number | null;
   createdAt: Date;
 }
 

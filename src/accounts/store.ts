@@ -12,7 +12,7 @@ export interface SessionRow {
 }
 
 const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_expiry, i.max_lifetime_days,
-  i.require_allowed_ips, i.leak_response, i.created_at,
+  i.require_allowed_ips, i.leak_response, i.allow_query_token, i.suspend_unused_after_days, i.created_at,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
 const USER_COLUMNS =
   'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at';
@@ -30,6 +30,8 @@ interface InstitutionRow {
   require_allowed_ips: boolean;
   /** The column's CHECK constraint holds it to the three policies. */
   leak_response: Institution['leakResponse'];
+  allow_query_token: boolean;
+  suspend_unused_after_days: number | null;
   created_at: Date;
 }
 
@@ -61,6 +63,8 @@ const toInstitution = (r: InstitutionRow): Institution => ({
   maxLifetimeDays: r.max_lifetime_days,
   requireAllowedIps: r.require_allowed_ips,
   leakResponse: r.leak_response,
+  allowQueryToken: r.allow_query_token,
+  suspendUnusedAfterDays: r.suspend_unused_after_days,
   createdAt: r.created_at,
 });
 
@@ -104,15 +108,17 @@ export async function findInstitutionById(q: Queryable, id: string): Promise<Ins
   return row ? toInstitution(row) : null;
 }
 
-/** A new institution; its policy's `requireAllowedIps` defaults to off, `leakResponse` to suspend. */
-export type NewInstitution = Omit<Institution, 'hostnames' | 'requireAllowedIps' | 'leakResponse'> &
-  Partial<Pick<Institution, 'requireAllowedIps' | 'leakResponse'>>;
+/** The policies a new institution may leave out, and their defaults (insertInstitution). */
+type DefaultedPolicy = 'requireAllowedIps' | 'leakResponse' | 'allowQueryToken' | 'suspendUnusedAfterDays';
+/** A new institution: no network rule required, leaks suspend, `?token=` allowed, no inactivity policy. */
+export type NewInstitution = Omit<Institution, 'hostnames' | DefaultedPolicy> &
+  Partial<Pick<Institution, DefaultedPolicy>>;
 
 export async function insertInstitution(q: Queryable, i: NewInstitution): Promise<void> {
   await q.query(
     `INSERT INTO institutions (id, slug, name, notify_emails, require_expiry, max_lifetime_days, created_at,
-       require_allowed_ips, leak_response)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+       require_allowed_ips, leak_response, allow_query_token, suspend_unused_after_days)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       i.id,
       i.slug,
@@ -123,6 +129,8 @@ export async function insertInstitution(q: Queryable, i: NewInstitution): Promis
       i.createdAt,
       i.requireAllowedIps ?? false,
       i.leakResponse ?? 'suspend',
+      i.allowQueryToken ?? true,
+      i.suspendUnusedAfterDays ?? null,
     ],
   );
 }
@@ -132,12 +140,20 @@ export async function updateInstitution(
   id: string,
   fields: Pick<
     Institution,
-    'name' | 'notifyEmails' | 'requireExpiry' | 'maxLifetimeDays' | 'requireAllowedIps' | 'leakResponse'
+    | 'name'
+    | 'notifyEmails'
+    | 'requireExpiry'
+    | 'maxLifetimeDays'
+    | 'requireAllowedIps'
+    | 'leakResponse'
+    | 'allowQueryToken'
+    | 'suspendUnusedAfterDays'
   >,
 ): Promise<void> {
   await q.query(
     `UPDATE institutions SET name = $2, notify_emails = $3, require_expiry = $4, max_lifetime_days = $5,
-       require_allowed_ips = $6, leak_response = $7 WHERE id = $1`,
+       require_allowed_ips = $6, leak_response = $7, allow_query_token = $8, suspend_unused_after_days = $9
+     WHERE id = $1`,
     [
       id,
       fields.name,
@@ -146,6 +162,8 @@ export async function updateInstitution(
       fields.maxLifetimeDays,
       fields.requireAllowedIps,
       fields.leakResponse,
+      fields.allowQueryToken,
+      fields.suspendUnusedAfterDays,
     ],
   );
 }

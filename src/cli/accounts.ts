@@ -16,6 +16,8 @@ import {
 } from './context.js';
 
 const days = wholeNumber('--max-lifetime-days');
+const unusedDays = wholeNumber('--suspend-unused-after-days');
+const UNUSED_HELP = 'suspend active tokens unused this many days (30-730)';
 const leakResponse = (value: string): LeakResponse => {
   const policy = LEAK_RESPONSES.find((p) => p === value);
   if (!policy)
@@ -34,6 +36,8 @@ export const institutionView = (i: Institution) => ({
   maxLifetimeDays: i.maxLifetimeDays,
   requireAllowedIps: i.requireAllowedIps,
   leakResponse: i.leakResponse,
+  allowQueryToken: i.allowQueryToken,
+  suspendUnusedAfterDays: i.suspendUnusedAfterDays,
   createdAt: i.createdAt.toISOString(),
 });
 
@@ -44,6 +48,7 @@ const describe = (i: Institution) =>
     `  notify:  ${i.notifyEmails.join(', ') || '-'}`,
     `  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}, allowed addresses ${i.requireAllowedIps ? 'required' : 'optional'}`,
     `  leaks:   ${i.leakResponse}`,
+    `  tokens:  ${i.allowQueryToken ? '?token= allowed' : '?token= refused'}, ${i.suspendUnusedAfterDays ? `suspended after ${i.suspendUnusedAfterDays} days unused` : 'never suspended for disuse'}`,
   ].join('\n');
 
 export function registerAccountCommands(program: Command): void {
@@ -59,6 +64,8 @@ export function registerAccountCommands(program: Command): void {
     .option('--max-lifetime-days <n>', 'longest token lifetime allowed', days)
     .option('--require-allowed-ips', 'tokens must have allowed addresses (a network rule)')
     .option('--leak-response <policy>', LEAK_HELP, leakResponse)
+    .option('--no-allow-query-token', 'refuse tokens sent in ?token= (headers only)')
+    .option('--suspend-unused-after-days <n>', UNUSED_HELP, unusedDays)
     .option('--json', 'print JSON')
     .action(async (o) =>
       withContext(async (ctx) => {
@@ -72,6 +79,8 @@ export function registerAccountCommands(program: Command): void {
             maxLifetimeDays: o.maxLifetimeDays ?? null,
             requireAllowedIps: Boolean(o.requireAllowedIps),
             leakResponse: o.leakResponse,
+            allowQueryToken: o.allowQueryToken,
+            suspendUnusedAfterDays: o.suspendUnusedAfterDays ?? null,
           }),
         );
         print(o.json, institutionView(i), () => describe(i));
@@ -93,6 +102,10 @@ export function registerAccountCommands(program: Command): void {
     .option('--require-allowed-ips', 'tokens must have allowed addresses (a network rule)')
     .option('--no-require-allowed-ips', 'tokens may be used from any address')
     .option('--leak-response <policy>', LEAK_HELP, leakResponse)
+    .option('--allow-query-token', 'accept tokens sent in ?token=')
+    .option('--no-allow-query-token', 'refuse tokens sent in ?token= (headers only)')
+    .option('--suspend-unused-after-days <n>', UNUSED_HELP, unusedDays)
+    .option('--no-suspend-unused', 'never suspend tokens for disuse')
     .option('--json', 'print JSON')
     .action(async (slug, o) =>
       withContext(async (ctx) => {
@@ -107,6 +120,8 @@ export function registerAccountCommands(program: Command): void {
             maxLifetimeDays: o.maxLifetime === false ? null : o.maxLifetimeDays,
             requireAllowedIps: o.requireAllowedIps,
             leakResponse: o.leakResponse,
+            allowQueryToken: o.allowQueryToken,
+            suspendUnusedAfterDays: o.suspendUnused === false ? null : o.suspendUnusedAfterDays,
           }),
         );
         ctx.institutions.invalidate();
