@@ -10,9 +10,28 @@ import {
   level,
   optional,
   type Parser,
+  parseDuration,
   text,
   url,
 } from './setting-parsers.js';
+
+/** Hostnames, comma-separated, lower-cased (the webhook allow-list matches a URL's hostname exactly). */
+const hostnameList: Parser<string[]> = (raw) => {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  const bad = items.find((h) => !/^[a-z0-9.-]+$|^\[[0-9a-f:.]+\]$/.test(h));
+  if (bad !== undefined) throw new Error(`"${bad}" is not a hostname`);
+  return items;
+};
+
+/** Durations, comma-separated, at least one. */
+const durationList: Parser<number[]> = (raw) => {
+  const items = raw.split(',').map((s) => parseDuration(s));
+  if (items.length === 0) throw new Error('must hold at least one duration');
+  return items;
+};
 
 function setting<T>(env: string, fallback: string, parse: Parser<T>, help: string) {
   return { env, fallback, parse, help };
@@ -209,6 +228,30 @@ export const SETTINGS = {
     '',
     optional,
     "The token GitLab's secret detection sends to the revocation API; unset: those routes answer 404.",
+  ),
+  webhookTimeoutMs: setting(
+    'TOKEND_WEBHOOK_TIMEOUT',
+    '15s',
+    durationAtLeast(1),
+    'How long a webhook receiver may take to answer one attempt (2xx within it is delivered).',
+  ),
+  webhookAllowedHosts: setting(
+    'TOKEND_WEBHOOK_ALLOWED_HOSTS',
+    '',
+    hostnameList,
+    'Webhook hostnames (comma-separated, exact, port ignored) that may use http:// and any address, loopback and private included.',
+  ),
+  webhookRetryScheduleMs: setting(
+    'TOKEND_WEBHOOK_RETRY_SCHEDULE',
+    '5s,5m,30m,2h,5h,10h,10h',
+    durationList,
+    'The waits between webhook attempts after each failure (comma-separated durations); after the last, the delivery fails.',
+  ),
+  webhookPollMs: setting(
+    'TOKEND_WEBHOOK_POLL_INTERVAL',
+    '1s',
+    duration,
+    'How often `serve` looks for due webhook messages besides being woken by a change; 0 turns delivery off.',
   ),
   failureWindowMs: setting('TOKEND_FAILURE_WINDOW', '1m', duration, 'Window of the failure rate limits.'),
   maxFileBytes: setting(

@@ -96,6 +96,8 @@ export async function serveApp(
   // After listen: entries cached before LISTEN takes effect are dropped when it does (gap).
   await listener?.start();
   const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
+  // Webhooks: every instance delivers (the leases keep two from sending the same message at once).
+  services.webhookDeliverer.start();
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('tokend listens on TCP only');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -106,6 +108,7 @@ export async function serveApp(
   const stop = () => {
     stopping ??= (async () => {
       await reminders.stop();
+      await services.webhookDeliverer.stop();
       const { cut } = await connections.drain(config.shutdownGraceMs);
       if (cut > 0)
         logger.warn({ cut, graceMs: config.shutdownGraceMs }, 'responses cut at the end of the grace');

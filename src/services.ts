@@ -13,11 +13,24 @@ import { TokenCheck } from './tokens/check.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
+import { WebhookDelivery } from './webhooks/delivery.js';
+import { WebhookDeliverer } from './webhooks/loop.js';
+import { WebhookService } from './webhooks/service.js';
 
 export function buildServices(
   config: Pick<
     Config,
-    'cacheTtlMs' | 'sessionIdleMs' | 'sessionMaxMs' | 'smtpUrl' | 'mailFrom' | 'dataDir' | 'publicUrl'
+    | 'cacheTtlMs'
+    | 'sessionIdleMs'
+    | 'sessionMaxMs'
+    | 'smtpUrl'
+    | 'mailFrom'
+    | 'dataDir'
+    | 'publicUrl'
+    | 'webhookTimeoutMs'
+    | 'webhookAllowedHosts'
+    | 'webhookRetryScheduleMs'
+    | 'webhookPollMs'
   >,
   db: Db,
   clock: Clock,
@@ -48,6 +61,30 @@ export function buildServices(
     mailer: () => createMailer(config),
     publicUrl: config.publicUrl,
   });
+  // Webhooks: the attempt, the loop that serve starts (constructed here, idle until start()), the API.
+  const webhookDelivery = new WebhookDelivery({
+    db,
+    clock,
+    timeoutMs: config.webhookTimeoutMs,
+    allowedHosts: config.webhookAllowedHosts,
+    scheduleMs: config.webhookRetryScheduleMs,
+    mailer: () => createMailer(config),
+    onError,
+  });
+  const webhookDeliverer = new WebhookDeliverer({
+    db,
+    clock,
+    delivery: webhookDelivery,
+    pollMs: config.webhookPollMs,
+    onError,
+  });
+  const webhooks = new WebhookService({
+    db,
+    clock,
+    allowedHosts: config.webhookAllowedHosts,
+    delivery: webhookDelivery,
+    wake: () => webhookDeliverer.wake(),
+  });
   return {
     db,
     clock,
@@ -60,6 +97,9 @@ export function buildServices(
     permissions,
     tokenCheck,
     leaks,
+    webhooks,
+    webhookDelivery,
+    webhookDeliverer,
   };
 }
 

@@ -33,6 +33,7 @@ import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
 import { tokenRotationRoutes } from './routes/token-rotation.js';
 import { webRoutes } from './routes/web.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import {
   API_HEADERS,
   clientErrorHandler,
@@ -75,6 +76,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
   const transport = transportPolicy(config);
   const metrics = deps.metrics ?? new Metrics();
+  metrics.watchWebhooks(() => ({
+    outcomes: services.webhookDelivery.outcomes,
+    pending: services.webhookDeliverer.pending,
+  }));
   app.decorateRequest('institution', null as unknown as Institution);
   app.decorateRequest('session', null as unknown as Session);
   trustForwarding(app, config.trustProxy);
@@ -161,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await staff.register(apiTokenChangeRoutes(routeDeps));
     await staff.register(fileRoutes(routeDeps));
     await staff.register(permissionRoutes(routeDeps));
+    await staff.register(webhookRoutes(routeDeps));
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {
