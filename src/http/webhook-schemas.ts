@@ -28,7 +28,9 @@ export const WebhookSchema = Type.Object(
     description: Nullable(Type.String()),
     events: Type.Array(Enum(EVENT_TYPES)),
     enabled: Type.Boolean(),
-    disabledReason: Nullable(Type.String({ description: 'Why it was disabled (410, 5 days failing, staff)' })),
+    disabledReason: Nullable(
+      Type.String({ description: 'Why it was disabled (410, 5 days failing, staff)' }),
+    ),
     createdAt: Time,
     createdBy: Nullable(UserRef),
     lastDeliveryAt: Nullable(Time),

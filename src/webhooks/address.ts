@@ -53,7 +53,8 @@ export type TargetCheck = { ok: true; target: Target } | { ok: false; reason: st
 
 /** Parses and checks a webhook URL and resolves it to an address that may be reached. */
 export async function checkTarget(raw: string, allowedHosts: readonly string[]): Promise<TargetCheck> {
-  if (raw.length > MAX_URL_LENGTH) return { ok: false, reason: `is longer than ${MAX_URL_LENGTH} characters` };
+  if (raw.length > MAX_URL_LENGTH)
+    return { ok: false, reason: `is longer than ${MAX_URL_LENGTH} characters` };
   let url: URL;
   try {
     url = new URL(raw);

@@ -86,7 +86,8 @@ export class WebhookDelivery {
     const body = messageBody(m);
     const now = clock();
     let result: { status: number | null; body: string | null; error: string | null; durationMs: number };
-    if (!check.ok) result = { status: null, body: null, error: `refused: url ${check.reason}`, durationMs: 0 };
+    if (!check.ok)
+      result = { status: null, body: null, error: `refused: url ${check.reason}`, durationMs: 0 };
     else {
       const timestamp = Math.floor(now.getTime() / 1000);
       const secrets = [endpoint.secret];
@@ -109,10 +110,17 @@ export class WebhookDelivery {
     const ok = result.status !== null && result.status >= 200 && result.status < 300;
     const gone = result.status === 410;
     const wait = this.deps.scheduleMs[m.attempt];
-    const outcome: Outcome = ok ? 'delivered' : gone ? 'gone' : !check.ok ? 'refused' : wait === undefined ? 'failed' : 'retry';
+    const outcome: Outcome = ok
+      ? 'delivered'
+      : gone
+        ? 'gone'
+        : !check.ok
+          ? 'refused'
+          : wait === undefined
+            ? 'failed'
+            : 'retry';
     const status = ok ? 'delivered' : gone || wait === undefined ? 'failed' : 'pending';
-    const error =
-      result.error ?? (ok ? null : `answered ${result.status ?? 'nothing'}`);
+    const error = result.error ?? (ok ? null : `answered ${result.status ?? 'nothing'}`);
     const disabled: { reason: string; mail: boolean }[] = [];
     const recorded = await db.transaction(async (tx) => {
       const row = await store.recordAttempt(
@@ -175,4 +183,7 @@ export class WebhookDelivery {
 }
 
 const escape = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );

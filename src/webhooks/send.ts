@@ -49,7 +49,11 @@ export function post(
         let size = 0;
         const done = () => {
           const status = response.statusCode ?? null;
-          finish({ status, body: Buffer.concat(chunks).subarray(0, KEPT_BYTES).toString('utf8'), error: null });
+          finish({
+            status,
+            body: Buffer.concat(chunks).subarray(0, KEPT_BYTES).toString('utf8'),
+            error: null,
+          });
           response.destroy();
         };
         response.on('data', (chunk: Buffer) => {

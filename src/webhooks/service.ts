@@ -137,7 +137,12 @@ export class WebhookService {
     return e ? ok(webhookView(e)) : notFound();
   }
 
-  async update(inst: Institution, id: string, actor: Actor, input: UpdateInput): Promise<Result<WebhookView>> {
+  async update(
+    inst: Institution,
+    id: string,
+    actor: Actor,
+    input: UpdateInput,
+  ): Promise<Result<WebhookView>> {
     const change: store.EndpointChange = {};
     if (input.url !== undefined) {
       const url = await this.url(input.url);
@@ -204,7 +209,13 @@ export class WebhookService {
     if (!endpoint) return notFound();
     const now = this.deps.clock();
     const eventId = randomUUID();
-    const event = { id: eventId, type: 'webhook.test', at: now.toISOString(), actor: actor.user, ip: actor.ip };
+    const event = {
+      id: eventId,
+      type: 'webhook.test',
+      at: now.toISOString(),
+      actor: actor.user,
+      ip: actor.ip,
+    };
     const m = await store.insertLeasedMessage(
       this.deps.db,
       {

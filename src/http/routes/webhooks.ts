@@ -127,7 +127,10 @@ export const webhookRoutes =
           params: IdParams,
           operationId: 'rotateWebhookSecret',
           summary: 'A new signing secret; for 24 hours the old one signs too',
-          response: { 200: json('The new secret', ref(WebhookSecretSchema), HEADERS.secret), ...writeRefused },
+          response: {
+            200: json('The new secret', ref(WebhookSecretSchema), HEADERS.secret),
+            ...writeRefused,
+          },
         },
       },
       async (request, reply) => {
@@ -144,7 +147,10 @@ export const webhookRoutes =
           params: IdParams,
           operationId: 'testWebhook',
           summary: 'Send a webhook.test event now and answer its delivery',
-          response: { 200: json('The delivery after its attempt', DELIVERY, HEADERS.noStore), ...writeRefused },
+          response: {
+            200: json('The delivery after its attempt', DELIVERY, HEADERS.noStore),
+            ...writeRefused,
+          },
         },
       },
       async (request) => {
