@@ -22,6 +22,7 @@ const SERIAL = [
   'src/tokens/hot-path.test.ts',
   'src/tokens/propagation.test.ts',
   'src/tokens/usage-drain.test.ts',
+  'src/webhooks/delivery-processes.test.ts',
   'src/test-support/runner.test.ts',
   'gateway',
 ].map((p) => p.split('/').join(sep));

@@ -29,7 +29,8 @@ export interface Receiver {
   stop(): Promise<void>;
 }
 
-export async function startReceiver(path = '/hook'): Promise<Receiver> {
+/** A receiver on `port` (0: any free one; a stopped receiver's, to come back at the same URL). */
+export async function startReceiver(port = 0, path = '/hook'): Promise<Receiver> {
   const sockets = new Set<Socket>();
   const held: ServerResponse[] = [];
   const receiver: Receiver = {
@@ -81,7 +82,7 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   receiver.port = (server.address() as AddressInfo).port;
   receiver.url = `http://127.0.0.1:${receiver.port}${path}`;
   return receiver;

@@ -78,7 +78,7 @@ export class WebhookDelivery {
   constructor(private readonly deps: DeliveryDeps) {}
 
   /** Attempts a leased message once and records what happened; answers the message as recorded. */
-  async attempt(m: store.MessageRecord): Promise<store.MessageRecord | null> {
+  async attempt(m: store.MessageRecord, signal?: AbortSignal): Promise<store.MessageRecord | null> {
     const { db, clock } = this.deps;
     const endpoint = await store.getEndpoint(db, null, m.endpointId);
     if (!endpoint) return null; // deleted: its messages are gone with it
@@ -104,6 +104,7 @@ export class WebhookDelivery {
         },
         body,
         this.deps.timeoutMs,
+        signal,
       );
     }
     const at = clock();

@@ -3,7 +3,7 @@
 // holds) and attempts each outside any transaction. At most PER_ENDPOINT messages of one endpoint and
 // TOTAL in all are in flight, and an endpoint with a batch in flight gets no more until it ends, so a
 // slow or dead receiver holds only its own queue. stop() claims nothing more and waits for the attempts
-// in flight (each bounded by TOKEND_WEBHOOK_TIMEOUT); a crash instead leaves leases that expire.
+// in flight, which it cuts short (recorded as failed attempts, retried); a crash leaves leases that expire.
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
@@ -29,6 +29,7 @@ export class WebhookDeliverer {
   private claiming: Promise<void> | null = null;
   private again = false;
   private stopped = true;
+  private abort = new AbortController();
   /** The pending messages as last counted (each poll): the metrics' gauge. */
   pending: number | null = null;
 
@@ -37,6 +38,7 @@ export class WebhookDeliverer {
   start(): void {
     if (this.deps.pollMs <= 0) return;
     this.stopped = false;
+    this.abort = new AbortController();
     this.schedule(0);
   }
 
@@ -60,6 +62,8 @@ export class WebhookDeliverer {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.claiming;
+    // Attempts in flight end now (recorded as failed, retried by the schedule), not after the timeout.
+    this.abort.abort();
     await Promise.allSettled([...this.inFlight.values()].flatMap((s) => [...s]));
   }
 
@@ -105,7 +109,7 @@ export class WebhookDeliverer {
       const set = this.inFlight.get(m.endpointId) ?? new Set();
       this.inFlight.set(m.endpointId, set);
       const running: Promise<unknown> = this.deps.delivery
-        .attempt(m)
+        .attempt(m, this.abort.signal)
         .catch((error: unknown) => this.deps.onError?.(error))
         .finally(() => {
           set.delete(running);

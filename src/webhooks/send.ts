@@ -20,6 +20,7 @@ export function post(
   headers: Record<string, string>,
   body: string,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<SendResult> {
   const started = performance.now();
   const lookup: LookupFunction = (_host, options, callback) => {
@@ -70,6 +71,13 @@ export function post(
       request.destroy();
     }, timeoutMs);
     request.on('error', (err) => finish({ status: null, body: null, error: err.message.slice(0, 300) }));
+    // A stopping instance does not wait for a slow receiver: the attempt ends as failed, to be retried.
+    const abort = () => {
+      finish({ status: null, body: null, error: 'tokend stopped during the attempt' });
+      request.destroy();
+    };
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
     request.end(body);
   });
 }
