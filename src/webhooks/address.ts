@@ -37,6 +37,12 @@ for (const [net, bits] of [
 export function isRefusedAddress(address: string): boolean {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped?.[1]) return refused.check(mapped[1], 'ipv4');
+  // The same, as the URL parser writes it: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex?.[1] && hex[2]) {
+    const [hi, lo] = [Number.parseInt(hex[1], 16), Number.parseInt(hex[2], 16)];
+    return refused.check(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`, 'ipv4');
+  }
   const family = isIP(address);
   if (family === 0) return true;
   return refused.check(address, family === 6 ? 'ipv6' : 'ipv4');
