@@ -15,6 +15,7 @@ import { TLS_PROFILE } from './http/transport.js';
 import { createLogger } from './log.js';
 import { startReminderLoop } from './reminders/loop.js';
 import { buildServices, type Services } from './services.js';
+import { listenForWebhooks } from './webhooks/wake-store.js';
 import { type Opened, openDatabase } from './setup.js';
 
 export interface Running {
@@ -98,6 +99,15 @@ export async function serveApp(
   const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
   // Webhooks: every instance delivers (the leases keep two from sending the same message at once).
   services.webhookDeliverer.start();
+  // On PostgreSQL, a NOTIFY from the outbox trigger wakes it at once, whoever wrote the event.
+  const webhookWake =
+    services.db.kind === 'postgres' && config.databaseUrl && config.webhookPollMs > 0
+      ? listenForWebhooks(
+          config.databaseUrl,
+          () => services.webhookDeliverer.wake(),
+          (err) => logger.warn({ err }, 'webhook listener disconnected; retrying'),
+        )
+      : null;
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('tokend listens on TCP only');
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -108,6 +118,7 @@ export async function serveApp(
   const stop = () => {
     stopping ??= (async () => {
       await reminders.stop();
+      await webhookWake?.stop();
       await services.webhookDeliverer.stop();
       const { cut } = await connections.drain(config.shutdownGraceMs);
       if (cut > 0)

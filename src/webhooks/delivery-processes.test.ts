@@ -13,6 +13,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import type { Db } from '../db/db.js';
 import { type Running, startServer } from '../main.js';
+import { tokend } from '../test-support/cli.js';
 import { databaseKinds, type DbKind, freshDb, migratedDataDir } from '../test-support/harness.js';
 import * as live from '../test-support/live-server.js';
 import { type Receiver, startReceiver } from '../test-support/webhook-receiver.js';
@@ -176,6 +177,40 @@ for (const kind of databaseKinds()) {
           );
         }
         assert.equal(delivered, 200);
+      },
+    );
+
+    test(
+      'the CLI’s change is delivered by the server, woken by NOTIFY rather than its polling',
+      { skip: kind !== 'postgres' },
+      async () => {
+        const env = await database('postgres');
+        const receiver = await startReceiver();
+        cleanup.push(() => receiver.stop());
+        const settings = { ...env, TOKEND_ADMIN_EMAIL: ADMIN, TOKEND_ADMIN_PASSWORD: PASSWORD };
+        const config = loadConfig({
+          ...settings,
+          PORT: '0',
+          TOKEND_REMINDER_INTERVAL: '0',
+          TOKEND_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+          // Polling once a minute: only the notification explains a delivery within seconds.
+          TOKEND_WEBHOOK_POLL_INTERVAL: '60s',
+        });
+        const running = await startServer(config, { logger: pino({ level: 'silent' }) });
+        cleanup.push(() => running.stop());
+        const staff = await live.login(running.url, ADMIN, PASSWORD);
+        const hook = await createHook(staff, receiver.url, ['token.suspended']);
+        const { token } = await live.createToken(staff);
+        await new Promise((r) => setTimeout(r, 500));
+        const cli = await tokend(['tokens', 'suspend', token.id, '--by', ADMIN, '--json'], settings);
+        assert.equal(cli.code, 0, cli.stderr);
+        const since = performance.now();
+        await live.waitUntil('the CLI’s suspension delivered', () => receiver.received.length > 0, 10_000);
+        assert.ok(performance.now() - since < 10_000);
+        const [m] = receiver.received;
+        assert.ok(m && receiver.verifies(m, hook.secret));
+        assert.equal(m.json.type, 'token.suspended');
+        assert.equal((m.json.data.token as { id: string }).id, token.id);
       },
     );
 
