@@ -8,7 +8,7 @@ import { formField, TextField } from '../fields.js';
 import { SecretReveal } from '../tokens/secret-reveal.js';
 import type { Webhook, WebhookChanges, WebhookWithSecret } from '../types.js';
 import { useRequest } from '../use-request.js';
-import { ALL_EVENTS, chosenEvents, coversEvery, EventField, type EventsValue } from './event-field.js';
+import { chosenEvents, coversEvery, EventField, type EventsValue } from './event-field.js';
 import { secretWarning } from './webhook-format.js';
 
 type FieldName = 'url' | 'description' | 'events';
@@ -55,7 +55,11 @@ export function WebhookFormDialog({ webhook, onSaved, onClose }: WebhookFormDial
   const [form, setForm] = useState<Form>(() => ({
     url: webhook?.url ?? '',
     description: webhook?.description ?? '',
-    events: { all: !webhook || coversEvery(webhook.events), chosen: webhook?.events ?? ALL_EVENTS },
+    // Choosing starts from nothing checked, unless the endpoint already has a subset.
+    events:
+      webhook && !coversEvery(webhook.events)
+        ? { all: false, chosen: webhook.events }
+        : { all: true, chosen: [] },
   }));
   const set =
     <K extends keyof Form>(key: K) =>
