@@ -17,10 +17,11 @@ import { Webhook as Verifier } from 'standardwebhooks';
 import type { Db } from '../../src/db/db.js';
 import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
 import { eventually, newPage, signIn, submitDialog } from './helpers.js';
-import { buildPageIfMissing, repoRoot, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, repoRoot, type RunningServer, runCli, startServer } from './server.js';
 
 const shots = join(repoRoot, 'test-results');
 const admin = { email: 'admin@example.com', password: 'admin-password-for-webhook-tests' };
+const staff = { email: 'staff@example.com', password: 'staff-password-for-webhook-tests' };
 
 interface Received {
   path: string;
@@ -95,6 +96,23 @@ async function createViaApi(page: Page, url: string): Promise<{ id: string; secr
   }, url);
 }
 
+/** Sends `count` test events through the API with the page's session, one after another. */
+async function sendTests(page: Page, id: string, count: number): Promise<void> {
+  await page.evaluate(
+    async ({ id, count }) => {
+      const { csrfToken } = (await (await fetch('/apis/v1/session')).json()) as { csrfToken: string };
+      for (let i = 0; i < count; i += 1) {
+        const response = await fetch(`/apis/v1/webhooks/${id}/test`, {
+          method: 'POST',
+          headers: { 'X-CSRF-Token': csrfToken },
+        });
+        if (!response.ok) throw new Error(`test: ${response.status} ${await response.text()}`);
+      }
+    },
+    { id, count },
+  );
+}
+
 /** What the API answers for the endpoints, as text: what a reload of the page could show. */
 async function listText(page: Page): Promise<string> {
   return page.evaluate(async () => (await fetch('/apis/v1/webhooks')).text());
@@ -136,6 +154,9 @@ for (const kind of databaseKinds()) {
         if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
         env.DATABASE_URL = fresh.url;
       }
+      // Before `serve`: the embedded database belongs to one process.
+      const createStaff = ['users', 'create', '--email', staff.email, '--name', 'Staff', '--role', 'staff'];
+      runCli([...createStaff, '--password-stdin'], env, `${staff.password}\n`);
       server = await startServer(env);
     });
 
@@ -330,6 +351,40 @@ for (const kind of databaseKinds()) {
       assert.equal((message.headers['webhook-signature'] ?? '').split(' ').length, 2);
       new Verifier(secret).verify(message.body, message.headers);
       new Verifier(old).verify(message.body, message.headers);
+      await page.context().close();
+    });
+
+    test('a staff user without the feature sees no Webhooks entry, and the API refuses', async () => {
+      const page = await newPage(browser);
+      await page.goto(`${server.url}/settings`);
+      await signIn(page, staff);
+      const menu = page.getByRole('navigation', { name: 'General settings' });
+      await menu.getByRole('link', { name: 'Overview' }).waitFor();
+      assert.equal(await menu.getByRole('link', { name: 'Webhooks' }).count(), 0);
+      await page.goto(`${server.url}/settings/webhooks`);
+      await page.getByText('You do not have permission to view or manage webhooks').waitFor();
+      assert.equal(await page.getByRole('table').count(), 0);
+      const status = await page.evaluate(async () => (await fetch('/apis/v1/webhooks')).status);
+      assert.equal(status, 403);
+      await page.context().close();
+    });
+
+    test('the deliveries show 50, then the older ones by cursor, newest first', async () => {
+      const url = hookUrl();
+      const { page, id } = await openWebhook(url);
+      await sendTests(page, id, 51);
+      await page.reload();
+      const rows = page.locator('tr[data-delivery-id]');
+      await eventually(async () => assert.equal(await rows.count(), 50));
+      const newest = messagesTo(url, 'webhook.test').at(-1)?.headers['webhook-id'];
+      assert.equal(await rows.first().getAttribute('data-event-id'), newest);
+      await page.getByRole('button', { name: 'Show older deliveries' }).click();
+      // The 51 tests and the endpoint's own webhook.created, each once.
+      await eventually(async () => assert.equal(await rows.count(), 52));
+      const ids = await rows.evaluateAll((all) => all.map((row) => row.getAttribute('data-delivery-id')));
+      assert.equal(new Set(ids).size, 52);
+      assert.equal(await rows.last().locator('[data-column="type"] code').textContent(), 'webhook.created');
+      assert.equal(await page.getByRole('button', { name: 'Show older deliveries' }).count(), 0);
       await page.context().close();
     });
 
