@@ -5,7 +5,14 @@
 // `onSessionLost` and returns to the login page.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
-import type { ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
+import type {
+  ListQuery,
+  NewTokenRequest,
+  NewWebhook,
+  TokenChanges,
+  TokenState,
+  WebhookChanges,
+} from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -161,4 +168,26 @@ export const api = {
     ),
   renew: (id: string, expiry: ExpiryChoice) =>
     answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
+  listWebhooks: () => answer(client.GET('/apis/v1/webhooks')),
+  createWebhook: (webhook: NewWebhook) =>
+    answer(client.POST('/apis/v1/webhooks', { params: { header: header() }, body: webhook })),
+  getWebhook: (id: string) => answer(client.GET('/apis/v1/webhooks/{id}', path(id))),
+  updateWebhook: (id: string, changes: WebhookChanges) =>
+    answer(client.PATCH('/apis/v1/webhooks/{id}', { ...change(id), body: changes })),
+  deleteWebhook: (id: string) => done(client.DELETE('/apis/v1/webhooks/{id}', change(id))),
+  rotateWebhookSecret: (id: string) =>
+    answer(client.POST('/apis/v1/webhooks/{id}/rotate-secret', change(id))),
+  testWebhook: (id: string) => answer(client.POST('/apis/v1/webhooks/{id}/test', change(id))),
+  listDeliveries: (id: string, cursor: string | null) =>
+    answer(
+      client.GET('/apis/v1/webhooks/{id}/deliveries', {
+        params: { path: { id }, query: cursor ? { cursor } : {} },
+      }),
+    ),
+  redeliver: (id: string, deliveryId: string) =>
+    answer(
+      client.POST('/apis/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver', {
+        params: { header: header(), path: { id, deliveryId } },
+      }),
+    ),
 };

@@ -8,6 +8,8 @@ import { navigate, paths, useLocation } from './router.js';
 import { TokenDetailPage } from './tokens/token-detail-page.js';
 import { TokenListPage } from './tokens/token-list-page.js';
 import { canManageTokens, type Session, type User } from './types.js';
+import { WebhookDetailPage } from './webhooks/webhook-detail-page.js';
+import { WebhookListPage } from './webhooks/webhook-list-page.js';
 
 type State =
   | { kind: 'loading' }
@@ -93,6 +95,11 @@ function Route({ user, path }: { user: User; path: string }) {
     ? decodeURIComponent(path.slice(paths.tokens.length + 1))
     : '';
   if (detail) return allowed ? <TokenDetailPage key={detail} id={detail} /> : <NoPermission />;
+  const webhook = webhookRoute(path);
+  if (webhook !== null) {
+    if (!allowed) return <NoPermission title="Webhooks" what="webhooks" />;
+    return webhook ? <WebhookDetailPage key={webhook} id={webhook} /> : <WebhookListPage />;
+  }
   if (path === '/' || path === '/login') return null;
   return (
     <>
@@ -100,6 +107,13 @@ function Route({ user, path }: { user: User; path: string }) {
       <p>There is nothing at this address.</p>
     </>
   );
+}
+
+/** Under Settings → Webhooks: '' for the list, an endpoint's id for its page; null elsewhere. */
+function webhookRoute(path: string): string | null {
+  if (path === paths.webhooks || path === `${paths.webhooks}/`) return '';
+  if (!path.startsWith(`${paths.webhooks}/`)) return null;
+  return decodeURIComponent(path.slice(paths.webhooks.length + 1));
 }
 
 /** After an in-app navigation, move focus to the new page's heading so screen readers announce it. */

@@ -1,5 +1,6 @@
 // The signed-in frame: a top bar (institution, Settings, the user and Sign out) and the Settings area
-// with its "General settings" side menu. "Manage API Tokens" is listed only for users who hold the feature.
+// with its "General settings" side menu. "Manage API Tokens" and "Webhooks" are listed only for users
+// who hold the feature.
 import type { ReactNode } from 'react';
 import { followLink, paths } from './router.js';
 import { canManageTokens, type User } from './types.js';
@@ -56,6 +57,13 @@ export function Layout({ user, path, onLogout, children }: LayoutProps) {
                 </MenuLink>
               </li>
             ) : null}
+            {canManageTokens(user) ? (
+              <li>
+                <MenuLink href={paths.webhooks} current={path.startsWith(paths.webhooks)}>
+                  Webhooks
+                </MenuLink>
+              </li>
+            ) : null}
           </ul>
         </nav>
         <main id="content" className="content">
@@ -98,12 +106,12 @@ export function SettingsOverview({ user }: { user: User }) {
   );
 }
 
-export function NoPermission() {
+export function NoPermission({ title = 'Manage API Tokens', what = 'API tokens' }) {
   return (
     <>
-      <h1 tabIndex={-1}>Manage API Tokens</h1>
+      <h1 tabIndex={-1}>{title}</h1>
       <p className="alert alert-error" role="alert">
-        You do not have permission to view or manage API tokens. Ask an administrator to grant you the feature{' '}
+        You do not have permission to view or manage {what}. Ask an administrator to grant you the feature{' '}
         <code>core.institutions.settings_api_tokens_change</code>.
       </p>
     </>

@@ -1,4 +1,4 @@
-// A tiny history-API router: the page has four addresses, so a routing library would be more code to
+// A tiny history-API router: the page has a handful of addresses, so a routing library would be more code to
 // read than this. tokend answers every non-API path with index.html, so any address survives a reload.
 import { type MouseEvent, useEffect, useState } from 'react';
 
@@ -37,4 +37,6 @@ export const paths = {
   settings: '/settings',
   tokens: '/settings/api-tokens',
   token: (id: string) => `/settings/api-tokens/${encodeURIComponent(id)}`,
+  webhooks: '/settings/webhooks',
+  webhook: (id: string) => `/settings/webhooks/${encodeURIComponent(id)}`,
 };

@@ -17,6 +17,13 @@ export type NewTokenRequest = Schemas['CreateTokenRequest'];
 export type TokenChanges = Schemas['UpdateTokenRequest'];
 export type Permission = Schemas['Permission'];
 export type ListQuery = NonNullable<paths['/apis/v1/api-tokens']['get']['parameters']['query']>;
+export type Webhook = Schemas['Webhook'];
+export type WebhookEvent = Webhook['events'][number];
+export type WebhookWithSecret = Schemas['WebhookCreated'];
+export type NewWebhook = Schemas['CreateWebhookRequest'];
+export type WebhookChanges = Schemas['UpdateWebhookRequest'];
+export type Delivery = Schemas['Delivery'];
+export type DeliveryStatus = Delivery['status'];
 
 /** A page of a list: the token list's and the audit history's. */
 export interface Page<T> {

@@ -1,14 +1,32 @@
 // Shows a freshly issued secret exactly once, after Create or Rotate. The secret lives only in the
 // state of the dialog that received it: closing the dialog unmounts it and nothing else keeps a copy.
-import { useId, useRef, useState } from 'react';
+// A webhook's signing secret is shown the same way, with its own label and warning.
+import { type ReactNode, useId, useRef, useState } from 'react';
 
 interface SecretRevealProps {
   secret: string;
-  tokenName: string;
+  /** The field's label; a token's secret by default. */
+  label?: string;
+  tokenName?: string;
+  /** Why it must be copied now; a token's warning by default. */
+  warning?: ReactNode;
   onDone: () => void;
 }
 
-export function SecretReveal({ secret, tokenName, onDone }: SecretRevealProps) {
+const tokenWarning = (
+  <>
+    <strong>Copy this token now.</strong> It will not be shown again: tokend keeps only a hash of it. Store it
+    in a secrets manager, never in source code.
+  </>
+);
+
+export function SecretReveal({
+  secret,
+  label,
+  tokenName,
+  warning = tokenWarning,
+  onDone,
+}: SecretRevealProps) {
   const id = useId();
   const input = useRef<HTMLTextAreaElement>(null);
   const [copyState, setCopyState] = useState<'idle' | 'copied' | 'failed'>('idle');
@@ -27,11 +45,10 @@ export function SecretReveal({ secret, tokenName, onDone }: SecretRevealProps) {
   return (
     <div className="secret-reveal">
       <p className="alert alert-warning" role="alert">
-        <strong>Copy this token now.</strong> It will not be shown again: tokend keeps only a hash of it.
-        Store it in a secrets manager, never in source code.
+        {warning}
       </p>
       <div className="field">
-        <label htmlFor={id}>API token for {tokenName}</label>
+        <label htmlFor={id}>{label ?? `API token for ${tokenName ?? ''}`}</label>
         <div className="secret-row">
           <textarea
             ref={input}
@@ -52,7 +69,7 @@ export function SecretReveal({ secret, tokenName, onDone }: SecretRevealProps) {
         <p className="hint" aria-live="polite">
           {copyState === 'copied' ? 'Copied to the clipboard.' : null}
           {copyState === 'failed'
-            ? 'Could not reach the clipboard: the token is selected, copy it by hand.'
+            ? 'Could not reach the clipboard: the secret is selected, copy it by hand.'
             : null}
         </p>
       </div>
