@@ -5,7 +5,15 @@
 // `onSessionLost` and returns to the login page.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
-import type { ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
+import type {
+  InstitutionChanges,
+  ListQuery,
+  NewPersonRequest,
+  NewTokenRequest,
+  PersonChanges,
+  TokenChanges,
+  TokenState,
+} from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -161,4 +169,15 @@ export const api = {
     ),
   renew: (id: string, expiry: ExpiryChoice) =>
     answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
+  // The institution's settings (everyone reads them) and its people (administrators only).
+  getInstitution: () => answer(client.GET('/apis/v1/institution')),
+  updateInstitution: (changes: InstitutionChanges) =>
+    answer(client.PATCH('/apis/v1/institution', { params: { header: header() }, body: changes })),
+  listUsers: () => answer(client.GET('/apis/v1/users')),
+  createUser: (person: NewPersonRequest) =>
+    answer(client.POST('/apis/v1/users', { params: { header: header() }, body: person })),
+  updateUser: (id: string, changes: PersonChanges) =>
+    answer(client.PATCH('/apis/v1/users/{id}', { ...change(id), body: changes })),
+  userAction: (id: string, action: 'deactivate' | 'reactivate') =>
+    answer(client.POST(`/apis/v1/users/{id}/${action}`, change(id))),
 };

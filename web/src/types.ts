@@ -16,6 +16,13 @@ export type UsageDay = Schemas['Usage']['items'][number];
 export type NewTokenRequest = Schemas['CreateTokenRequest'];
 export type TokenChanges = Schemas['UpdateTokenRequest'];
 export type Permission = Schemas['Permission'];
+export type Person = Schemas['Person'];
+export type PersonWithPassword = Schemas['PersonCreated'];
+export type NewPersonRequest = Schemas['CreatePersonRequest'];
+export type PersonChanges = Schemas['UpdatePersonRequest'];
+export type InstitutionSettings = Schemas['InstitutionSettings'];
+export type Policy = InstitutionSettings['policy'];
+export type InstitutionChanges = Schemas['UpdateInstitutionRequest'];
 export type ListQuery = NonNullable<paths['/apis/v1/api-tokens']['get']['parameters']['query']>;
 
 /** A page of a list: the token list's and the audit history's. */
