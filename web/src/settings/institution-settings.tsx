@@ -29,11 +29,7 @@ export function InstitutionSettingsCard({ canEdit }: { canEdit: boolean }) {
   return (
     <>
       {canEdit ? (
-        <SettingsForm
-          key={JSON.stringify(settings.data)}
-          settings={settings.data}
-          onSaved={settings.setData}
-        />
+        <SettingsForm settings={settings.data} onSaved={settings.setData} />
       ) : (
         <SettingsList settings={settings.data} />
       )}
