@@ -129,6 +129,15 @@ for (const kind of databaseKinds()) {
     test('staff get 403 on PATCH; bad input answers 400 with the field', async () => {
       const t = await env.tenant();
       const staff = await t.user('staff');
+      const { secret } = await (await t.adminAgent()).createToken();
+      for (const method of ['GET', 'PATCH'] as const) {
+        const byToken = await t.request({
+          method,
+          url: '/apis/v1/institution',
+          headers: { FF_AUTH: secret },
+        });
+        assert.equal(byToken.statusCode, 403, said(byToken));
+      }
       const refused = await patch(staff, { name: 'Mine now' });
       assert.equal(refused.statusCode, 403, said(refused));
       assert.equal(refused.json<{ error: string }>().error, 'insufficient_permission');

@@ -233,9 +233,10 @@ for (const kind of databaseKinds()) {
       assert.equal((await admin.request({ method: 'GET', url: '/apis/v1/users' })).statusCode, 403);
     });
 
-    test('staff get 403 on every People route; no session is 401', async () => {
+    test('staff and tokens get 403 on every People route; no session is 401', async () => {
       const t = await env.tenant();
       const staff = await t.user('staff', [TOKENS_FEATURE]);
+      const { secret } = await (await t.adminAgent()).createToken();
       const id = t.admin.id;
       const routes = [
         { method: 'GET' as const, url: '/apis/v1/users' },
@@ -253,6 +254,9 @@ for (const kind of databaseKinds()) {
         assert.equal(res.statusCode, 403, `${r.method} ${r.url}: ${said(res)}`);
         assert.equal(res.json<{ error: string }>().error, 'insufficient_permission');
         assert.equal((await t.request(r)).statusCode, 401, `${r.method} ${r.url} anonymous`);
+        // A token never reaches a staff route, whatever it holds.
+        const byToken = await t.request({ ...r, headers: { FF_AUTH: secret } });
+        assert.equal(byToken.statusCode, 403, `${r.method} ${r.url} token: ${said(byToken)}`);
       }
     });
 
