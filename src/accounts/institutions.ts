@@ -31,6 +31,8 @@ export interface InstitutionChange {
   removeHosts?: string[];
   addNotify?: string[];
   removeNotify?: string[];
+  /** The whole list of notification addresses (the API's PATCH), instead of adding and removing. */
+  notify?: string[] | undefined;
   requireExpiry?: boolean;
   maxLifetimeDays?: number | null;
   requireAllowedIps?: boolean;
@@ -142,10 +144,14 @@ class HostTaken extends Error {
   }
 }
 
+/** Runs inside the change's transaction once it is written: its audit event (settings.ts). */
+export type AfterChange = (tx: Queryable, before: Institution, after: Institution) => Promise<void>;
+
 export async function updateInstitution(
   db: Db,
   slug: string,
   change: InstitutionChange,
+  afterChange?: AfterChange,
 ): Promise<Result<Institution>> {
   return db
     .transaction(async (tx) => {
@@ -157,7 +163,10 @@ export async function updateInstitution(
         slug,
         name: change.name ?? current.name,
         hosts: [...without(current.hostnames, change.removeHosts, normalizeHost), ...(change.addHosts ?? [])],
-        notify: [...without(current.notifyEmails, change.removeNotify), ...(change.addNotify ?? [])],
+        notify: change.notify ?? [
+          ...without(current.notifyEmails, change.removeNotify),
+          ...(change.addNotify ?? []),
+        ],
         requireExpiry: change.requireExpiry ?? current.requireExpiry,
         maxLifetimeDays:
           change.maxLifetimeDays === undefined ? current.maxLifetimeDays : change.maxLifetimeDays,
@@ -185,7 +194,9 @@ export async function updateInstitution(
       });
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);
-      return ok(await written(tx, current.id));
+      const after = await written(tx, current.id);
+      if (afterChange) await afterChange(tx, current, after);
+      return ok(after);
     })
     .catch((error: unknown) => {
       if (error instanceof HostTaken) return fail('invalid_request', error.message, 'host');

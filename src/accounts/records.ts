@@ -32,4 +32,13 @@ export interface User {
   features: string[];
   passwordHash: string;
   createdAt: Date;
+  /** SPEC 11: a deactivated user cannot sign in and has no session (null: active). */
+  deactivatedAt: Date | null;
+  /** The last password or SSO login, or null. */
+  lastLoginAt: Date | null;
+}
+
+/** A user as People lists them: how they sign in (`oidc` once an identity provider's subject is set). */
+export interface Person extends User {
+  signIn: 'password' | 'oidc';
 }

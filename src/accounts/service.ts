@@ -12,12 +12,25 @@ import {
   pickInstitution,
   updateInstitution,
 } from './institutions.js';
-import type { Institution, User } from './records.js';
+import type { Actor } from './audit.js';
+import {
+  addPerson,
+  deactivatePerson,
+  listPeople,
+  type NewPerson,
+  type PersonChange,
+  reactivatePerson,
+  updatePerson,
+} from './people.js';
+import type { Institution, Person, User } from './records.js';
+import { changeSettings, getSettings, type Settings, type SettingsChange } from './settings.js';
 import { findSession, login, logout, type Session, type SessionPolicy } from './sessions.js';
 import { findUserByEmail } from './store.js';
 import { createUser, type UserInput } from './users.js';
 
-export type { Institution, User } from './records.js';
+export type { Actor } from './audit.js';
+export type { Institution, Person, User } from './records.js';
+export type { Settings } from './settings.js';
 export type { Session } from './sessions.js';
 
 export class AccountService {
@@ -28,12 +41,12 @@ export class AccountService {
   ) {}
 
   /** A new session for the right email and password, or null: which of the two was wrong stays unsaid. */
-  login(institutionId: string, email: string, password: string) {
-    return login(this.db, this.clock, institutionId, email, password);
+  login(institutionId: string, email: string, password: string, ip: string | null = null) {
+    return login(this.db, this.clock, institutionId, email, password, ip);
   }
 
-  logout(session: Session): Promise<void> {
-    return logout(this.db, session);
+  logout(session: Session, ip: string | null = null): Promise<void> {
+    return logout(this.db, this.clock, session, ip);
   }
 
   /** The live session of this institution behind a cookie value, or null. */
@@ -66,5 +79,41 @@ export class AccountService {
   /** `--institution SLUG` for the CLI: optional while there is exactly one. */
   pickInstitution(slug: string | undefined): Promise<Result<Institution>> {
     return pickInstitution(this.db, slug);
+  }
+
+  // People (SPEC 11): the HTTP face checks that the caller is an administrator.
+
+  listPeople(institutionId: string): Promise<Person[]> {
+    return listPeople(this.db, institutionId);
+  }
+
+  addPerson(institutionId: string, input: NewPerson, actor: Actor) {
+    return addPerson(this.db, this.clock, institutionId, input, actor);
+  }
+
+  updatePerson(
+    institutionId: string,
+    id: string,
+    change: PersonChange,
+    actor: Actor,
+  ): Promise<Result<Person>> {
+    return updatePerson(this.db, this.clock, institutionId, id, change, actor);
+  }
+
+  deactivatePerson(institutionId: string, id: string, actor: Actor): Promise<Result<Person>> {
+    return deactivatePerson(this.db, this.clock, institutionId, id, actor);
+  }
+
+  reactivatePerson(institutionId: string, id: string, actor: Actor): Promise<Result<Person>> {
+    return reactivatePerson(this.db, this.clock, institutionId, id, actor);
+  }
+
+  /** The institution's settings (SPEC 11): its policies and the operator's SSO, never a secret. */
+  settings(institutionId: string): Promise<Result<Settings>> {
+    return getSettings(this.db, institutionId);
+  }
+
+  changeSettings(slug: string, change: SettingsChange, actor: Actor): Promise<Result<Settings>> {
+    return changeSettings(this.db, this.clock, slug, change, actor);
   }
 }

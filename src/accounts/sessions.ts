@@ -3,7 +3,8 @@
 // once a minute. Logins cost one scrypt whether or not the email exists, so timing does not reveal users.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { Queryable } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
+import { type Actor, recordInstitutionEvent } from './audit.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { User } from './records.js';
 import * as store from './store.js';
@@ -24,21 +25,45 @@ const TOUCH_EVERY_MS = 60_000;
 // Verified against when the email is unknown, so both paths cost one scrypt.
 const decoy = hashPassword(randomBytes(16).toString('hex'));
 
+/**
+ * A new session for the right email and password of an active user, or null. The session, the user's
+ * last login and `session.login` are written together; a refusal records `session.login_failed`.
+ */
 export async function login(
-  q: Queryable,
+  db: Db,
   clock: Clock,
   institutionId: string,
   email: string,
   password: string,
+  ip: string | null = null,
 ): Promise<{ sessionId: string; session: Session } | null> {
-  const user = await store.findUserByEmail(q, institutionId, email);
+  const user = await store.findUserByEmail(db, institutionId, email);
   const valid = await verifyPassword(password, user?.passwordHash ?? (await decoy));
-  if (!user || !valid) return null;
+  // A deactivated user is refused like a wrong password: the answer does not say the account exists.
+  if (!user || !valid || user.deactivatedAt) {
+    const details = { email: email.trim().slice(0, 320), method: 'password' };
+    const actor: Actor = { userId: null, ip };
+    await recordInstitutionEvent(db, {
+      institutionId,
+      type: 'session.login_failed',
+      at: clock(),
+      actor,
+      details,
+    });
+    return null;
+  }
   const sessionId = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');
   const idHash = hash(sessionId);
-  await store.insertSession(q, { idHash, userId: user.id, csrfToken, at: clock() });
-  return { sessionId, session: { idHash, user, csrfToken } };
+  const at = clock();
+  await db.transaction(async (tx) => {
+    await store.insertSession(tx, { idHash, userId: user.id, csrfToken, at });
+    await store.setLastLogin(tx, user.id, at);
+    const actor = { userId: user.id, ip };
+    const details = { method: 'password' };
+    await recordInstitutionEvent(tx, { institutionId, type: 'session.login', at, actor, details });
+  });
+  return { sessionId, session: { idHash, user: { ...user, lastLoginAt: at }, csrfToken } };
 }
 
 /** The live session for a cookie value, or null (unknown, idle too long, or past its absolute end). */
@@ -68,4 +93,11 @@ export function csrfMatches(session: Session, presented: string | undefined): bo
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export const logout = (q: Queryable, session: Session) => store.deleteSession(q, session.idHash);
+/** Ends the session, with `session.logout` in the same transaction. */
+export const logout = (db: Db, clock: Clock, session: Session, ip: string | null = null) =>
+  db.transaction(async (tx) => {
+    await store.deleteSession(tx, session.idHash);
+    const { institutionId, id } = session.user;
+    const actor = { userId: id, ip };
+    await recordInstitutionEvent(tx, { institutionId, type: 'session.logout', at: clock(), actor });
+  });

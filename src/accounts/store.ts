@@ -1,6 +1,6 @@
 // The only SQL for institutions, users and sessions. Rows are mapped to camelCase records here.
 import type { Queryable } from '../db/db.js';
-import type { Institution, User } from './records.js';
+import type { Institution, Person, User } from './records.js';
 
 export type { Institution, User } from './records.js';
 
@@ -15,7 +15,7 @@ const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_ex
   i.require_allowed_ips, i.leak_response, i.allow_query_token, i.suspend_unused_after_days, i.created_at,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
 const USER_COLUMNS =
-  'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at';
+  'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at, u.deactivated_at, u.last_login_at';
 
 // The rows as both drivers return them (text[] as string[], integer as number, timestamptz as Date).
 // Each query reads into one of these and one plain transform maps it: no per-field casts.
@@ -45,6 +45,8 @@ interface UserRow {
   features: string[];
   password_hash: string;
   created_at: Date;
+  deactivated_at: Date | null;
+  last_login_at: Date | null;
 }
 
 interface SessionUserRow extends UserRow {
@@ -77,6 +79,8 @@ const toUser = (r: UserRow): User => ({
   features: r.features,
   passwordHash: r.password_hash,
   createdAt: r.created_at,
+  deactivatedAt: r.deactivated_at,
+  lastLoginAt: r.last_login_at,
 });
 
 const toSessionRow = (r: SessionUserRow): SessionRow => ({
@@ -187,7 +191,11 @@ export async function setHosts(q: Queryable, institutionId: string, hostnames: s
   return [];
 }
 
-export async function insertUser(q: Queryable, u: User): Promise<boolean> {
+/** A new user is active and has never logged in. */
+export async function insertUser(
+  q: Queryable,
+  u: Omit<User, 'deactivatedAt' | 'lastLoginAt'>,
+): Promise<boolean> {
   const rows = await q.query(
     `INSERT INTO users (id, institution_id, email, name, role, features, password_hash, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id`,
@@ -221,7 +229,7 @@ export async function insertSession(
 export async function findSession(q: Queryable, idHash: string): Promise<SessionRow | null> {
   const [row] = await q.query<SessionUserRow>(
     `SELECT s.csrf_token, s.created_at AS session_created_at, s.last_seen_at, ${USER_COLUMNS}
-     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1`,
+     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1 AND u.deactivated_at IS NULL`,
     [idHash],
   );
   return row ? toSessionRow(row) : null;
@@ -236,4 +244,102 @@ export async function touchSession(q: Queryable, idHash: string, at: Date): Prom
 
 export async function deleteSession(q: Queryable, idHash: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
+}
+
+// People (SPEC 11): the institution's users as administrators manage them on the page.
+
+/** The institution's users by email, or the one with `id`. */
+export async function listPeople(
+  q: Queryable,
+  institutionId: string,
+  id: string | null = null,
+): Promise<Person[]> {
+  const rows = await q.query<UserRow & { sign_in: Person['signIn'] }>(
+    `SELECT ${USER_COLUMNS}, CASE WHEN u.oidc_subject IS NULL THEN 'password' ELSE 'oidc' END AS sign_in
+     FROM users u WHERE u.institution_id = $1 AND ($2::uuid IS NULL OR u.id = $2::uuid)
+     ORDER BY lower(u.email), u.id`,
+    [institutionId, id],
+  );
+  return rows.map((r) => ({ ...toUser(r), signIn: r.sign_in }));
+}
+
+/** This institution's user, locked for the transaction's change (another institution's is none). */
+export async function lockUser(q: Queryable, institutionId: string, id: string): Promise<User | null> {
+  const [row] = await q.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users u WHERE u.institution_id = $1 AND u.id = $2 FOR UPDATE`,
+    [institutionId, id],
+  );
+  return row ? toUser(row) : null;
+}
+
+/**
+ * The ids of the institution's active administrators, their rows locked: two changes that would each
+ * leave one administrator (deactivating or demoting two at once) wait for each other and the second
+ * sees the first's result.
+ */
+export async function lockActiveAdmins(q: Queryable, institutionId: string): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(
+    `SELECT u.id FROM users u WHERE u.institution_id = $1 AND u.role = 'admin' AND u.deactivated_at IS NULL
+     ORDER BY u.id FOR UPDATE`,
+    [institutionId],
+  );
+  return rows.map((r) => r.id);
+}
+
+export async function updateUser(
+  q: Queryable,
+  id: string,
+  fields: Pick<User, 'name' | 'role' | 'features'>,
+): Promise<void> {
+  await q.query('UPDATE users SET name = $2, role = $3, features = $4 WHERE id = $1', [
+    id,
+    fields.name,
+    fields.role,
+    fields.features,
+  ]);
+}
+
+/** Deactivates (a time) or reactivates (null) a user. */
+export async function setDeactivated(q: Queryable, id: string, at: Date | null): Promise<void> {
+  await q.query('UPDATE users SET deactivated_at = $2 WHERE id = $1', [id, at]);
+}
+
+/** Ends every session of a user (deactivation): the rows are gone for every instance at once. */
+export async function deleteSessionsOf(q: Queryable, userId: string): Promise<void> {
+  await q.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
+}
+
+export async function setLastLogin(q: Queryable, id: string, at: Date): Promise<void> {
+  await q.query('UPDATE users SET last_login_at = $2 WHERE id = $1', [id, at]);
+}
+
+/** The operator's identity provider settings as the API shows them: never the client secret. */
+export interface SsoView {
+  issuer: string;
+  clientId: string | null;
+  adminGroup: string | null;
+  staffGroup: string | null;
+  passwordLogin: boolean;
+}
+
+export async function findSsoView(q: Queryable, institutionId: string): Promise<SsoView | null> {
+  const [row] = await q.query<{
+    oidc_issuer: string | null;
+    oidc_client_id: string | null;
+    oidc_admin_group: string | null;
+    oidc_staff_group: string | null;
+    password_login: boolean;
+  }>(
+    `SELECT oidc_issuer, oidc_client_id, oidc_admin_group, oidc_staff_group, password_login
+     FROM institutions WHERE id = $1`,
+    [institutionId],
+  );
+  if (!row || row.oidc_issuer === null) return null;
+  return {
+    issuer: row.oidc_issuer,
+    clientId: row.oidc_client_id,
+    adminGroup: row.oidc_admin_group,
+    staffGroup: row.oidc_staff_group,
+    passwordLogin: row.password_login,
+  };
 }

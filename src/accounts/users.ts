@@ -34,19 +34,38 @@ export interface UserInput {
   role: string;
   features: string[];
   password: string;
+  /** The name a bad feature is reported under (default `feature`, the CLI's flag). */
+  featureField?: string;
 }
 
-export async function createUser(q: Queryable, clock: Clock, input: UserInput): Promise<Result<User>> {
-  const email = input.email.trim();
-  if (!EMAIL.test(email)) return fail('invalid_request', 'email is not an email address', 'email');
+/**
+ * The checked name, role and features of a user (creating or changing one), or the field at fault
+ * (`featureField`: the CLI's flag is `--feature`, the API's field `features`).
+ */
+export function validProfile(
+  input: { name: string; role: string; features: string[] },
+  featureField = 'features',
+): Result<Pick<User, 'name' | 'role' | 'features'>> {
   const name = input.name.trim();
   if (name.length < 1 || name.length > 200)
     return fail('invalid_request', 'name must be 1-200 chars', 'name');
   if (input.role !== 'admin' && input.role !== 'staff')
     return fail('invalid_request', 'role must be admin or staff', 'role');
   const unknown = input.features.find((f) => !(FEATURES as readonly string[]).includes(f));
-  if (unknown)
-    return fail('invalid_request', `unknown feature "${unknown}"; known: ${FEATURES.join(', ')}`, 'feature');
+  if (unknown !== undefined)
+    return fail(
+      'invalid_request',
+      `unknown feature "${unknown}"; known: ${FEATURES.join(', ')}`,
+      featureField,
+    );
+  return ok({ name, role: input.role, features: [...new Set(input.features)] });
+}
+
+export async function createUser(q: Queryable, clock: Clock, input: UserInput): Promise<Result<User>> {
+  const email = input.email.trim();
+  if (!EMAIL.test(email)) return fail('invalid_request', 'email is not an email address', 'email');
+  const profile = validProfile(input, input.featureField ?? 'feature');
+  if (!profile.ok) return profile;
   if (input.password.length < 12 || input.password.length > 1024) {
     return fail('invalid_request', 'password must be 12-1024 chars', 'password');
   }
@@ -54,11 +73,11 @@ export async function createUser(q: Queryable, clock: Clock, input: UserInput): 
     id: randomUUID(),
     institutionId: input.institutionId,
     email,
-    name,
-    role: input.role,
-    features: [...new Set(input.features)],
+    ...profile.value,
     passwordHash: await hashPassword(input.password),
     createdAt: clock(),
+    deactivatedAt: null,
+    lastLoginAt: null,
   };
   if (!(await store.insertUser(q, user))) return fail('invalid_request', `user ${email} exists`, 'email');
   return ok(user);

@@ -27,11 +27,13 @@ import { apiTokenChangeRoutes } from './routes/api-token-changes.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { institutionRoutes } from './routes/institution.js';
 import { leakRoutes } from './routes/leaks.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
 import { tokenRotationRoutes } from './routes/token-rotation.js';
+import { userRoutes } from './routes/users.js';
 import { webRoutes } from './routes/web.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import {
@@ -167,6 +169,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await staff.register(fileRoutes(routeDeps));
     await staff.register(permissionRoutes(routeDeps));
     await staff.register(webhookRoutes(routeDeps));
+    await staff.register(userRoutes(routeDeps));
+    await staff.register(institutionRoutes(routeDeps));
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {

@@ -19,6 +19,7 @@ import {
 } from './bodies.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+import { PEOPLE_SCHEMAS } from './people-schemas.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
 export { Enum, Nullable, ref } from './schema-kit.js';
@@ -242,6 +243,7 @@ export const SHARED_SCHEMAS = [
   SelfRotatedSchema,
   ...LEAK_SCHEMAS,
   ...WEBHOOK_SCHEMAS,
+  ...PEOPLE_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

@@ -138,6 +138,9 @@ export function authenticate(
 ): MaybePromise<VerifiedToken> {
   const presented = presentedToken(request, proxied);
   if (presented.kind !== 'one') throw unusable(presented.kind);
+  // SPEC 11: an institution may refuse `?token=` (URLs end up in logs). Refused before any lookup and
+  // not counted as a failure: the token may well be good, only its carrier is not allowed.
+  if (presented.carrier === 'query' && !request.institution.allowQueryToken) throw queryRefused();
   const ip = clientAddress(request);
   const context = CONTEXT;
   context.institutionId = request.institution.id;
@@ -149,6 +152,13 @@ export function authenticate(
   if (result instanceof Promise) return result.then((r) => answer(deps, reply, ip, r));
   return answer(deps, reply, ip, result);
 }
+
+const queryRefused = () =>
+  new ApiError(
+    'invalid_request',
+    'this institution does not take tokens in ?token=: send it in the FF_AUTH header or Authorization: Bearer',
+    'token',
+  );
 
 function unusable(kind: 'none' | 'ambiguous' | 'misnamed'): ApiError {
   if (kind === 'ambiguous')

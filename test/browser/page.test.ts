@@ -305,11 +305,12 @@ test('a lapsed session returns to the login page with a message, and back to the
   // The cookie goes, as when the session times out; the next request the page makes answers 401.
   await page.context().clearCookies();
   const menu = page.getByRole('navigation', { name: 'General settings' });
+  // Overview reads the institution's settings: that request finds the session gone.
   await menu.getByRole('link', { name: 'Overview' }).click();
-  await menu.getByRole('link', { name: 'Manage API Tokens' }).click();
   await page.getByText('Your session has ended').waitFor();
   await signIn(page, admin);
-  await page.getByRole('heading', { level: 1, name: 'Manage API Tokens' }).waitFor();
+  await page.getByRole('heading', { level: 1, name: 'General settings' }).waitFor();
+  await page.getByRole('region', { name: 'Institution settings' }).waitFor();
   await page.context().close();
 });
 

@@ -6,9 +6,12 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
 import type {
+  InstitutionChanges,
   ListQuery,
+  NewPersonRequest,
   NewTokenRequest,
   NewWebhook,
+  PersonChanges,
   TokenChanges,
   TokenState,
   WebhookChanges,
@@ -190,4 +193,15 @@ export const api = {
         params: { header: header(), path: { id, deliveryId } },
       }),
     ),
+  // The institution's settings (everyone reads them) and its people (administrators only).
+  getInstitution: () => answer(client.GET('/apis/v1/institution')),
+  updateInstitution: (changes: InstitutionChanges) =>
+    answer(client.PATCH('/apis/v1/institution', { params: { header: header() }, body: changes })),
+  listUsers: () => answer(client.GET('/apis/v1/users')),
+  createUser: (person: NewPersonRequest) =>
+    answer(client.POST('/apis/v1/users', { params: { header: header() }, body: person })),
+  updateUser: (id: string, changes: PersonChanges) =>
+    answer(client.PATCH('/apis/v1/users/{id}', { ...change(id), body: changes })),
+  userAction: (id: string, action: 'deactivate' | 'reactivate') =>
+    answer(client.POST(`/apis/v1/users/{id}/${action}`, change(id))),
 };

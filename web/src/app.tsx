@@ -5,6 +5,7 @@ import { ApiError, api, setCsrfToken, setSessionLostHandler } from './api.js';
 import { Layout, NoPermission, SettingsOverview } from './layout.js';
 import { LoginPage } from './login-page.js';
 import { navigate, paths, useLocation } from './router.js';
+import { AdministratorsOnly, PeoplePage } from './settings/people-page.js';
 import { TokenDetailPage } from './tokens/token-detail-page.js';
 import { TokenListPage } from './tokens/token-list-page.js';
 import { canManageTokens, type Session, type User } from './types.js';
@@ -89,6 +90,7 @@ function Route({ user, path }: { user: User; path: string }) {
   useFocusHeadingOnNavigation(path);
 
   if (path === paths.settings) return <SettingsOverview user={user} />;
+  if (path === paths.people) return user.role === 'admin' ? <PeoplePage /> : <AdministratorsOnly />;
   if (path === paths.tokens || path === `${paths.tokens}/`)
     return allowed ? <TokenListPage /> : <NoPermission />;
   const detail = path.startsWith(`${paths.tokens}/`)

@@ -1,8 +1,10 @@
 // The signed-in frame: a top bar (institution, Settings, the user and Sign out) and the Settings area
-// with its "General settings" side menu. "Manage API Tokens" and "Webhooks" are listed only for users
-// who hold the feature.
+// with its "General settings" side menu. "Manage API Tokens" and "Webhooks" are listed only for users who hold
+// the feature, "People" only for administrators; Overview shows the institution's settings (editable by
+// administrators).
 import type { ReactNode } from 'react';
 import { followLink, paths } from './router.js';
+import { InstitutionSettingsCard } from './settings/institution-settings.js';
 import { canManageTokens, type User } from './types.js';
 
 interface LayoutProps {
@@ -50,6 +52,13 @@ export function Layout({ user, path, onLogout, children }: LayoutProps) {
                 Overview
               </MenuLink>
             </li>
+            {user.role === 'admin' ? (
+              <li>
+                <MenuLink href={paths.people} current={path === paths.people}>
+                  People
+                </MenuLink>
+              </li>
+            ) : null}
             {canManageTokens(user) ? (
               <li>
                 <MenuLink href={paths.tokens} current={path.startsWith(paths.tokens)}>
@@ -102,6 +111,7 @@ export function SettingsOverview({ user }: { user: User }) {
           <p className="muted">Ask an administrator if you need to manage API tokens.</p>
         )}
       </section>
+      <InstitutionSettingsCard canEdit={user.role === 'admin'} />
     </>
   );
 }

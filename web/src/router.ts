@@ -35,6 +35,7 @@ export function followLink(event: MouseEvent<HTMLAnchorElement>): void {
 
 export const paths = {
   settings: '/settings',
+  people: '/settings/people',
   tokens: '/settings/api-tokens',
   token: (id: string) => `/settings/api-tokens/${encodeURIComponent(id)}`,
   webhooks: '/settings/webhooks',

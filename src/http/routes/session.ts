@@ -107,7 +107,8 @@ export const sessionRoutes =
       async (request, reply) => {
         const { email, password } = request.body;
         const keys = await countAttempt(deps, request, email);
-        const result = await services.accounts.login(request.institution.id, email, password);
+        const ip = clientAddress(request);
+        const result = await services.accounts.login(request.institution.id, email, password, ip);
         if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
         await Promise.all(keys.map((key) => limiter.forgive(key)));
         void reply.setCookie(SESSION_COOKIE, result.sessionId, {
@@ -164,7 +165,7 @@ export const sessionRoutes =
         },
       },
       async (request, reply) => {
-        await services.accounts.logout(request.session);
+        await services.accounts.logout(request.session, clientAddress(request));
         // The same attributes as the login's: a browser only replaces a cookie that matches it.
         void reply.clearCookie(SESSION_COOKIE, cookieAttributes(request));
         return reply.status(204).send(undefined);
