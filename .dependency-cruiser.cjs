@@ -10,7 +10,7 @@ const CORE =
   '^src/(errors|events|clock|pagination|text-rules)\\.ts$|' +
   '^src/tokens/(lifecycle|verdict|token|expiry|list-query|network-rules)\\.ts$|' +
   '^src/permissions/rules\\.ts$|^src/leaks/scan\\.ts$|' +
-  '^src/reminders/(schedule|templates)\\.ts$|' +
+  '^src/reminders/(schedule|templates|inactivity|inactivity-templates)\\.ts$|' +
   '^src/accounts/records\\.ts$';
 // The only modules that hold SQL (STYLE.md), and the database driver wrapper under them.
 const STORES = '^src/[^/]+/[a-z-]*store\\.ts$|^src/db/';

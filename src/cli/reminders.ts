@@ -80,7 +80,9 @@ export function noticeLine(n: NoticeOutcome): string {
 function total(r: SweepReport, mail: string, futureAt: boolean): string {
   if (r.dryRun) {
     const why = futureAt ? ' (--at is in the future: add --apply to really send, for test data)' : '';
-    return `dry run as of ${r.at}: ${r.tokens} tokens checked, ${r.sent} would be sent, ${r.skipped} would be skipped; nothing changed${why}`;
+    const idle = r.suspended > 0 ? `, ${r.suspended} would be suspended as unused` : '';
+    return `dry run as of ${r.at}: ${r.tokens} tokens checked, ${r.sent} would be sent, ${r.skipped} would be skipped${idle}; nothing changed${why}`;
   }
-  return `sweep as of ${r.at}: ${r.expired} tokens recorded expired, ${r.tokens} tokens checked: ${r.sent} sent, ${r.skipped} skipped, ${r.failed} failed (mail: ${mail})`;
+  const idle = r.suspended > 0 ? `, ${r.suspended} suspended as unused` : '';
+  return `sweep as of ${r.at}: ${r.expired} tokens recorded expired${idle}, ${r.tokens} tokens checked: ${r.sent} sent, ${r.skipped} skipped, ${r.failed} failed (mail: ${mail})`;
 }

@@ -57,6 +57,16 @@ export const ROLES = ['admin', 'staff'] as const;
 
 export const UserRef = Type.Object({ id: Uuid, email: Type.String(), name: Type.String() });
 
+const RecentIp = Type.Object(
+  {
+    ip: Type.String(),
+    firstSeenAt: Time,
+    lastSeenAt: Time,
+    userAgent: Type.String({ description: 'Of the latest request from this address' }),
+  },
+  { description: 'A client address a token was used from' },
+);
+
 export const TokenSchema = Type.Object(
   {
     id: Uuid,
@@ -80,6 +90,10 @@ export const TokenSchema = Type.Object(
     previousSecretValidUntil: Nullable(Time),
     allowedIps: Type.Array(Type.String(), {
       description: 'The network rule: networks in canonical form; empty allows any address',
+    }),
+    recentIps: Type.Array(RecentIp, {
+      maxItems: 5,
+      description: 'The last 5 distinct client addresses, newest first',
     }),
     compromisedAt: Nullable({ ...Time, description: 'When its current secret was reported leaked' }),
   },

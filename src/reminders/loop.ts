@@ -16,7 +16,7 @@ const FIRST_SWEEP_MS = 5_000;
 export interface ReminderLoopDeps {
   config: Pick<Config, 'reminderIntervalMs' | 'smtpUrl' | 'mailFrom' | 'dataDir' | 'publicUrl'>;
   db: Db;
-  tokens: Pick<TokenService, 'recordExpiry'>;
+  tokens: Pick<TokenService, 'recordExpiry' | 'suspendUnused'>;
   clock: Clock;
   logger: Logger;
 }
@@ -42,7 +42,7 @@ export function startReminderLoop(deps: ReminderLoopDeps): { stop(): Promise<voi
         }),
       );
       if (report === null) logger.debug('reminder sweep skipped: another instance is sweeping');
-      else if (report.expired + report.sent + report.skipped + report.failed > 0)
+      else if (report.expired + report.suspended + report.sent + report.skipped + report.failed > 0)
         logger.info({ report, mail: mailer.describe }, 'reminder sweep done');
     } catch (err) {
       logger.error({ err }, 'reminder sweep failed');

@@ -3,6 +3,7 @@
 import type { MailMessage } from '../mail/mailer.js';
 import { messageIdFor, renderNotice, tokenPageUrl } from './templates.js';
 import type { EventRow } from '../tokens/event-store.js';
+import type { IdleNoticeKind } from './inactivity.js';
 import type { NoticeKind } from './schedule.js';
 import type { Candidate, NoticeKey } from './store.js';
 
@@ -10,12 +11,14 @@ export type OutcomeStatus = 'sent' | 'skipped' | 'failed' | 'would_send' | 'woul
 
 export interface NoticeOutcome {
   status: OutcomeStatus;
-  kind: NoticeKind;
+  /** An expiry reminder's kind, or one of the inactivity policy's (SPEC 12). */
+  kind: NoticeKind | IdleNoticeKind;
   tokenId: string;
   tokenName: string;
   display: string;
   institution: string;
-  expiresAt: string;
+  /** The expiry an expiry reminder is about; null for the inactivity policy's notices. */
+  expiresAt: string | null;
   recipients: string[];
   reason: string | null;
 }

@@ -5,6 +5,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Queryable } from '../db/db.js';
 import { TOKEN_STATES, type TokenState } from '../tokens/lifecycle.js';
+import type { IdleNoticeKind } from './inactivity.js';
 import { NOTICE_KINDS, type NoticeKind, NOTIFIED_STATES } from './schedule.js';
 
 export const NOTICE_STATUSES = ['claimed', 'sent', 'failed', 'skipped'] as const;
@@ -37,7 +38,8 @@ export interface Candidate {
 
 export interface NoticeKey {
   tokenId: string;
-  kind: NoticeKind;
+  /** An expiry reminder's; finishNotice also ends the inactivity policy's claims (idle-store.ts). */
+  kind: NoticeKind | IdleNoticeKind;
   expiresAt: Date;
 }
 

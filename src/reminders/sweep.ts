@@ -1,5 +1,5 @@
 // The expiry sweep (SPEC section 3): records expiry for tokens nobody used since they expired, then
-// sends each due reminder once. A notice is claimed by one committed statement before SMTP is touched
+// sends each due reminder once; then the inactivity policy's pass (SPEC 12, inactivity-sweep.ts). A notice is claimed by one committed statement before SMTP is touched
 // and marked after it, so no transaction spans the network, and two sweeps at once (two instances, or
 // the CLI beside a server) send each email once between them.
 import { randomBytes } from 'node:crypto';
@@ -10,6 +10,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { recipientsFor } from './templates.js';
 import type { TokenService } from '../tokens/service.js';
 import { insertEvent } from '../tokens/event-store.js';
+import { InactivityPass } from './inactivity-sweep.js';
 import { type NoticeOutcome, noticeEmail, noticeEvent, noticeKey, outcomeOf } from './notice.js';
 import { dueNotices, type NoticeKind } from './schedule.js';
 import * as store from './store.js';
@@ -31,6 +32,8 @@ export interface SweepReport {
   dryRun: boolean;
   /** Tokens whose expiry this sweep recorded. */
   expired: number;
+  /** Tokens the inactivity policy suspended (in a dry run: would suspend). */
+  suspended: number;
   tokens: number;
   sent: number;
   skipped: number;
@@ -47,7 +50,7 @@ export interface SweepOptions {
 
 export interface SweepDeps {
   db: Db;
-  tokens: Pick<TokenService, 'recordExpiry'>;
+  tokens: Pick<TokenService, 'recordExpiry' | 'suspendUnused'>;
   mailer: Mailer;
   /** The sweep's moment is clock() at its start; claims are stamped with clock() as they are made. */
   clock: Clock;
@@ -59,7 +62,8 @@ interface Pass {
   now: Date;
   options: SweepOptions;
   report: SweepReport;
-  failuresInARow: number;
+  /** Shared with the inactivity pass: a mail server down is down for both. */
+  mail: { failuresInARow: number };
 }
 
 type Token = store.Candidate;
@@ -67,17 +71,33 @@ type Token = store.Candidate;
 export class ReminderSweep {
   /** Names this process's claims, so that a claim taken over is never marked by its old owner. */
   private readonly worker: string;
+  private readonly idle: InactivityPass;
 
   constructor(private readonly deps: SweepDeps) {
     this.worker = deps.worker ?? `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    this.idle = new InactivityPass({
+      ...deps,
+      worker: this.worker,
+      staleMs: STALE_CLAIM_MS,
+      maxFailures: FAILURES_IN_A_ROW,
+    });
   }
 
   async run(options: SweepOptions = {}): Promise<SweepReport> {
     const now = this.deps.clock();
     const dryRun = options.dryRun ?? false;
-    const report = { at: now.toISOString(), dryRun, expired: 0, tokens: 0, sent: 0, skipped: 0, failed: 0 };
+    const report = {
+      at: now.toISOString(),
+      dryRun,
+      expired: 0,
+      suspended: 0,
+      tokens: 0,
+      sent: 0,
+      skipped: 0,
+      failed: 0,
+    };
     if (!dryRun) report.expired = await this.recordExpiry();
-    const pass: Pass = { now, options, report, failuresInARow: 0 };
+    const pass: Pass = { now, options, report, mail: { failuresInARow: 0 } };
     let after: string | null = null;
     for (;;) {
       const page = await store.listCandidates(this.deps.db, now, after, PAGE);
@@ -88,9 +108,19 @@ export class ReminderSweep {
         if (report.tokens % 100 === 0) options.onProgress?.(report.tokens);
       });
       const last = page[page.length - 1];
-      if (page.length < PAGE || !last || options.signal?.aborted) return report;
+      if (page.length < PAGE || !last || options.signal?.aborted) break;
       after = last.key;
     }
+    if (options.signal?.aborted) return report;
+    await this.idle.run({
+      now,
+      dryRun,
+      signal: options.signal,
+      report,
+      mail: pass.mail,
+      emit: (outcome) => this.emit(pass, outcome),
+    });
+    return report;
   }
 
   private async recordExpiry(): Promise<number> {
@@ -145,7 +175,7 @@ export class ReminderSweep {
     const outcome = (status: NoticeOutcome['status'], reason: string | null = null) =>
       this.emit(pass, outcomeOf(token, kind, status, to, reason));
     if (pass.options.dryRun) return outcome('would_send');
-    if (pass.failuresInARow >= FAILURES_IN_A_ROW)
+    if (pass.mail.failuresInARow >= FAILURES_IN_A_ROW)
       return outcome('failed', `not attempted: the last ${FAILURES_IN_A_ROW} sends failed`);
     const key = noticeKey(token, kind);
     const claimedAt = this.deps.clock();
@@ -155,10 +185,10 @@ export class ReminderSweep {
     } catch (error) {
       const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
       await store.finishNotice(this.deps.db, key, this.worker, { error: reason });
-      pass.failuresInARow += 1;
+      pass.mail.failuresInARow += 1;
       return outcome('failed', reason);
     }
-    pass.failuresInARow = 0;
+    pass.mail.failuresInARow = 0;
     const sentAt = this.deps.clock();
     await this.deps.db.transaction(async (tx) => {
       // Not ours any more only if we took longer than STALE_CLAIM_MS: the new claimer records it.

@@ -28,7 +28,7 @@ const WITHIN: Record<Exclude<NoticeKind, 'expired'>, string> = {
   expiry_1d: 'within 24 hours',
 };
 
-export function messageIdFor(tokenId: string, kind: NoticeKind, expiresAt: Date): string {
+export function messageIdFor(tokenId: string, kind: string, expiresAt: Date): string {
   const digest = createHash('sha256').update(`${tokenId}|${kind}|${expiresAt.toISOString()}`).digest('hex');
   return `<${digest.slice(0, 32)}@tokend>`;
 }

@@ -20,6 +20,7 @@ import {
   recordExpiry,
   type TokenDeps,
 } from './guarded-change.js';
+import * as inactivity from './inactivity.js';
 import * as rotation from './rotation.js';
 import * as listStore from './list-store.js';
 import * as store from './store.js';
@@ -224,6 +225,11 @@ export class TokenService {
     input: rotation.SelfRotateInput,
   ): Promise<Result<{ secret: string; token: rotation.OwnView; previousSecretValidUntil: string }>> {
     return rotation.selfRotate(this.deps, inst, id, presented, ip, input);
+  }
+
+  /** The inactivity policy's suspension (SPEC 12), by the system: 409 if no longer idle since then. */
+  suspendUnused(t: inactivity.IdleToken): Promise<Result<TokenView>> {
+    return inactivity.suspendUnused(this.deps, t);
   }
 
   /** Records expiry (by the system) for the given tokens, or for every token past it; returns what it recorded. */

@@ -37,6 +37,16 @@ export interface TokenRecord {
   previousSecretValidUntil: Date | null;
   /** SPEC 9: when the current secret was reported leaked; a rotation clears it. */
   compromisedAt: Date | null;
+  /** SPEC 12: the last 5 distinct client addresses, newest first (the usage flush keeps them). */
+  recentIps: RecentIp[];
+}
+
+/** One of a token's recent addresses (SPEC 12), times as ISO text: the shape of api_tokens.recent_ips. */
+export interface RecentIp {
+  ip: string;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  userAgent: string;
 }
 
 export type NewTokenRow = Pick<
@@ -79,6 +89,8 @@ export interface TokenRow {
   last_used_carrier: string | null;
   previous_secret_valid_until: Date | null;
   compromised_at: Date | null;
+  /** jsonb: parsed by both drivers; checked by recentIpsOf, not trusted. */
+  recent_ips: unknown;
   cu_id: string | null;
   cu_email: string | null;
   cu_name: string | null;
@@ -135,7 +147,20 @@ export const toToken = (r: TokenRow): TokenRecord => ({
   lastUsedCarrier: r.last_used_carrier,
   previousSecretValidUntil: r.previous_secret_valid_until,
   compromisedAt: r.compromised_at,
+  recentIps: recentIpsOf(r.recent_ips),
 });
+
+const isRecentIp = (v: unknown): v is RecentIp => {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return ['ip', 'firstSeenAt', 'lastSeenAt', 'userAgent'].every((k) => typeof e[k] === 'string');
+};
+
+/** The column as written by the flush; an entry of any other shape (a hand edit) is left out. */
+function recentIpsOf(value: unknown): RecentIp[] {
+  const list: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  return Array.isArray(list) ? list.filter(isRecentIp) : [];
+}
 
 /** Inserts a new, active token; returns it as stored. */
 export async function insertToken(q: Queryable, t: NewTokenRow): Promise<TokenRecord> {

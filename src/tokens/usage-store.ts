@@ -1,6 +1,7 @@
-// The SQL of token usage: batched flushes of last use, daily counts and auth failures (merged safely
-// with other instances' flushes), and the daily counts the detail page charts.
+// The SQL of token usage: batched flushes of last use, recent addresses, daily counts and auth failures
+// (merged safely with other instances' flushes), and the daily counts the detail page charts.
 import type { Queryable } from '../db/db.js';
+import type { RecentIp } from './store.js';
 import type { FailureReason } from './verdict.js';
 
 /** A day's count as the query reads it (the date as text, integer as number): the record itself. */
@@ -18,7 +19,15 @@ export async function usageSince(q: Queryable, tokenId: string, since: string): 
 }
 
 export interface UsageBatch {
-  lastUsed: { id: string; at: Date; ip: string; userAgent: string; carrier: string }[];
+  lastUsed: {
+    id: string;
+    at: Date;
+    ip: string;
+    userAgent: string;
+    carrier: string;
+    /** This flush's addresses of the token; none leaves its recent addresses as they are. */
+    recentIps?: RecentIp[];
+  }[];
   daily: { id: string; date: string; count: number }[];
   failures: {
     id: string;
@@ -32,7 +41,9 @@ export interface UsageBatch {
 
 /**
  * Writes a batch of usage in three multi-row statements. Merges with other instances' flushes: the
- * latest time wins (with the ip/client/carrier of that request) and daily counts add up.
+ * latest time wins (with the ip/client/carrier of that request), the recent addresses of both are
+ * merged to the 5 seen last (under the row lock this UPDATE takes, so concurrent flushes serialize per
+ * token), and daily counts add up.
  */
 export async function flushUsage(q: Queryable, b: UsageBatch): Promise<void> {
   if (b.lastUsed.length > 0) {
@@ -41,8 +52,10 @@ export async function flushUsage(q: Queryable, b: UsageBatch): Promise<void> {
       `UPDATE api_tokens t SET last_used_at = GREATEST(t.last_used_at, u.at),
          last_used_ip = CASE WHEN ${newer} THEN u.ip ELSE t.last_used_ip END,
          last_used_user_agent = CASE WHEN ${newer} THEN u.ua ELSE t.last_used_user_agent END,
-         last_used_carrier = CASE WHEN ${newer} THEN u.carrier ELSE t.last_used_carrier END
-       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[]) AS u(id, at, ip, ua, carrier)
+         last_used_carrier = CASE WHEN ${newer} THEN u.carrier ELSE t.last_used_carrier END,
+         recent_ips = tokend_merge_recent_ips(t.recent_ips, u.ips::jsonb)
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[])
+         AS u(id, at, ip, ua, carrier, ips)
        WHERE t.id = u.id`,
       [
         b.lastUsed.map((u) => u.id),
@@ -50,6 +63,7 @@ export async function flushUsage(q: Queryable, b: UsageBatch): Promise<void> {
         b.lastUsed.map((u) => u.ip),
         b.lastUsed.map((u) => u.userAgent),
         b.lastUsed.map((u) => u.carrier),
+        b.lastUsed.map((u) => JSON.stringify(u.recentIps ?? [])),
       ],
     );
   }

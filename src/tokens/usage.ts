@@ -1,5 +1,5 @@
-// Usage without a database write per request: last use, daily counts and auth failures of known tokens
-// are aggregated in memory and written by one flush at most every interval. A failed flush (database
+// Usage without a database write per request: last use, the recent addresses, daily counts and auth
+// failures of known tokens are aggregated in memory and written by one flush at most every interval. A failed flush (database
 // down) keeps its data for the next one; stop() flushes what is left, so nothing counted is lost.
 import type { Db } from '../db/db.js';
 import { flushUsage, type UsageBatch } from './usage-store.js';
@@ -9,6 +9,15 @@ import type { FailureReason } from './verdict.js';
 export type Carrier = 'FF_AUTH' | 'FF-Auth' | 'Authorization' | 'query';
 
 const DAY_MS = 86_400_000;
+/** SPEC 12: a token's recent addresses are its last 5 distinct ones. */
+export const RECENT_IPS = 5;
+
+/** One client address of a token since the last flush. */
+interface Seen {
+  first: number;
+  last: number;
+  userAgent: string;
+}
 
 /** A token's usage since the last flush: its latest request, and its request count per UTC day. */
 interface Use {
@@ -17,6 +26,8 @@ interface Use {
   userAgent: string;
   carrier: Carrier;
   days: Map<number, number>;
+  /** At most RECENT_IPS addresses, those seen last: an older one can never be among the token's last 5. */
+  ips: Map<string, Seen>;
 }
 
 export interface FailureEvent {
@@ -44,7 +55,8 @@ export class UsageRecorder {
     const day = Math.floor(at / DAY_MS);
     const use = this.uses.get(tokenId);
     if (!use) {
-      this.uses.set(tokenId, { at, ip, userAgent, carrier, days: new Map([[day, 1]]) });
+      const ips = new Map([[ip, { first: at, last: at, userAgent }]]);
+      this.uses.set(tokenId, { at, ip, userAgent, carrier, days: new Map([[day, 1]]), ips });
       return;
     }
     if (at >= use.at) {
@@ -54,6 +66,7 @@ export class UsageRecorder {
       use.carrier = carrier;
     }
     use.days.set(day, (use.days.get(day) ?? 0) + 1);
+    seen(use.ips, ip, { first: at, last: at, userAgent });
   }
 
   /** One event per token, failure and client address per flush (SPEC 8), counting its repeats. */
@@ -100,7 +113,20 @@ export class UsageRecorder {
     this.failures = new Map();
     const batch: UsageBatch = { lastUsed: [], daily: [], failures: [] };
     for (const [id, u] of uses) {
-      batch.lastUsed.push({ id, at: new Date(u.at), ip: u.ip, userAgent: u.userAgent, carrier: u.carrier });
+      const recentIps = [...u.ips].map(([ip, s]) => ({
+        ip,
+        firstSeenAt: new Date(s.first).toISOString(),
+        lastSeenAt: new Date(s.last).toISOString(),
+        userAgent: s.userAgent,
+      }));
+      batch.lastUsed.push({
+        id,
+        at: new Date(u.at),
+        ip: u.ip,
+        userAgent: u.userAgent,
+        carrier: u.carrier,
+        recentIps,
+      });
       for (const [day, count] of u.days)
         batch.daily.push({ id, date: new Date(day * DAY_MS).toISOString().slice(0, 10), count });
     }
@@ -124,7 +150,36 @@ export class UsageRecorder {
       this.uses.set(tokenId, taken);
       return;
     }
-    if (taken.at > use.at) Object.assign(use, { ...taken, days: use.days });
+    if (taken.at > use.at) Object.assign(use, { ...taken, days: use.days, ips: use.ips });
     for (const [day, n] of taken.days) use.days.set(day, (use.days.get(day) ?? 0) + n);
+    for (const [ip, s] of taken.ips) seen(use.ips, ip, s);
   }
+}
+
+/**
+ * Merges one sighting of `ip` into a token's addresses: the earliest first sight, the latest last one
+ * with its user agent; past RECENT_IPS addresses the one seen longest ago is dropped. No allocation
+ * for an address already held (the usual request).
+ */
+function seen(ips: Map<string, Seen>, ip: string, s: Seen): void {
+  const held = ips.get(ip);
+  if (held) {
+    if (s.first < held.first) held.first = s.first;
+    if (s.last >= held.last) {
+      held.last = s.last;
+      held.userAgent = s.userAgent;
+    }
+    return;
+  }
+  ips.set(ip, { ...s });
+  if (ips.size <= RECENT_IPS) return;
+  let oldest: string | null = null;
+  let at = Infinity;
+  for (const [key, v] of ips) {
+    if (v.last < at) {
+      at = v.last;
+      oldest = key;
+    }
+  }
+  if (oldest !== null) ips.delete(oldest);
 }

@@ -30,6 +30,7 @@ export function tokenView(t: TokenRecord, now: Date) {
     stateReason: unrecordedExpiry ? null : t.stateReason,
     previousSecretValidUntil: iso(t.previousSecretValidUntil),
     allowedIps: t.allowedIps,
+    recentIps: t.recentIps.map((r) => ({ ...r })),
     compromisedAt: iso(t.compromisedAt),
   };
 }

@@ -4,6 +4,7 @@
 // after the history was reset is dropped, not appended. Only the timing of one response is arranged.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,6 +37,28 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
+
+/** GET /apis/v1/token with `secret` from the loopback address `from`, as an integration on that host. */
+const callFrom = (baseUrl: string, from: string, secret: string, userAgent: string) =>
+  new Promise<number>((resolve, reject) => {
+    const url = new URL('/apis/v1/token', baseUrl);
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        localAddress: from,
+        agent: false,
+        headers: { host: url.host, authorization: `Bearer ${secret}`, 'user-agent': userAgent },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 
 const history = (page: Page) => page.getByRole('region', { name: 'Audit history' });
 const historyRows = (page: Page) => history(page).locator('tbody tr');
@@ -195,6 +218,59 @@ for (const kind of databaseKinds()) {
       await older.click();
       await eventually(async () => assert.equal(await historyRows(page).count(), 54));
       await older.waitFor({ state: 'detached' });
+      await page.context().close();
+    });
+
+    test('the recent addresses: the last 5 a token was used from, newest first, with first and last seen', async () => {
+      const page = await newPage(browser);
+      await openTokens(page, server.url, admin);
+      const name = 'Warehouse feed';
+      const { dialog, secret } = await createToken(page, { name });
+      await dialog.getByRole('button', { name: /^Done/ }).click();
+      await openToken(page, server.url, name);
+      const region = page.getByRole('region', { name: 'Recent addresses' });
+      await region.getByText('Not used from any address yet.').waitFor();
+
+      for (const [i, from] of ['127.0.0.2', '127.0.0.3', '127.0.0.4'].entries()) {
+        assert.equal(await callFrom(server.url, from, secret, `feed/${i + 2}`), 200);
+        await page.waitForTimeout(20);
+      }
+      assert.equal(await callFrom(server.url, '127.0.0.2', secret, 'feed/2b'), 200);
+      // The server writes them with its usage flush, a few seconds behind the requests.
+      const rows = region.locator('tbody tr');
+      await eventually(
+        async () => {
+          await page.reload();
+          await region.waitFor();
+          assert.equal(await rows.count(), 3);
+        },
+        20_000,
+        1_000,
+      );
+      const cells = async (n: number) =>
+        (await rows.nth(n).locator('td').allInnerTexts()).map((t) => t.trim());
+      const [newest, second, third] = [await cells(0), await cells(1), await cells(2)];
+      assert.deepEqual(
+        [newest[0], newest[3], second[0], second[3], third[0], third[3]],
+        ['127.0.0.2', 'feed/2b', '127.0.0.4', 'feed/4', '127.0.0.3', 'feed/3'],
+      );
+      // Seen twice: its first sighting is earlier than its last; the others were seen once.
+      const times = (n: number) =>
+        rows
+          .nth(n)
+          .locator('time')
+          .evaluateAll((els) => els.map((e) => e.getAttribute('datetime') ?? ''));
+      const [first, last] = await times(0);
+      assert.ok(first && last && first < last, `${first} < ${last}`);
+      const [once, onceLast] = await times(1);
+      assert.equal(once, onceLast);
+      // Drawn inside its card, beside the details, not off the page.
+      const box = await region.locator('table').boundingBox();
+      const card = await region.boundingBox();
+      assert.ok(
+        box && card && box.width > 0 && box.x + box.width <= card.x + card.width + 1,
+        'fits its card',
+      );
       await page.context().close();
     });
   });

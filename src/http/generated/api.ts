@@ -697,6 +697,16 @@ export interface components {
       previousSecretValidUntil: string | null;
       /** @description The network rule: networks in canonical form; empty allows any address */
       allowedIps: string[];
+      /** @description The last 5 distinct client addresses, newest first */
+      recentIps: {
+        ip: string;
+        /** Format: date-time */
+        firstSeenAt: string;
+        /** Format: date-time */
+        lastSeenAt: string;
+        /** @description Of the latest request from this address */
+        userAgent: string;
+      }[];
       compromisedAt: string | null;
     };
     TokenList: {

@@ -12,6 +12,7 @@ import { ReasonDialog, RenewDialog, RotateDialog } from './action-dialogs.js';
 import { AuditHistory } from './audit-history.js';
 import { EditTokenDialog } from './edit-token-dialog.js';
 import { LeakNotice } from './leak-notice.js';
+import { RecentAddresses } from './recent-addresses.js';
 import { TokenMetadata } from './token-metadata.js';
 import { UsageChart } from './usage-chart.js';
 
@@ -63,6 +64,10 @@ export function TokenDetailPage({ id }: { id: string }) {
       <section className="card" aria-labelledby="details-title">
         <h2 id="details-title">Details</h2>
         <TokenMetadata token={token} />
+      </section>
+      <section className="card" aria-labelledby="addresses-title">
+        <h2 id="addresses-title">Recent addresses</h2>
+        <RecentAddresses addresses={token.recentIps} />
       </section>
       <section className="card" aria-labelledby="usage-title">
         <h2 id="usage-title">Requests per day, last 90 days</h2>
