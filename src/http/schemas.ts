@@ -17,6 +17,7 @@ import {
   SelfRotateRequest,
   UpdateTokenRequest,
 } from './bodies.js';
+import { BULK_SCHEMAS } from './bulk-schemas.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
@@ -240,6 +241,7 @@ export const SHARED_SCHEMAS = [
   SelfRotateRequest,
   SelfRotatedSchema,
   ...LEAK_SCHEMAS,
+  ...BULK_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.
