@@ -5,7 +5,7 @@
 // `onSessionLost` and returns to the login page.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
-import type { ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
+import type { BulkRequest, ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -159,6 +159,9 @@ export const api = {
         body: { graceSeconds, expectedDisplay },
       }),
     ),
+  /** SPEC 12's bulk action: by ids (the list's selection) or by filter (the danger zone). */
+  bulk: (request: BulkRequest) =>
+    answer(client.POST('/apis/v1/api-tokens/bulk', { params: { header: header() }, body: request })),
   renew: (id: string, expiry: ExpiryChoice) =>
     answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
 };
