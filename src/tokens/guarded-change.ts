@@ -208,7 +208,11 @@ export async function applyBatch(
   return { changed, refused: left.length > 0 ? await batchRefusals(deps, inst, left, now) : [] };
 }
 
-/** Why each of `ids` was not changed (or would not be): not the institution's, or not in a state for it. */
+/**
+ * Why each of `ids` was not changed: not the institution's, or not in a state for it (recording an
+ * expiry first seen here). With `allowed`, a dry run's forecast instead: those it allows are left out,
+ * and nothing is recorded.
+ */
 export async function batchRefusals(
   deps: TokenDeps,
   inst: Institution,
