@@ -1,7 +1,7 @@
 // Writes BENCHMARKS.md from one run's figures: the machine, the command and settings, one table per
 // database, the ratios the targets are stated in (p/b among them), propagation, last use, the list,
 // seeding and memory, and each target marked met or missed by the numbers above it. Nothing here is typed in by hand.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { ListTimings } from './list.js';
 import { median, type Row, type Run } from './load.js';
 import type { BenchOptions } from './options.js';
@@ -226,5 +226,8 @@ export function writeReport(path: string, report: Report): void {
     ...report.kinds.flatMap(section),
     ...targets(report),
   ];
-  writeFileSync(path, `${text.join('\n')}\n`);
+  // Sections other benchmarks write (`<!-- NAME: written by ... -->` to `<!-- /NAME -->`) are kept.
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const kept = [...before.matchAll(/<!-- (\w+): written by [\s\S]*?<!-- \/\1 -->/g)].map((m) => m[0]);
+  writeFileSync(path, `${[...text, ...kept.flatMap((k) => [k, ''])].join('\n').trimEnd()}\n`);
 }

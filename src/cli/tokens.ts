@@ -14,6 +14,7 @@ import {
   wholeNumber,
   withContext,
 } from './context.js';
+import { registerTokenBulk } from './tokens-bulk.js';
 
 const date = (iso: string | null) => iso ?? '-';
 
@@ -155,6 +156,8 @@ export function registerTokenCommands(program: Command): void {
         print(o.json, token, () => describeToken(token));
       }),
     );
+
+  registerTokenBulk(tokens);
 
   for (const t of ['suspend', 'reactivate', 'revoke'] as const satisfies readonly Transition[]) {
     inst(tokens.command(`${t} <id>`).description(`${t} a token`))

@@ -23,6 +23,7 @@ import { Metrics } from './metrics.js';
 import { watchTokenChecks } from './token-auth.js';
 import type { AppDeps } from './route-deps.js';
 import type { Services } from '../services.js';
+import { apiTokenBulkRoutes } from './routes/api-token-bulk.js';
 import { apiTokenChangeRoutes } from './routes/api-token-changes.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
@@ -166,6 +167,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await staff.register(sessionRoutes(routeDeps));
     await staff.register(apiTokenRoutes(routeDeps));
     await staff.register(apiTokenChangeRoutes(routeDeps));
+    await staff.register(apiTokenBulkRoutes(routeDeps));
     await staff.register(fileRoutes(routeDeps));
     await staff.register(permissionRoutes(routeDeps));
     await staff.register(webhookRoutes(routeDeps));

@@ -17,6 +17,7 @@ import {
   SelfRotateRequest,
   UpdateTokenRequest,
 } from './bodies.js';
+import { BULK_SCHEMAS } from './bulk-schemas.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 import { PEOPLE_SCHEMAS } from './people-schemas.js';
@@ -258,6 +259,7 @@ export const SHARED_SCHEMAS = [
   ...LEAK_SCHEMAS,
   ...WEBHOOK_SCHEMAS,
   ...PEOPLE_SCHEMAS,
+  ...BULK_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

@@ -4,11 +4,13 @@
 // so this instance never serves a stale answer. A write may also find, under its lock, that the input
 // does not fit the row (a failure: rolled back, answered as it is) or that nothing changes (no event, no
 // notice). Recording expiry, which such a refusal may be the first to see, is the sweep's guarded
-// change of many tokens at once.
+// change of many tokens at once. applyBatch is the same pipeline for a chunk of tokens (bulk actions):
+// one transaction, one guarded statement, one event per token changed, then a notice per token.
 import type { Institution } from '../accounts/store.js';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
-import { type Failure, fail, ok, type Result } from '../errors.js';
+import { type ErrorCode, type Failure, fail, ok, type Result } from '../errors.js';
+import * as bulkStore from './bulk-store.js';
 import * as eventStore from './event-store.js';
 import * as expiryStore from './expiry-store.js';
 import { effectiveState, expiryUnrecorded, type TokenState } from './lifecycle.js';
@@ -159,4 +161,79 @@ export async function recordExpiry(
   });
   for (const r of expired) deps.changed(r.id);
   return expired;
+}
+
+/** A change of many tokens at once: its guarded write, and the event each change records. */
+export interface BatchChange {
+  event: { type: string; details: Record<string, unknown> };
+  /** The guarded write of every token of `ids` its guard allows: the ids it changed. */
+  write: (tx: Queryable, ids: string[], now: Date) => Promise<string[]>;
+}
+
+export interface BatchOutcome {
+  changed: string[];
+  refused: { id: string; error: Extract<ErrorCode, 'not_found' | 'invalid_transition'> }[];
+}
+
+/**
+ * Applies one change to the tokens of `ids` (well-formed ids, a chunk the caller has bounded) in one
+ * transaction: each token changed records its own event, and is announced after the commit. Those the
+ * guard left alone are refused: `not_found` when they are not the institution's, else
+ * `invalid_transition` (an expiry seen here for the first time is recorded, as refusal() does).
+ */
+export async function applyBatch(
+  deps: TokenDeps,
+  inst: Institution,
+  ids: string[],
+  actor: Actor,
+  change: BatchChange,
+): Promise<BatchOutcome> {
+  const now = deps.clock();
+  const changed = await deps.db.transaction(async (tx) => {
+    const done = await change.write(tx, ids, now);
+    await bulkStore.insertEvents(tx, {
+      institutionId: inst.id,
+      tokenIds: done,
+      type: change.event.type,
+      at: now,
+      actorId: actor.userId,
+      ip: actor.ip,
+      details: change.event.details,
+    });
+    return done;
+  });
+  for (const id of changed) deps.changed(id);
+  const moved = new Set(changed);
+  const left = ids.filter((id) => !moved.has(id));
+  return { changed, refused: left.length > 0 ? await batchRefusals(deps, inst, left, now) : [] };
+}
+
+/**
+ * Why each of `ids` was not changed: not the institution's, or not in a state for it (recording an
+ * expiry first seen here). With `allowed`, a dry run's forecast instead: those it allows are left out,
+ * and nothing is recorded.
+ */
+export async function batchRefusals(
+  deps: TokenDeps,
+  inst: Institution,
+  ids: string[],
+  now: Date,
+  allowed: ((state: TokenState, compromised: boolean) => boolean) | null = null,
+): Promise<BatchOutcome['refused']> {
+  const rows = new Map((await bulkStore.statesOf(deps.db, inst.id, ids)).map((r) => [r.id, r]));
+  const unrecorded: string[] = [];
+  const refused: BatchOutcome['refused'] = [];
+  for (const id of ids) {
+    const row = rows.get(id);
+    if (!row) {
+      refused.push({ id, error: 'not_found' });
+      continue;
+    }
+    const state = effectiveState(row.state, row.expiresAt, now);
+    if (expiryUnrecorded(row.state, state)) unrecorded.push(id);
+    if (allowed?.(state, row.compromisedAt !== null)) continue;
+    refused.push({ id, error: 'invalid_transition' });
+  }
+  if (unrecorded.length > 0 && allowed === null) await recordExpiry(deps, unrecorded);
+  return refused;
 }

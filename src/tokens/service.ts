@@ -7,6 +7,7 @@ import { findInstitutionById, type Institution } from '../accounts/store.js';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
+import { type BulkAnswer, bulkChange, type BulkInput, type OnProgress } from './bulk.js';
 import { chooseExpiry, type ExpiryChoice } from './expiry.js';
 import { type ListInput, parseListInput } from './list-query.js';
 import { canApply, TRANSITIONS, type Transition } from './lifecycle.js';
@@ -174,6 +175,16 @@ export class TokenService {
       });
     });
     return done.ok ? ok(done.value.view) : done;
+  }
+
+  /** SPEC 12's bulk action: by ids or by the list's filters, chunk by chunk (bulk.ts). */
+  bulk(
+    inst: Institution,
+    actor: Actor,
+    input: BulkInput,
+    onProgress?: OnProgress,
+  ): Promise<Result<BulkAnswer>> {
+    return bulkChange(this.deps, inst, actor, input, onProgress);
   }
 
   /** SPEC 8's PATCH: the fields given, as one guarded change with one `token.updated` event. */

@@ -6,6 +6,7 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
 import type {
+  BulkRequest,
   InstitutionChanges,
   ListQuery,
   NewPersonRequest,
@@ -169,6 +170,9 @@ export const api = {
         body: { graceSeconds, expectedDisplay },
       }),
     ),
+  /** SPEC 12's bulk action: by ids (the list's selection) or by filter (the danger zone). */
+  bulk: (request: BulkRequest) =>
+    answer(client.POST('/apis/v1/api-tokens/bulk', { params: { header: header() }, body: request })),
   renew: (id: string, expiry: ExpiryChoice) =>
     answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
   listWebhooks: () => answer(client.GET('/apis/v1/webhooks')),

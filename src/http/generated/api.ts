@@ -310,6 +310,23 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/apis/v1/api-tokens/bulk': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Suspend, reactivate or revoke the tokens named by ids or by the list’s filters */
+    post: operations['bulkTokens'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/apis/v1/files': {
     parameters: {
       query?: never;
@@ -1252,6 +1269,47 @@ export interface components {
         leakResponse?: 'suspend' | 'revoke' | 'notify';
         suspendUnusedAfterDays?: number | null;
       };
+    };
+    /** @description The list’s filters (GET /apis/v1/api-tokens) with JSON types; an unknown one is refused */
+    BulkFilter: {
+      /** @description Any of these */
+      state?: ('active' | 'suspended' | 'revoked' | 'expired')[];
+      /** @description In name, description or issued-for */
+      q?: string;
+      issuedFor?: string;
+      /** @description Holding any of these */
+      permission?: string[];
+      /** @description Current secret reported leaked (or not) */
+      compromised?: boolean;
+    } & {
+      [key: string]: unknown;
+    };
+    BulkRequest: {
+      /** @enum {string} */
+      action: 'suspend' | 'reactivate' | 'revoke';
+      /** @description Exactly one of ids and filter */
+      ids?: string[];
+      filter?: components['schemas']['BulkFilter'];
+      reason?: string;
+      /** @description Change nothing; answer the counts */
+      dryRun?: boolean;
+    };
+    BulkAnswer: {
+      /** @description Tokens named: ids given, or the filter’s matches */
+      matched: number;
+      /** @description 0 for a dry run */
+      changed: number;
+      /** @description Tokens the action did not (or would not) change, and why */
+      refused: {
+        id: string;
+        /** @enum {string} */
+        error: 'not_found' | 'invalid_transition';
+      }[];
+      /**
+       * @description More were refused than listed
+       * @enum {boolean}
+       */
+      truncated?: true;
     };
   };
   responses: never;
@@ -3126,6 +3184,116 @@ export interface operations {
       };
       /** @description `invalid_transition`: the token’s state does not allow it */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `payload_too_large`: the body is too large */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unsupported_media_type`: the content type is not accepted */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  bulkTokens: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description The session’s csrfToken (GET /apis/v1/session) */
+        'X-CSRF-Token': string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['BulkRequest'];
+      };
+    };
+    responses: {
+      /** @description How many matched and changed, and the refusals */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BulkAnswer'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `csrf`: a state-changing request without the session’s X-CSRF-Token; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `request_timeout`: the body did not arrive in time */
+      408: {
         headers: {
           [name: string]: unknown;
         };

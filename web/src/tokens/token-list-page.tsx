@@ -1,7 +1,9 @@
 // Manage API Tokens: the list, searched, filtered, sorted and paginated by the server (SPEC section 5),
-// with Create token, an empty state that explains what tokens are for, and a message when the API fails.
+// with Create token, an empty state that explains what tokens are for, and a message when the API fails;
+// rows can be selected for a bulk action, and the danger zone suspends every active token (SPEC 12).
 import { useState } from 'react';
 import { navigate, paths, useLocation } from '../router.js';
+import { DangerZone, SelectionBar } from './bulk-actions.js';
 import { CreateTokenDialog } from './create-token-dialog.js';
 import { usePermissionCatalogue } from './permission-field.js';
 import { type Filters, hasFilters, readFilters, TokenFilters } from './token-filters.js';
@@ -68,11 +70,13 @@ export function TokenListPage() {
             onChange={(next) => show(next)}
           />
           <ListBody
+            key={query}
             list={list}
             sorting={sorting}
             onSort={(column) => show(filters, nextSorting(sorting, column))}
             onClear={() => show({ q: '', issuedFor: '', states: [], permissions: [], compromised: false })}
           />
+          <DangerZone onChanged={list.reload} />
         </>
       ) : null}
       {creating ? <CreateTokenDialog onCreated={list.reload} onClose={() => setCreating(false)} /> : null}
@@ -89,6 +93,11 @@ interface ListBodyProps {
 
 function ListBody({ list, sorting, onSort, onClear }: ListBodyProps) {
   const { page, error } = list;
+  // A selection is of the rows on screen: another page (or filter, by the key above) starts afresh.
+  const [selection, setSelection] = useState({ page: list.pageNumber, ids: new Set<string>() });
+  const selected = selection.page === list.pageNumber ? selection.ids : new Set<string>();
+  const setSelected = (ids: Set<string>) => setSelection({ page: list.pageNumber, ids });
+  const selectedTokens = page?.items.filter((t) => selected.has(t.id)) ?? [];
   return (
     <>
       {error ? (
@@ -107,8 +116,19 @@ function ListBody({ list, sorting, onSort, onClear }: ListBodyProps) {
           </button>
         </div>
       ) : null}
+      <SelectionBar
+        selected={selectedTokens}
+        onClear={() => setSelected(new Set())}
+        onChanged={list.reload}
+      />
       {page && page.items.length > 0 ? (
-        <TokenTable tokens={page.items} sorting={sorting} onSort={onSort} busy={list.busy} />
+        <TokenTable
+          tokens={page.items}
+          sorting={sorting}
+          onSort={onSort}
+          busy={list.busy}
+          selection={{ ids: selected, onChange: setSelected }}
+        />
       ) : null}
       <nav className="pagination" aria-label="Pages of tokens">
         <button

@@ -1,6 +1,6 @@
 // The token list as a real table: one row a token, with its name linking to the detail page, its
 // permissions in short, and the sortable columns (created, expires) announcing their order through
-// aria-sort.
+// aria-sort; with `selection`, a checkbox a row and one for the whole page (the bulk actions).
 import { CompromisedBadge, Person, StatusBadge, Text, Time } from '../format.js';
 import { followLink, paths } from '../router.js';
 import type { Token } from '../types.js';
@@ -16,6 +16,8 @@ interface TokenTableProps {
   sorting: Sorting;
   onSort: (sort: SortKey) => void;
   busy: boolean;
+  /** The selected ids, and how to change them; absent: no checkboxes. */
+  selection?: { ids: ReadonlySet<string>; onChange: (ids: Set<string>) => void };
 }
 
 function SortHeader(props: {
@@ -54,13 +56,37 @@ function Permissions({ keys }: { keys: string[] }) {
 
 const SHOWN_PERMISSIONS = 3;
 
-export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
+export function TokenTable({ tokens, sorting, onSort, busy, selection }: TokenTableProps) {
+  const all = selection !== undefined && tokens.length > 0 && tokens.every((t) => selection.ids.has(t.id));
+  const some = selection !== undefined && tokens.some((t) => selection.ids.has(t.id));
+  const toggle = (id: string, on: boolean) => {
+    if (!selection) return;
+    const next = new Set(selection.ids);
+    if (on) next.add(id);
+    else next.delete(id);
+    selection.onChange(next);
+  };
   return (
     <div className="table-wrap">
       <table className="token-table" aria-busy={busy}>
         <caption className="visually-hidden">API tokens of this institution</caption>
         <thead>
           <tr>
+            {selection ? (
+              <th scope="col" className="select-column">
+                <input
+                  type="checkbox"
+                  aria-label="Select all on this page"
+                  checked={all}
+                  ref={(box) => {
+                    if (box) box.indeterminate = some && !all;
+                  }}
+                  onChange={(event) =>
+                    selection.onChange(new Set(event.target.checked ? tokens.map((t) => t.id) : []))
+                  }
+                />
+              </th>
+            ) : null}
             <th scope="col">Name</th>
             <th scope="col">Token</th>
             <th scope="col">Status</th>
@@ -74,6 +100,16 @@ export function TokenTable({ tokens, sorting, onSort, busy }: TokenTableProps) {
         <tbody>
           {tokens.map((token) => (
             <tr key={token.id} data-token-id={token.id}>
+              {selection ? (
+                <td className="select-column">
+                  <input
+                    type="checkbox"
+                    aria-label={`Select ${token.name}`}
+                    checked={selection.ids.has(token.id)}
+                    onChange={(event) => toggle(token.id, event.target.checked)}
+                  />
+                </td>
+              ) : null}
               <td>
                 <a href={paths.token(token.id)} onClick={followLink} className="token-name">
                   {token.name}
