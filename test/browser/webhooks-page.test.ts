@@ -225,6 +225,7 @@ for (const kind of databaseKinds()) {
       assert.match((await row.textContent()) ?? '', /The SIEM.*Enabled.*Every event/);
       await page.reload();
       await row.waitFor();
+      await page.screenshot({ path: join(shots, `webhook-list-${kind}.png`) });
       assert.ok(!(await page.content()).includes(secret), 'the list does not show the secret');
       await row.getByRole('link', { name: url, exact: true }).click();
       await page.getByRole('heading', { level: 1, name: url }).waitFor();
@@ -319,6 +320,9 @@ for (const kind of databaseKinds()) {
         .getByRole('status')
         .getByText(/This endpoint is disabled: disabled by staff/)
         .waitFor();
+      // Its messages wait for it to be enabled again: nothing to redeliver now.
+      const created = page.locator('tr[data-delivery-id]').first();
+      assert.ok(await created.getByRole('button', { name: /^Redeliver/ }).isDisabled());
       await page.goto(`${server.url}/settings/webhooks`);
       const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: url, exact: true }) });
       await cell(row, 'status').getByText('Disabled', { exact: true }).waitFor();

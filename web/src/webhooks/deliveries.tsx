@@ -44,12 +44,14 @@ function withOlderPage(shown: Shown, page: Page<Delivery>): Shown {
 
 interface DeliveriesProps {
   webhookId: string;
+  /** A disabled endpoint's messages wait until it is enabled: no Redeliver, nothing to poll for. */
+  enabled: boolean;
   version: number;
   /** Polling ended: the endpoint's last delivery has changed. A stable callback (an effect's input). */
   onSettled: () => void;
 }
 
-export function Deliveries({ webhookId, version, onSettled }: DeliveriesProps) {
+export function Deliveries({ webhookId, enabled, version, onSettled }: DeliveriesProps) {
   const [shown, setShown] = useState<Shown | null>(null);
   const first = useRequest(true);
   const more = useRequest();
@@ -67,7 +69,7 @@ export function Deliveries({ webhookId, version, onSettled }: DeliveriesProps) {
   }, [run, webhookId, version, tick]);
 
   useEffect(() => {
-    if (!shown) return;
+    if (!shown || !enabled) return;
     const soon = Date.now() + DUE_WITHIN_MS;
     const due = shown.items.some(
       (d) => d.status === 'pending' && (d.nextAttemptAt === null || Date.parse(d.nextAttemptAt) <= soon),
@@ -83,7 +85,7 @@ export function Deliveries({ webhookId, version, onSettled }: DeliveriesProps) {
       setTick((n) => n + 1);
     }, POLL_MS);
     return () => clearTimeout(timer);
-  }, [shown, onSettled]);
+  }, [shown, enabled, onSettled]);
 
   const showOlder = () => {
     if (!shown?.cursor) return;
@@ -118,7 +120,7 @@ export function Deliveries({ webhookId, version, onSettled }: DeliveriesProps) {
         <p className="muted">Nothing has been sent to this endpoint yet. Send a test to try it.</p>
       ) : null}
       {shown && shown.items.length > 0 ? (
-        <DeliveryTable items={shown.items} busy={redelivery.busy} onRedeliver={redeliver} />
+        <DeliveryTable items={shown.items} busy={redelivery.busy} onRedeliver={enabled ? redeliver : null} />
       ) : null}
       <ErrorMessage message={more.error?.message ?? null} />
       {shown?.cursor ? (
@@ -133,7 +135,8 @@ export function Deliveries({ webhookId, version, onSettled }: DeliveriesProps) {
 interface DeliveryTableProps {
   items: Delivery[];
   busy: boolean;
-  onRedeliver: (delivery: Delivery) => void;
+  /** None while the endpoint is disabled. */
+  onRedeliver: ((delivery: Delivery) => void) | null;
 }
 
 function DeliveryTable({ items, busy, onRedeliver }: DeliveryTableProps) {
@@ -178,9 +181,10 @@ function DeliveryTable({ items, busy, onRedeliver }: DeliveryTableProps) {
                 <button
                   type="button"
                   className="button"
-                  disabled={busy}
+                  disabled={busy || !onRedeliver}
+                  title={onRedeliver ? undefined : 'Enable the endpoint to redeliver'}
                   aria-label={`Redeliver ${delivery.type} ${delivery.eventId}`}
-                  onClick={() => onRedeliver(delivery)}
+                  onClick={() => onRedeliver?.(delivery)}
                 >
                   Redeliver
                 </button>

@@ -83,7 +83,12 @@ export function WebhookDetailPage({ id }: { id: string }) {
         <h2 id="details-title">Details</h2>
         <WebhookMetadata webhook={webhook} />
       </section>
-      <Deliveries webhookId={webhook.id} version={version} onSettled={loaded.reload} />
+      <Deliveries
+        webhookId={webhook.id}
+        enabled={webhook.enabled}
+        version={version}
+        onSettled={loaded.reload}
+      />
       {dialog === 'edit' ? (
         <WebhookFormDialog webhook={webhook} onSaved={changed} onClose={() => setDialog(null)} />
       ) : null}
