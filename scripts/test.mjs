@@ -82,6 +82,15 @@ const passes = [
 const counted = ['tests', 'pass', 'fail', 'skipped'];
 const count = (report, name) => Number(report.match(new RegExp(`^# ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
 
+// The files' processes while they run: a runner told to stop (a CI timeout's SIGTERM) stops them too,
+// rather than leaving them running on their own.
+const running = new Set();
+for (const signal of ['SIGINT', 'SIGTERM'])
+  process.once(signal, () => {
+    for (const child of running) child.kill(signal);
+    process.exit(1);
+  });
+
 /** Runs one file in its own node process; resolves with its output, TAP counts and wall time. */
 function runFile(file) {
   const tap = join('test-results', 'tap', `${key(file).replace(/[/\\]/g, '__')}.tap`);
@@ -103,8 +112,10 @@ function runFile(file) {
   const output = [];
   child.stdout.on('data', (d) => output.push(d));
   child.stderr.on('data', (d) => output.push(d));
+  running.add(child);
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
+      running.delete(child);
       const report = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
       const counts = Object.fromEntries(counted.map((n) => [n, count(report, n)]));
       // A file that died (a load error, a crash) or ran no test counts as a failure of its own.
