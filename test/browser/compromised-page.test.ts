@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb, migratedDataDir } from '../../src/test-support/harness.js';
+import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
 import {
   callWithToken,
   createToken,
@@ -64,11 +64,7 @@ for (const kind of databaseKinds()) {
     let db: Db | undefined;
 
     before(async () => {
-      // On the embedded database a folder already migrated: `serve` skips creating and migrating it.
-      dataDir =
-        kind === 'pglite'
-          ? await migratedDataDir('tokend-leak-page-')
-          : mkdtempSync(join(tmpdir(), 'tokend-leak-page-'));
+      dataDir = mkdtempSync(join(tmpdir(), 'tokend-leak-page-'));
       const env: Record<string, string> = {
         TOKEND_DATA_DIR: dataDir,
         TOKEND_ADMIN_EMAIL: admin.email,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page, type Route } from 'playwright-core';
 import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb, migratedDataDir } from '../../src/test-support/harness.js';
+import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
 import {
   createToken,
   detailStatus,
@@ -100,11 +100,7 @@ for (const kind of databaseKinds()) {
     let db: Db | undefined;
 
     before(async () => {
-      // On the embedded database a folder already migrated: `serve` skips creating and migrating it.
-      dataDir =
-        kind === 'pglite'
-          ? await migratedDataDir('tokend-detail-')
-          : mkdtempSync(join(tmpdir(), 'tokend-detail-'));
+      dataDir = mkdtempSync(join(tmpdir(), 'tokend-detail-'));
       const env: Record<string, string> = {
         TOKEND_DATA_DIR: dataDir,
         TOKEND_ADMIN_EMAIL: admin.email,

@@ -2,11 +2,11 @@
 // create a token and use its secret from the API, watch last-used update, suspend, reactivate, revoke,
 // rotate and renew through the page, and check who may see it. Screenshots land in test-results/.
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { migratedDataDir } from '../../src/test-support/harness.js';
 import {
   callWithToken,
   createToken,
@@ -37,8 +37,7 @@ let base: string;
 before(async () => {
   buildPageIfMissing();
   mkdirSync(shots, { recursive: true });
-  // A folder already migrated: the CLI and `serve` skip creating and migrating the embedded database.
-  dataDir = await migratedDataDir('tokend-browser-');
+  dataDir = mkdtempSync(join(tmpdir(), 'tokend-browser-'));
   const env = {
     TOKEND_DATA_DIR: dataDir,
     TOKEND_ADMIN_EMAIL: admin.email,

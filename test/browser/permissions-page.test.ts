@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/db.js';
 import { PermissionService } from '../../src/permissions/service.js';
 import { openDatabase } from '../../src/setup.js';
-import { databaseKinds, freshDb, migratedDataDir } from '../../src/test-support/harness.js';
+import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
 import {
   choosePermissions,
   detailStatus,
@@ -131,11 +131,7 @@ for (const kind of databaseKinds()) {
     }
 
     before(async () => {
-      // On the embedded database a folder already migrated: `serve` skips creating and migrating it.
-      dataDir =
-        kind === 'pglite'
-          ? await migratedDataDir('tokend-permissions-page-')
-          : mkdtempSync(join(tmpdir(), 'tokend-permissions-page-'));
+      dataDir = mkdtempSync(join(tmpdir(), 'tokend-permissions-page-'));
       env = {
         TOKEND_DATA_DIR: dataDir,
         TOKEND_ADMIN_EMAIL: admin.email,
