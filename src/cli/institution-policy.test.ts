@@ -1,12 +1,11 @@
 // `tokend institutions create|update` with the query-token and inactivity policies (SPEC 11 and 12) as an
 // operator runs them: the defaults, setting and clearing each, and an out-of-range day count refused.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { jsonOf, tokend } from '../test-support/cli.js';
+import { jsonOf, tokendInProcess } from '../test-support/cli.js';
+import { migratedDataDir } from '../test-support/harness.js';
 
 const Policy = Type.Object({
   slug: Type.String(),
@@ -15,9 +14,14 @@ const Policy = Type.Object({
 });
 
 describe('tokend institutions: query-token and inactivity policies', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tokend-policy-cli-'));
+  // A data folder already migrated (a first start still makes its institution and administrator), and
+  // the commands run through the CLI's entry in this process: what they print and exit with is the same.
+  let dir = '';
+  before(async () => {
+    dir = await migratedDataDir('tokend-policy-cli-');
+  });
   const run = (...args: string[]) =>
-    tokend(args, { TOKEND_DATA_DIR: dir, TOKEND_ADMIN_PASSWORD: 'pw-123456789' });
+    tokendInProcess(args, { TOKEND_DATA_DIR: dir, TOKEND_ADMIN_PASSWORD: 'pw-123456789' });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   test('defaults allow ?token= and never suspend; create, update and clear set them', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { smtpMailer } from '../mail/mailer.js';
 import { databaseKinds } from '../test-support/harness.js';
-import { type Scene, withScene } from '../test-support/reminder-scene.js';
+import { closeScenes, type Scene, withScene } from '../test-support/reminder-scene.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 import type { Transition } from '../tokens/lifecycle.js';
 import type { TokenView } from '../tokens/view.js';
@@ -24,7 +24,10 @@ for (const kind of databaseKinds()) {
     before(async () => {
       sink = await startSmtpSink();
     });
-    after(() => sink.stop());
+    after(async () => {
+      await closeScenes();
+      await sink.stop();
+    });
 
     test('an SMTP failure is recorded and reported; the next sweep sends it once', () =>
       withScene(kind, sink, async (s) => {

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { LOCKS } from '../db/db.js';
 import { databaseKinds } from '../test-support/harness.js';
-import { type Scene, withScene } from '../test-support/reminder-scene.js';
+import { closeScenes, type Scene, withScene } from '../test-support/reminder-scene.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 import { startReminderLoop } from './loop.js';
 
@@ -30,7 +30,10 @@ for (const kind of databaseKinds()) {
     before(async () => {
       sink = await startSmtpSink();
     });
-    after(() => sink.stop());
+    after(async () => {
+      await closeScenes();
+      await sink.stop();
+    });
 
     test('sweeps by itself every interval', () =>
       withScene(kind, sink, async (s) => {

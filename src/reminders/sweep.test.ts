@@ -7,7 +7,7 @@ import { updateInstitution } from '../accounts/institutions.js';
 import { messageIdFor } from './templates.js';
 import { jsonOf } from '../test-support/cli.js';
 import { databaseKinds, said } from '../test-support/harness.js';
-import { DAY, withScene } from '../test-support/reminder-scene.js';
+import { closeScenes, DAY, withScene } from '../test-support/reminder-scene.js';
 import { type SmtpSink, startSmtpSink } from '../test-support/smtp-sink.js';
 import type { NoticeKind } from './schedule.js';
 
@@ -20,7 +20,10 @@ for (const kind of databaseKinds()) {
     before(async () => {
       sink = await startSmtpSink();
     });
-    after(() => sink.stop());
+    after(async () => {
+      await closeScenes();
+      await sink.stop();
+    });
 
     test('a 30-day token gets exactly the five emails, in order, once each', () =>
       withScene(kind, sink, async (s) => {

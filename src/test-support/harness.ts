@@ -29,6 +29,10 @@ export function offsetClock() {
     elapsed += ms;
   };
   clock.perf = { now: () => performance.now() + elapsed };
+  /** Back to real time for the wall clock; `perf` never runs backwards (the cache's lifetimes). */
+  clock.reset = () => {
+    offset = 0;
+  };
   return clock;
 }
 
@@ -43,6 +47,13 @@ export interface Env {
   app: FastifyInstance;
   limiter: FailureLimiter;
   tenant(options?: { requireExpiry?: boolean; maxLifetimeDays?: number }): Promise<Tenant>;
+  /**
+   * Makes the environment as a new one would be, for files whose tests each need an empty database
+   * (a sweep that reports on every token): every table emptied but the migrations' own rows
+   * (schema_migrations, the built-in permissions; so not for tests that add permissions), the clock back
+   * to real time, the caches dropped. About 0.1 s, where a new environment costs a second or more.
+   */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -144,6 +155,17 @@ export async function createEnv(
     app,
     limiter,
     tenant,
+    reset: async () => {
+      await services.usage.flush();
+      const tables = await db.query<{ name: string }>(
+        `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()
+           AND tablename NOT IN ('schema_migrations', 'permissions')`,
+      );
+      await db.query(`TRUNCATE ${tables.map((t) => `"${t.name}"`).join(', ')} RESTART IDENTITY`);
+      clock.reset();
+      services.institutions.invalidate();
+      services.verifier.clear();
+    },
     close: async () => {
       await app.close();
       await services.usage.stop().catch(() => {});

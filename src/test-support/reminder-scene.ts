@@ -1,5 +1,7 @@
-// Shared by the reminder tests: a fresh environment per test, a tenant whose admin creates tokens, a
-// clock moved to "day N of this test", and the emails the SMTP sink received for this tenant only.
+// Shared by the reminder tests: one environment per file and database, emptied before each test (a
+// sweep reports on every token, so each test starts from an empty database), a tenant whose admin
+// creates tokens, a clock moved to "day N of this test", and the emails the SMTP sink received for this
+// tenant only.
 import { type Mailer, smtpMailer } from '../mail/mailer.js';
 import { ReminderSweep, type SweepOptions } from '../reminders/sweep.js';
 import type { Agent, DbKind, Env, Tenant } from './harness.js';
@@ -28,9 +30,25 @@ export interface Scene {
   events(tokenId: string, ...types: string[]): Promise<{ type: string; details: Record<string, unknown> }[]>;
 }
 
-/** Runs `fn` with its own database and mailer; closes both whatever happens. */
+// The file's environment per database kind, made by the first scene and closed by closeScenes().
+const envs = new Map<DbKind, Promise<Env>>();
+
+/** Closes the environments the file's scenes used: call it in the file's `after`. */
+export async function closeScenes(): Promise<void> {
+  const open = [...envs.values()];
+  envs.clear();
+  for (const env of open) await (await env).close();
+}
+
+/**
+ * Runs `fn` on the file's environment, emptied as a new one would be (Env.reset), and its own mailer;
+ * closes the mailer whatever happens.
+ */
 export async function withScene(kind: DbKind, sink: SmtpSink, fn: (s: Scene) => Promise<void>) {
-  const env = await createEnv(kind);
+  let made = envs.get(kind);
+  if (!made) envs.set(kind, (made = createEnv(kind)));
+  const env = await made;
+  await env.reset();
   const mailer: Mailer = smtpMailer(sink.url, 'tokend <tokend@example.test>');
   try {
     const tenant = await env.tenant();
@@ -72,6 +90,5 @@ export async function withScene(kind: DbKind, sink: SmtpSink, fn: (s: Scene) => 
     });
   } finally {
     await mailer.close();
-    await env.close();
   }
 }

@@ -1,9 +1,10 @@
 // The suite's runner (scripts/test.mjs): files outside the serial list run at the same time, the serial
 // ones after them, and the final line sums both passes' TAP reports; any failure makes the exit non-zero,
-// which CI reads. The fixtures are tiny test files in a temporary directory that prove the overlap.
+// which CI reads. Each pass starts its longest files first, by the durations the last run recorded (new
+// files before all). The fixtures are tiny test files in a temporary directory that prove the overlap.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -60,6 +61,48 @@ test('parallel files overlap, serial ones follow, and the summary adds both pass
     assert.equal(run.status, 1);
     assert.ok(lines.includes('# parallel pass: 2 files, 2 at a time'), run.stdout);
     assert.ok(lines.includes('# serial pass: 1 files, 1 at a time'), run.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the longest files start first, new ones before them, and each run records the durations', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokend-runner-'));
+  try {
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    const quick = `import { test } from 'node:test';\ntest('quick', () => {});\n`;
+    for (const name of ['short', 'long', 'new']) writeFileSync(join(dir, `${name}.test.mjs`), quick);
+    mkdirSync(join(dir, 'test-results'));
+    const recorded = join(dir, 'test-results', 'durations.json');
+    writeFileSync(recorded, JSON.stringify({ 'short.test.mjs': 1, 'long.test.mjs': 50, 'gone.test.mjs': 3 }));
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(root, 'scripts', 'test.mjs'),
+        '--concurrency=1',
+        'short.test.mjs',
+        'long.test.mjs',
+        'new.test.mjs',
+      ],
+      { cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
+    );
+    assert.equal(run.status, 0, run.stdout + run.stderr);
+    const done = run.stdout
+      .split('\n')
+      .map((l) => /^# ok (\S+) \d+\.\d s$/.exec(l)?.[1])
+      .filter((f) => f !== undefined);
+    assert.deepEqual(done, ['new.test.mjs', 'long.test.mjs', 'short.test.mjs'], run.stdout);
+    const durations: unknown = JSON.parse(readFileSync(recorded, 'utf8'));
+    assert.ok(typeof durations === 'object' && durations !== null);
+    const seconds = Object.entries(durations);
+    assert.deepEqual(seconds.map(([f]) => f).sort(), [
+      'gone.test.mjs',
+      'long.test.mjs',
+      'new.test.mjs',
+      'short.test.mjs',
+    ]);
+    for (const [file, s] of seconds)
+      assert.ok(typeof s === 'number' && s >= 0 && s < 30, `${file}: ${String(s)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
