@@ -98,7 +98,7 @@ export async function serveApp(
   await listener?.start();
   const reminders = startReminderLoop({ config, db: opened.db, tokens: services.tokens, clock, logger });
   // Webhooks: every instance delivers (the leases keep two from sending the same message at once).
-  services.webhookDeliverer.start();
+  services.webhookDeliverer.start((err) => logger.warn({ err }, 'webhook delivery failed'));
   // On PostgreSQL, a NOTIFY from the outbox trigger wakes it at once, whoever wrote the event.
   const webhookWake =
     services.db.kind === 'postgres' && config.databaseUrl && config.webhookPollMs > 0

@@ -33,9 +33,15 @@ export class WebhookDeliverer {
   /** The pending messages as last counted (each poll): the metrics' gauge. */
   pending: number | null = null;
 
-  constructor(private readonly deps: DelivererDeps) {}
+  private onError: ((error: unknown) => void) | undefined;
 
-  start(): void {
+  constructor(private readonly deps: DelivererDeps) {
+    this.onError = deps.onError;
+  }
+
+  /** Starts polling; `onError` (the server's logger) replaces the one it was built with. */
+  start(onError?: (error: unknown) => void): void {
+    if (onError) this.onError = onError;
     if (this.deps.pollMs <= 0) return;
     this.stopped = false;
     this.abort = new AbortController();
@@ -75,7 +81,7 @@ export class WebhookDeliverer {
         (n) => {
           this.pending = n;
         },
-        (error: unknown) => this.deps.onError?.(error),
+        (error: unknown) => this.onError?.(error),
       );
       this.schedule(this.deps.pollMs);
     }, ms);
@@ -102,7 +108,7 @@ export class WebhookDeliverer {
         busy: [...this.inFlight.keys()],
       });
     } catch (error) {
-      this.deps.onError?.(error);
+      this.onError?.(error);
       return;
     }
     for (const m of claimed) {
@@ -110,7 +116,7 @@ export class WebhookDeliverer {
       this.inFlight.set(m.endpointId, set);
       const running: Promise<unknown> = this.deps.delivery
         .attempt(m, this.abort.signal)
-        .catch((error: unknown) => this.deps.onError?.(error))
+        .catch((error: unknown) => this.onError?.(error))
         .finally(() => {
           set.delete(running);
           if (set.size === 0) this.inFlight.delete(m.endpointId);
