@@ -210,6 +210,12 @@ export const SETTINGS = {
     optional,
     "The token GitLab's secret detection sends to the revocation API; unset: those routes answer 404.",
   ),
+  oidcCaFile: setting(
+    'TOKEND_OIDC_CA_FILE',
+    '',
+    optional,
+    "PEM file of certificate authorities trusted for the identity providers, besides the system's (a private CA).",
+  ),
   failureWindowMs: setting('TOKEND_FAILURE_WINDOW', '1m', duration, 'Window of the failure rate limits.'),
   maxFileBytes: setting(
     'TOKEND_MAX_FILE_SIZE',

@@ -28,8 +28,8 @@ export class AccountService {
   ) {}
 
   /** A new session for the right email and password, or null: which of the two was wrong stays unsaid. */
-  login(institutionId: string, email: string, password: string) {
-    return login(this.db, this.clock, institutionId, email, password);
+  login(institution: Pick<Institution, 'id' | 'passwordLogin'>, email: string, password: string) {
+    return login(this.db, this.clock, institution, email, password);
   }
 
   logout(session: Session): Promise<void> {

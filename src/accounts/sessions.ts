@@ -24,16 +24,31 @@ const TOUCH_EVERY_MS = 60_000;
 // Verified against when the email is unknown, so both paths cost one scrypt.
 const decoy = hashPassword(randomBytes(16).toString('hex'));
 
+/**
+ * A password login. A deactivated user, and while the institution has closed password login
+ * (`passwordLogin` false) anyone but a break-glass administrator, is refused like a wrong password.
+ */
 export async function login(
   q: Queryable,
   clock: Clock,
-  institutionId: string,
+  institution: { id: string; passwordLogin: boolean },
   email: string,
   password: string,
 ): Promise<{ sessionId: string; session: Session } | null> {
-  const user = await store.findUserByEmail(q, institutionId, email);
+  const user = await store.findUserByEmail(q, institution.id, email);
   const valid = await verifyPassword(password, user?.passwordHash ?? (await decoy));
-  if (!user || !valid) return null;
+  if (!user || !valid || user.deactivatedAt) return null;
+  if (!institution.passwordLogin && !user.breakGlass) return null;
+  return openSession(q, clock, user);
+}
+
+/** A new session for a user already authenticated (by password or by the identity provider). */
+export async function openSession(
+  q: Queryable,
+  clock: Clock,
+  user: User,
+): Promise<{ sessionId: string; session: Session }> {
+  await store.setLastLogin(q, user.id, clock());
   const sessionId = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');
   const idHash = hash(sessionId);

@@ -34,6 +34,8 @@ export interface UserInput {
   role: string;
   features: string[];
   password: string;
+  /** The operator's own administrators (`tokend users create`): they keep password login always. */
+  breakGlass?: boolean;
 }
 
 export async function createUser(q: Queryable, clock: Clock, input: UserInput): Promise<Result<User>> {
@@ -51,6 +53,8 @@ export async function createUser(q: Queryable, clock: Clock, input: UserInput): 
     return fail('invalid_request', 'password must be 12-1024 chars', 'password');
   }
   const user: User = {
+    breakGlass: input.breakGlass === true && input.role === 'admin',
+    deactivatedAt: null,
     id: randomUUID(),
     institutionId: input.institutionId,
     email,

@@ -18,6 +18,7 @@ import {
   UpdateTokenRequest,
 } from './bodies.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
+import { SSO_SCHEMAS } from './sso-schemas.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
 export { Enum, Nullable, ref } from './schema-kit.js';
@@ -240,6 +241,7 @@ export const SHARED_SCHEMAS = [
   SelfRotateRequest,
   SelfRotatedSchema,
   ...LEAK_SCHEMAS,
+  ...SSO_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

@@ -107,7 +107,7 @@ export const sessionRoutes =
       async (request, reply) => {
         const { email, password } = request.body;
         const keys = await countAttempt(deps, request, email);
-        const result = await services.accounts.login(request.institution.id, email, password);
+        const result = await services.accounts.login(request.institution, email, password);
         if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
         await Promise.all(keys.map((key) => limiter.forgive(key)));
         void reply.setCookie(SESSION_COOKIE, result.sessionId, {
