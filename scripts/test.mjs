@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 const SERIAL = [
   `test${sep}browser${sep}`,
   'src/server-lifecycle.test.ts',
+  'src/accounts/oidc.test.ts',
   'src/db/listener.test.ts',
   'src/http/security/fail-closed.test.ts',
   'src/http/security/redis-limiter.test.ts',

@@ -253,6 +253,12 @@ export const SETTINGS = {
     duration,
     'How often `serve` looks for due webhook messages besides being woken by a change; 0 turns delivery off.',
   ),
+  oidcCaFile: setting(
+    'TOKEND_OIDC_CA_FILE',
+    '',
+    optional,
+    "PEM file of certificate authorities trusted for the identity providers, besides the system's (a private CA).",
+  ),
   failureWindowMs: setting('TOKEND_FAILURE_WINDOW', '1m', duration, 'Window of the failure rate limits.'),
   maxFileBytes: setting(
     'TOKEND_MAX_FILE_SIZE',

@@ -1,6 +1,9 @@
 // Builds the services every entry point shares (server, CLI, tests) from config, database and clock.
 // Wiring is explicit: nothing here reads the environment or starts timers.
+import { readFileSync } from 'node:fs';
 import { institutionResolver } from './accounts/institutions.js';
+import { OidcService } from './accounts/oidc.js';
+import { fetchTrusting } from './accounts/oidc-fetch.js';
 import { AccountService } from './accounts/service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -31,6 +34,7 @@ export function buildServices(
     | 'webhookAllowedHosts'
     | 'webhookRetryScheduleMs'
     | 'webhookPollMs'
+    | 'oidcCaFile'
   >,
   db: Db,
   clock: Clock,
@@ -51,6 +55,13 @@ export function buildServices(
   const accounts = new AccountService(db, clock, {
     idleMs: config.sessionIdleMs,
     maxMs: config.sessionMaxMs,
+  });
+  // Sign-in with the institutions' identity providers; a private CA is trusted beside the system's roots.
+  const oidc = new OidcService({
+    db,
+    clock,
+    publicUrl: config.publicUrl,
+    fetch: config.oidcCaFile ? fetchTrusting(readFileSync(config.oidcCaFile, 'utf8')) : undefined,
   });
   const files = new FileService(db, clock);
   const permissions = new PermissionService(db, clock);
@@ -93,6 +104,7 @@ export function buildServices(
     usage,
     institutions,
     accounts,
+    oidc,
     files,
     permissions,
     tokenCheck,

@@ -40,6 +40,8 @@ export async function createFirstAccounts(db: Db, clock: Clock, start: FirstStar
       role: 'admin',
       features: [],
       passwordHash,
+      // The operator's break-glass account: it keeps password login when the institution closes it.
+      breakGlass: true,
       createdAt: now,
     });
   });

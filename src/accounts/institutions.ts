@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
-import { type Institution, LEAK_RESPONSES, type LeakResponse } from './records.js';
+import { type Institution, LEAK_RESPONSES, type LeakResponse, type Sso } from './records.js';
 import * as store from './store.js';
 
 export interface InstitutionInput {
@@ -40,6 +40,56 @@ export interface InstitutionChange {
   allowQueryToken?: boolean | undefined;
   /** null turns the inactivity policy off; undefined leaves it. */
   suspendUnusedAfterDays?: number | null | undefined;
+  /** Sign-in with an OpenID provider (SPEC 11): set it whole, remove it (null), or leave it (undefined). */
+  sso?: SsoInput | null | undefined;
+  /** false: password logins only for break-glass administrators. */
+  passwordLogin?: boolean | undefined;
+}
+
+export interface SsoInput {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  groupsClaim?: string | undefined;
+  adminGroup: string;
+  staffGroup?: string | null | undefined;
+}
+
+const CLAIM_TEXT = /^[\x21-\x7e]{1,200}$/;
+
+/** The operator's client, checked: an `https://` issuer, a client id and secret, the groups. */
+export function validateSso(input: SsoInput): Result<Sso & { clientSecret: string }> {
+  let issuer: URL;
+  try {
+    issuer = new URL(input.issuer);
+  } catch {
+    return fail('invalid_request', 'the issuer must be an https:// URL', 'oidcIssuer');
+  }
+  if (issuer.protocol !== 'https:' || issuer.search || issuer.hash || issuer.username || issuer.password)
+    return fail('invalid_request', 'the issuer must be an https:// URL without query', 'oidcIssuer');
+  if (!CLAIM_TEXT.test(input.clientId))
+    return fail('invalid_request', 'the client id must be 1-200 printable characters', 'oidcClientId');
+  if (input.clientSecret.length < 1 || input.clientSecret.length > 1000)
+    return fail('invalid_request', 'the client secret must be 1-1000 characters', 'oidcClientSecret');
+  const groupsClaim = input.groupsClaim ?? 'groups';
+  if (!CLAIM_TEXT.test(groupsClaim))
+    return fail('invalid_request', 'the groups claim must be 1-200 printable characters', 'oidcGroupsClaim');
+  const adminGroup = input.adminGroup.trim();
+  if (adminGroup.length < 1 || adminGroup.length > 200)
+    return fail('invalid_request', 'the admin group must be 1-200 characters', 'oidcAdminGroup');
+  const staffGroup = input.staffGroup?.trim() || null;
+  if (staffGroup !== null && staffGroup.length > 200)
+    return fail('invalid_request', 'the staff group must be at most 200 characters', 'oidcStaffGroup');
+  // The issuer as the operator wrote it (discovery compares it exactly), without a trailing `/` added.
+  const written = input.issuer.trim();
+  return ok({
+    issuer: written,
+    clientId: input.clientId,
+    clientSecret: input.clientSecret,
+    groupsClaim,
+    adminGroup,
+    staffGroup,
+  });
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -153,6 +203,8 @@ export async function updateInstitution(
   change: InstitutionChange,
   afterChange?: AfterChange,
 ): Promise<Result<Institution>> {
+  const sso = change.sso ? validateSso(change.sso) : null;
+  if (sso && !sso.ok) return sso;
   return db
     .transaction(async (tx) => {
       const current = await store.findInstitutionBySlug(tx, slug);
@@ -192,6 +244,9 @@ export async function updateInstitution(
         allowQueryToken: next.allowQueryToken ?? true,
         suspendUnusedAfterDays: next.suspendUnusedAfterDays ?? null,
       });
+      if (change.sso !== undefined) await store.setInstitutionSso(tx, current.id, sso?.value ?? null);
+      if (change.passwordLogin !== undefined)
+        await store.setPasswordLogin(tx, current.id, change.passwordLogin);
       const taken = await store.setHosts(tx, current.id, next.hosts);
       if (taken.length > 0) throw new HostTaken(taken);
       const after = await written(tx, current.id);

@@ -17,7 +17,22 @@ export interface Institution {
   allowQueryToken: boolean;
   /** SPEC 12: the sweep suspends active tokens unused this many days (30-730), or never (null). */
   suspendUnusedAfterDays: number | null;
+  /** SPEC 11: sign-in with the institution's OpenID provider, or null. Its client secret is not here. */
+  sso: Sso | null;
+  /** SPEC 11: false refuses password logins but for break-glass accounts. */
+  passwordLogin: boolean;
   createdAt: Date;
+}
+
+/** The operator's OpenID Connect client of an institution, without its secret (read on its own). */
+export interface Sso {
+  /** An `https://` URL: the provider's issuer, discovered at `/.well-known/openid-configuration`. */
+  issuer: string;
+  clientId: string;
+  /** The claim holding the user's groups (default `groups`). */
+  groupsClaim: string;
+  adminGroup: string;
+  staffGroup: string | null;
 }
 
 export const LEAK_RESPONSES = ['suspend', 'revoke', 'notify'] as const;
@@ -31,6 +46,8 @@ export interface User {
   role: 'admin' | 'staff';
   features: string[];
   passwordHash: string;
+  /** An administrator made by the first start or `tokend users create`: may use a password always. */
+  breakGlass: boolean;
   createdAt: Date;
   /** SPEC 11: a deactivated user cannot sign in and has no session (null: active). */
   deactivatedAt: Date | null;

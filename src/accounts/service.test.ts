@@ -26,9 +26,9 @@ for (const kind of databaseKinds()) {
       Number((await env.db.query<{ n: number }>('SELECT count(*)::int AS n FROM sessions'))[0]?.n);
 
     test('a login is found by its cookie value in its institution only, and logout ends it', async () => {
-      assert.equal(await accounts.login(t.institution.id, t.admin.email, 'wrong password!'), null);
+      assert.equal(await accounts.login(t.institution, t.admin.email, 'wrong password!'), null);
       const before = await sessions();
-      const made = await accounts.login(t.institution.id, t.admin.email.toUpperCase(), PASSWORD);
+      const made = await accounts.login(t.institution, t.admin.email.toUpperCase(), PASSWORD);
       assert.ok(made);
       assert.equal(await sessions(), before + 1);
       const found = await accounts.session(t.institution.id, made.sessionId);
@@ -42,7 +42,7 @@ for (const kind of databaseKinds()) {
     });
 
     test('a session ends after the idle time the service holds, and its row is deleted', async () => {
-      const made = await accounts.login(t.institution.id, t.admin.email, PASSWORD);
+      const made = await accounts.login(t.institution, t.admin.email, PASSWORD);
       assert.ok(made);
       const before = await sessions();
       env.clock.advance(HOUR);

@@ -41,8 +41,13 @@ export class AccountService {
   ) {}
 
   /** A new session for the right email and password, or null: which of the two was wrong stays unsaid. */
-  login(institutionId: string, email: string, password: string, ip: string | null = null) {
-    return login(this.db, this.clock, institutionId, email, password, ip);
+  login(
+    institution: Pick<Institution, 'id' | 'passwordLogin'>,
+    email: string,
+    password: string,
+    ip: string | null = null,
+  ) {
+    return login(this.db, this.clock, institution, email, password, ip);
   }
 
   logout(session: Session, ip: string | null = null): Promise<void> {

@@ -26,25 +26,27 @@ const TOUCH_EVERY_MS = 60_000;
 const decoy = hashPassword(randomBytes(16).toString('hex'));
 
 /**
- * A new session for the right email and password of an active user, or null. The session, the user's
- * last login and `session.login` are written together; a refusal records `session.login_failed`.
+ * A password login: a new session for the right email and password of an active user, or null. A
+ * deactivated user, and while the institution has closed password login (`passwordLogin` false) anyone
+ * but a break-glass administrator, is refused like a wrong password; a refusal records
+ * `session.login_failed`.
  */
 export async function login(
   db: Db,
   clock: Clock,
-  institutionId: string,
+  institution: { id: string; passwordLogin: boolean },
   email: string,
   password: string,
   ip: string | null = null,
 ): Promise<{ sessionId: string; session: Session } | null> {
-  const user = await store.findUserByEmail(db, institutionId, email);
+  const user = await store.findUserByEmail(db, institution.id, email);
   const valid = await verifyPassword(password, user?.passwordHash ?? (await decoy));
-  // A deactivated user is refused like a wrong password: the answer does not say the account exists.
-  if (!user || !valid || user.deactivatedAt) {
+  // The answer does not say whether the account exists, is deactivated or is not break-glass.
+  if (!user || !valid || user.deactivatedAt || (!institution.passwordLogin && !user.breakGlass)) {
     const details = { email: email.trim().slice(0, 320), method: 'password' };
     const actor: Actor = { userId: null, ip };
     await recordInstitutionEvent(db, {
-      institutionId,
+      institutionId: institution.id,
       type: 'session.login_failed',
       at: clock(),
       actor,
@@ -52,6 +54,20 @@ export async function login(
     });
     return null;
   }
+  return openSession(db, clock, user, 'password', ip);
+}
+
+/**
+ * A new session for a user already authenticated (by password or by the identity provider): the
+ * session, the user's last login and `session.login` with the method are written together.
+ */
+export async function openSession(
+  db: Db,
+  clock: Clock,
+  user: User,
+  method: 'password' | 'oidc',
+  ip: string | null,
+): Promise<{ sessionId: string; session: Session }> {
   const sessionId = randomBytes(32).toString('base64url');
   const csrfToken = randomBytes(32).toString('base64url');
   const idHash = hash(sessionId);
@@ -60,8 +76,14 @@ export async function login(
     await store.insertSession(tx, { idHash, userId: user.id, csrfToken, at });
     await store.setLastLogin(tx, user.id, at);
     const actor = { userId: user.id, ip };
-    const details = { method: 'password' };
-    await recordInstitutionEvent(tx, { institutionId, type: 'session.login', at, actor, details });
+    const details = { method };
+    await recordInstitutionEvent(tx, {
+      institutionId: user.institutionId,
+      type: 'session.login',
+      at,
+      actor,
+      details,
+    });
   });
   return { sessionId, session: { idHash, user: { ...user, lastLoginAt: at }, csrfToken } };
 }

@@ -1,6 +1,6 @@
 // The only SQL for institutions, users and sessions. Rows are mapped to camelCase records here.
 import type { Queryable } from '../db/db.js';
-import type { Institution, Person, User } from './records.js';
+import type { Institution, Person, Sso, User } from './records.js';
 
 export type { Institution, User } from './records.js';
 
@@ -13,9 +13,10 @@ export interface SessionRow {
 
 const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_expiry, i.max_lifetime_days,
   i.require_allowed_ips, i.leak_response, i.allow_query_token, i.suspend_unused_after_days, i.created_at,
+  i.oidc_issuer, i.oidc_client_id, i.oidc_groups_claim, i.oidc_admin_group, i.oidc_staff_group, i.password_login,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
-const USER_COLUMNS =
-  'u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash, u.created_at, u.deactivated_at, u.last_login_at';
+const USER_COLUMNS = `u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash,
+  u.break_glass, u.deactivated_at, u.last_login_at, u.created_at`;
 
 // The rows as both drivers return them (text[] as string[], integer as number, timestamptz as Date).
 // Each query reads into one of these and one plain transform maps it: no per-field casts.
@@ -33,6 +34,12 @@ interface InstitutionRow {
   allow_query_token: boolean;
   suspend_unused_after_days: number | null;
   created_at: Date;
+  oidc_issuer: string | null;
+  oidc_client_id: string | null;
+  oidc_groups_claim: string;
+  oidc_admin_group: string | null;
+  oidc_staff_group: string | null;
+  password_login: boolean;
 }
 
 interface UserRow {
@@ -44,6 +51,7 @@ interface UserRow {
   role: User['role'];
   features: string[];
   password_hash: string;
+  break_glass: boolean;
   created_at: Date;
   deactivated_at: Date | null;
   last_login_at: Date | null;
@@ -67,6 +75,17 @@ const toInstitution = (r: InstitutionRow): Institution => ({
   leakResponse: r.leak_response,
   allowQueryToken: r.allow_query_token,
   suspendUnusedAfterDays: r.suspend_unused_after_days,
+  sso:
+    r.oidc_issuer && r.oidc_client_id && r.oidc_admin_group
+      ? {
+          issuer: r.oidc_issuer,
+          clientId: r.oidc_client_id,
+          groupsClaim: r.oidc_groups_claim,
+          adminGroup: r.oidc_admin_group,
+          staffGroup: r.oidc_staff_group,
+        }
+      : null,
+  passwordLogin: r.password_login,
   createdAt: r.created_at,
 });
 
@@ -78,6 +97,7 @@ const toUser = (r: UserRow): User => ({
   role: r.role,
   features: r.features,
   passwordHash: r.password_hash,
+  breakGlass: r.break_glass,
   createdAt: r.created_at,
   deactivatedAt: r.deactivated_at,
   lastLoginAt: r.last_login_at,
@@ -114,8 +134,10 @@ export async function findInstitutionById(q: Queryable, id: string): Promise<Ins
 
 /** The policies a new institution may leave out, and their defaults (insertInstitution). */
 type DefaultedPolicy = 'requireAllowedIps' | 'leakResponse' | 'allowQueryToken' | 'suspendUnusedAfterDays';
+/** Set after creation (`institutions update`): a new institution has no SSO and password login open. */
+type SignIn = 'sso' | 'passwordLogin';
 /** A new institution: no network rule required, leaks suspend, `?token=` allowed, no inactivity policy. */
-export type NewInstitution = Omit<Institution, 'hostnames' | DefaultedPolicy> &
+export type NewInstitution = Omit<Institution, 'hostnames' | DefaultedPolicy | SignIn> &
   Partial<Pick<Institution, DefaultedPolicy>>;
 
 export async function insertInstitution(q: Queryable, i: NewInstitution): Promise<void> {
@@ -191,17 +213,146 @@ export async function setHosts(q: Queryable, institutionId: string, hostnames: s
   return [];
 }
 
-/** A new user is active and has never logged in. */
+/** A new user: active, never logged in; a break-glass account only when said (first start, CLI administrators). */
+export type NewUser = Omit<User, 'breakGlass' | 'deactivatedAt' | 'lastLoginAt'> & { breakGlass?: boolean };
+
 export async function insertUser(
   q: Queryable,
-  u: Omit<User, 'deactivatedAt' | 'lastLoginAt'>,
+  u: NewUser,
+  identity: { issuer: string; subject: string } | null = null,
 ): Promise<boolean> {
   const rows = await q.query(
-    `INSERT INTO users (id, institution_id, email, name, role, features, password_hash, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id`,
-    [u.id, u.institutionId, u.email, u.name, u.role, u.features, u.passwordHash, u.createdAt],
+    `INSERT INTO users (id, institution_id, email, name, role, features, password_hash, created_at,
+       break_glass, oidc_issuer, oidc_subject)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING id`,
+    [
+      u.id,
+      u.institutionId,
+      u.email,
+      u.name,
+      u.role,
+      u.features,
+      u.passwordHash,
+      u.createdAt,
+      u.breakGlass ?? false,
+      identity?.issuer ?? null,
+      identity?.subject ?? null,
+    ],
   );
   return rows.length === 1;
+}
+
+/** The user who signs in as (issuer, sub) with the institution's provider, or null. */
+export async function findUserByIdentity(
+  q: Queryable,
+  institutionId: string,
+  issuer: string,
+  subject: string,
+): Promise<User | null> {
+  const [row] = await q.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users u
+     WHERE u.institution_id = $1 AND u.oidc_issuer = $2 AND u.oidc_subject = $3`,
+    [institutionId, issuer, subject],
+  );
+  return row ? toUser(row) : null;
+}
+
+/** The role and features a sign-in brought (the provider's groups decide them at every sign-in). */
+export async function setUserRole(
+  q: Queryable,
+  userId: string,
+  role: User['role'],
+  features: string[],
+): Promise<void> {
+  await q.query('UPDATE users SET role = $2, features = $3 WHERE id = $1', [userId, role, features]);
+}
+
+export async function setLastLogin(q: Queryable, userId: string, at: Date): Promise<void> {
+  await q.query('UPDATE users SET last_login_at = $2 WHERE id = $1', [userId, at]);
+}
+
+/** Sets (or, with null, removes) the institution's OpenID client; the secret is written here only. */
+export async function setInstitutionSso(
+  q: Queryable,
+  institutionId: string,
+  sso: (Sso & { clientSecret: string }) | null,
+): Promise<void> {
+  await q.query(
+    `UPDATE institutions SET oidc_issuer = $2, oidc_client_id = $3, oidc_client_secret = $4,
+       oidc_groups_claim = $5, oidc_admin_group = $6, oidc_staff_group = $7 WHERE id = $1`,
+    [
+      institutionId,
+      sso?.issuer ?? null,
+      sso?.clientId ?? null,
+      sso?.clientSecret ?? null,
+      sso?.groupsClaim ?? 'groups',
+      sso?.adminGroup ?? null,
+      sso?.staffGroup ?? null,
+    ],
+  );
+}
+
+export async function setPasswordLogin(q: Queryable, institutionId: string, open: boolean): Promise<void> {
+  await q.query('UPDATE institutions SET password_login = $2 WHERE id = $1', [institutionId, open]);
+}
+
+/** The institution's OpenID client secret: read only to redeem a code, never put in a record. */
+export async function findOidcClientSecret(q: Queryable, institutionId: string): Promise<string | null> {
+  const [row] = await q.query<{ oidc_client_secret: string | null }>(
+    'SELECT oidc_client_secret FROM institutions WHERE id = $1',
+    [institutionId],
+  );
+  return row?.oidc_client_secret ?? null;
+}
+
+export interface OidcFlow {
+  institutionId: string;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string | null;
+  createdAt: Date;
+}
+
+/** A sign-in begun at the provider, under the SHA-256 of its browser cookie; old ones are swept here. */
+export async function insertOidcFlow(
+  q: Queryable,
+  idHash: string,
+  f: OidcFlow,
+  sweepBefore: Date,
+): Promise<void> {
+  await q.query('DELETE FROM oidc_flows WHERE created_at < $1', [sweepBefore]);
+  await q.query(
+    `INSERT INTO oidc_flows (id_hash, institution_id, state, nonce, code_verifier, return_to, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [idHash, f.institutionId, f.state, f.nonce, f.codeVerifier, f.returnTo, f.createdAt],
+  );
+}
+
+/** Takes a flow (deleted as it is read: a callback is answered once), or null. */
+export async function takeOidcFlow(q: Queryable, idHash: string): Promise<OidcFlow | null> {
+  const [row] = await q.query<{
+    institution_id: string;
+    state: string;
+    nonce: string;
+    code_verifier: string;
+    return_to: string | null;
+    created_at: Date;
+  }>(
+    `DELETE FROM oidc_flows WHERE id_hash = $1
+     RETURNING institution_id, state, nonce, code_verifier, return_to, created_at`,
+    [idHash],
+  );
+  return row
+    ? {
+        institutionId: row.institution_id,
+        state: row.state,
+        nonce: row.nonce,
+        codeVerifier: row.code_verifier,
+        returnTo: row.return_to,
+        createdAt: row.created_at,
+      }
+    : null;
 }
 
 export async function findUserByEmail(
@@ -307,10 +458,6 @@ export async function setDeactivated(q: Queryable, id: string, at: Date | null):
 /** Ends every session of a user (deactivation): the rows are gone for every instance at once. */
 export async function deleteSessionsOf(q: Queryable, userId: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-}
-
-export async function setLastLogin(q: Queryable, id: string, at: Date): Promise<void> {
-  await q.query('UPDATE users SET last_login_at = $2 WHERE id = $1', [id, at]);
 }
 
 /** The operator's identity provider settings as the API shows them: never the client secret. */

@@ -36,6 +36,8 @@ export interface UserInput {
   password: string;
   /** The name a bad feature is reported under (default `feature`, the CLI's flag). */
   featureField?: string;
+  /** The operator's own administrators (`tokend users create`): they keep password login always. */
+  breakGlass?: boolean;
 }
 
 /**
@@ -70,6 +72,7 @@ export async function createUser(q: Queryable, clock: Clock, input: UserInput): 
     return fail('invalid_request', 'password must be 12-1024 chars', 'password');
   }
   const user: User = {
+    breakGlass: input.breakGlass === true && input.role === 'admin',
     id: randomUUID(),
     institutionId: input.institutionId,
     email,

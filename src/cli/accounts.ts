@@ -2,6 +2,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { generatePassword } from '../accounts/passwords.js';
 import { LEAK_RESPONSES, type LeakResponse } from '../accounts/records.js';
+import type { InstitutionChange } from '../accounts/institutions.js';
 import type { Institution } from '../accounts/service.js';
 import { userView } from '../accounts/users.js';
 import {
@@ -38,6 +39,9 @@ export const institutionView = (i: Institution) => ({
   leakResponse: i.leakResponse,
   allowQueryToken: i.allowQueryToken,
   suspendUnusedAfterDays: i.suspendUnusedAfterDays,
+  // The client secret is not in the record: it is never printed.
+  sso: i.sso,
+  passwordLogin: i.passwordLogin,
   createdAt: i.createdAt.toISOString(),
 });
 
@@ -49,7 +53,42 @@ const describe = (i: Institution) =>
     `  policy:  ${i.requireExpiry ? 'expiry required' : 'expiry optional'}${i.maxLifetimeDays ? `, at most ${i.maxLifetimeDays} days` : ''}, allowed addresses ${i.requireAllowedIps ? 'required' : 'optional'}`,
     `  leaks:   ${i.leakResponse}`,
     `  tokens:  ${i.allowQueryToken ? '?token= allowed' : '?token= refused'}, ${i.suspendUnusedAfterDays ? `suspended after ${i.suspendUnusedAfterDays} days unused` : 'never suspended for disuse'}`,
+    `  sso:     ${i.sso ? `${i.sso.issuer} (client ${i.sso.clientId}; ${i.sso.groupsClaim}: admin ${i.sso.adminGroup}${i.sso.staffGroup ? `, staff ${i.sso.staffGroup}` : ''})` : '-'}`,
+    `  login:   ${i.passwordLogin ? 'password open' : 'password only for break-glass administrators'}`,
   ].join('\n');
+
+const OIDC_FLAGS = ['oidcIssuer', 'oidcClientId', 'oidcClientSecretStdin', 'oidcAdminGroup'] as const;
+const OIDC_NAMES = '--oidc-issuer, --oidc-client-id, --oidc-client-secret-stdin and --oidc-admin-group';
+
+/** The SSO change of `institutions update`'s flags: set whole, removed (`--no-oidc`), or left. */
+async function ssoChange(o: {
+  oidc?: boolean;
+  oidcIssuer?: string;
+  oidcClientId?: string;
+  oidcClientSecretStdin?: true;
+  oidcGroupsClaim?: string;
+  oidcAdminGroup?: string;
+  oidcStaffGroup?: string;
+}): Promise<InstitutionChange['sso']> {
+  const given = OIDC_FLAGS.filter((f) => o[f] !== undefined);
+  const extra = o.oidcGroupsClaim !== undefined || o.oidcStaffGroup !== undefined;
+  if (o.oidc === false) {
+    if (given.length > 0 || extra) throw new CliFailure('--no-oidc takes no other --oidc-* option', 2);
+    return null;
+  }
+  if (given.length === 0 && !extra) return undefined;
+  if (given.length < OIDC_FLAGS.length) throw new CliFailure(`setting SSO takes ${OIDC_NAMES} together`, 2);
+  const clientSecret = (await readStdin()).trim();
+  if (!clientSecret) throw new CliFailure('--oidc-client-secret-stdin read nothing from standard input', 2);
+  return {
+    issuer: o.oidcIssuer ?? '',
+    clientId: o.oidcClientId ?? '',
+    clientSecret,
+    groupsClaim: o.oidcGroupsClaim,
+    adminGroup: o.oidcAdminGroup ?? '',
+    staffGroup: o.oidcStaffGroup ?? null,
+  };
+}
 
 export function registerAccountCommands(program: Command): void {
   const institutions = program.command('institutions').description('create, change and list institutions');
@@ -106,9 +145,19 @@ export function registerAccountCommands(program: Command): void {
     .option('--no-allow-query-token', 'refuse tokens sent in ?token= (headers only)')
     .option('--suspend-unused-after-days <n>', UNUSED_HELP, unusedDays)
     .option('--no-suspend-unused', 'never suspend tokens for disuse')
+    .option('--oidc-issuer <url>', 'SSO: the identity provider (https://)')
+    .option('--oidc-client-id <id>', 'SSO: the client id registered at the provider')
+    .option('--oidc-client-secret-stdin', 'SSO: read the client secret from standard input')
+    .option('--oidc-groups-claim <claim>', 'SSO: the claim holding the groups (default groups)')
+    .option('--oidc-admin-group <group>', 'SSO: the group whose members are administrators')
+    .option('--oidc-staff-group <group>', 'SSO: the group whose members are staff (API tokens)')
+    .option('--no-oidc', 'remove SSO')
+    .option('--password-login', 'everyone may sign in with a password')
+    .option('--no-password-login', 'password login only for break-glass administrators')
     .option('--json', 'print JSON')
-    .action(async (slug, o) =>
-      withContext(async (ctx) => {
+    .action(async (slug, o) => {
+      const sso = await ssoChange(o);
+      await withContext(async (ctx) => {
         const i = unwrap(
           await ctx.accounts.updateInstitution(slug, {
             name: o.name,
@@ -122,12 +171,14 @@ export function registerAccountCommands(program: Command): void {
             leakResponse: o.leakResponse,
             allowQueryToken: o.allowQueryToken,
             suspendUnusedAfterDays: o.suspendUnused === false ? null : o.suspendUnusedAfterDays,
+            sso,
+            passwordLogin: o.passwordLogin,
           }),
         );
         ctx.institutions.invalidate();
         print(o.json, institutionView(i), () => describe(i));
-      }),
-    );
+      });
+    });
 
   institutions
     .command('list')
@@ -164,6 +215,8 @@ export function registerAccountCommands(program: Command): void {
             role: o.role,
             features: o.feature,
             password,
+            // An operator's administrator is a break-glass account (SPEC 11).
+            breakGlass: true,
           }),
         );
         const view = { ...userView(user), institution: { slug: institution.slug, name: institution.name } };

@@ -32,6 +32,7 @@ import { institutionRoutes } from './routes/institution.js';
 import { leakRoutes } from './routes/leaks.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
+import { ssoRoutes } from './routes/sso.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
 import { tokenRotationRoutes } from './routes/token-rotation.js';
 import { userRoutes } from './routes/users.js';
@@ -165,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       done();
     });
     await staff.register(sessionRoutes(routeDeps));
+    await staff.register(ssoRoutes(routeDeps));
     await staff.register(apiTokenRoutes(routeDeps));
     await staff.register(apiTokenChangeRoutes(routeDeps));
     await staff.register(apiTokenBulkRoutes(routeDeps));

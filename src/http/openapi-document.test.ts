@@ -69,15 +69,19 @@ for (const kind of databaseKinds()) {
       }
       const open = all.filter(({ op }) => op.security?.length === 0).map(({ op }) => op.operationId);
       // The leak routes prove themselves in their own way (SPEC 9): a signature, a revocation token, or none.
+      // Sign-in with the identity provider starts and ends without a session (SPEC 11).
       assert.deepEqual(open.sort(), [
+        'finishOidcLogin',
         'getHealth',
         'getMetrics',
         'getReadiness',
+        'getSessionOptions',
         'gitlabRevocableTokenTypes',
         'gitlabRevokeTokens',
         'login',
         'reportGithubLeaks',
         'reportLeaks',
+        'startOidcLogin',
       ]);
     });
 

@@ -21,6 +21,7 @@ import { BULK_SCHEMAS } from './bulk-schemas.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 import { PEOPLE_SCHEMAS } from './people-schemas.js';
+import { SSO_SCHEMAS } from './sso-schemas.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
 export { Enum, Nullable, ref } from './schema-kit.js';
@@ -260,6 +261,7 @@ export const SHARED_SCHEMAS = [
   ...WEBHOOK_SCHEMAS,
   ...PEOPLE_SCHEMAS,
   ...BULK_SCHEMAS,
+  ...SSO_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

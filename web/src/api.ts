@@ -139,6 +139,7 @@ function renewal(expiry: ExpiryChoice) {
 
 export const api = {
   getSession: () => answer(client.GET('/apis/v1/session')),
+  sessionOptions: () => answer(client.GET('/apis/v1/session/options')),
   login: (email: string, password: string) =>
     answer(client.POST('/apis/v1/session', { body: { email, password } })),
   logout: () => done(client.DELETE('/apis/v1/session', { params: { header: header() } })),

@@ -10,6 +10,7 @@ export type TokenState = Token['state'];
 export type TokenEvent = Schemas['Event'];
 export type UserRef = NonNullable<Token['createdBy']>;
 export type Session = Schemas['Session'];
+export type SessionOptions = Schemas['SessionOptions'];
 export type User = Schemas['User'];
 export type TokenWithSecret = Schemas['Created'];
 export type UsageDay = Schemas['Usage']['items'][number];

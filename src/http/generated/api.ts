@@ -155,6 +155,63 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/apis/v1/session/options': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** How this institution signs in: its identity provider, and whether password login is open */
+    get: operations['getSessionOptions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/session/oidc': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Sign in with the identity provider: redirects there (code flow, PKCE S256, state, nonce)
+     * @description Sets a short-lived HttpOnly cookie that binds the sign-in to this browser. Any refusal redirects to `/?login_error=<reason>`.
+     */
+    get: operations['startOidcLogin'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/session/oidc/callback': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Where the identity provider returns: checks the answer and opens a session
+     * @description Register `<TOKEND_PUBLIC_URL scheme>://<the institution’s first hostname>:<port>/apis/v1/session/oidc/callback` at the provider. Success sets the session cookie and redirects to `returnTo` (or `/`); any refusal opens nothing and redirects to `/?login_error=<reason>`.
+     */
+    get: operations['finishOidcLogin'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/apis/v1/api-tokens': {
     parameters: {
       query?: never;
@@ -1311,6 +1368,14 @@ export interface components {
        */
       truncated?: true;
     };
+    /** @description How this institution signs in */
+    SessionOptions: {
+      /** @description The institution signs in with its identity provider */
+      sso: boolean;
+      provider: string | null;
+      /** @description Password login is open to everyone; false: only for the operator’s break-glass administrators */
+      passwordLogin: boolean;
+    };
   };
   responses: never;
   parameters: never;
@@ -2024,6 +2089,216 @@ export interface operations {
       };
       /** @description `unsupported_media_type`: the content type is not accepted */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  getSessionOptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The sign-in options */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SessionOptions'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  startOidcLogin: {
+    parameters: {
+      query?: {
+        /** @description A relative path to land on; anything else is ignored */
+        returnTo?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description To the provider, or back to the login page with a reason */
+      302: {
+        headers: {
+          /** @description Where the browser goes next */
+          Location?: string;
+          /** @description The sign-in’s cookie (HttpOnly, SameSite=Lax) */
+          'Set-Cookie'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  finishOidcLogin: {
+    parameters: {
+      query?: {
+        code?: string;
+        state?: string;
+        iss?: string;
+        error?: string;
+        error_description?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description To the page, signed in, or back to the login page with a reason */
+      302: {
+        headers: {
+          /** @description Where the browser goes next */
+          Location?: string;
+          /** @description The session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS) */
+          'Set-Cookie'?: string;
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -108,7 +108,7 @@ export const sessionRoutes =
         const { email, password } = request.body;
         const keys = await countAttempt(deps, request, email);
         const ip = clientAddress(request);
-        const result = await services.accounts.login(request.institution.id, email, password, ip);
+        const result = await services.accounts.login(request.institution, email, password, ip);
         if (!result) throw new ApiError('invalid_credentials', 'wrong email or password');
         await Promise.all(keys.map((key) => limiter.forgive(key)));
         void reply.setCookie(SESSION_COOKIE, result.sessionId, {
