@@ -63,7 +63,7 @@ export class InactivityPass {
       let sent = 0;
       for (const token of page) {
         if (pass.signal?.aborted) return;
-        if (await this.notify(token, 'unused_suspended', token.occasion, pass)) sent += 1;
+        if (await this.notify(token, 'unused_suspended', pass)) sent += 1;
       }
       // Rows this sweep could not settle stay listed: stop instead of reading them again.
       if (page.length < PAGE || sent === 0) return;
@@ -83,12 +83,14 @@ export class InactivityPass {
       staleBefore,
     );
     if (plan.action === 'warn') {
-      await this.notify(token, 'unused_7d', suspensionAt(token.days, token.occasion, pass.now), pass);
+      await this.notify(token, 'unused_7d', pass);
       return;
     }
     if (plan.action !== 'suspend') return;
-    pass.report.suspended += 1;
-    if (pass.dryRun) return;
+    if (pass.dryRun) {
+      pass.report.suspended += 1;
+      return;
+    }
     const done = await this.deps.tokens.suspendUnused({
       institutionId: token.institutionId,
       id: token.id,
@@ -96,15 +98,15 @@ export class InactivityPass {
       days: token.days,
       reason: plan.reason,
     });
-    // Used, reactivated, suspended or exempted since the page was read: nothing to do.
-    if (!done.ok) pass.report.suspended -= 1;
+    // Refused: used, reactivated, suspended or exempted since the page was read; nothing to do.
+    if (done.ok) pass.report.suspended += 1;
   }
 
   /**
    * Claims, sends and marks one notice; true when this sweep settled it (sent, or skipped for want of a
-   * recipient). The warning states the suspension's moment as the claim will make it.
+   * recipient). The warning states the suspension's moment as its claim makes it.
    */
-  private async notify(token: IdleToken, kind: IdleNoticeKind, suspendAt: Date, pass: IdlePass) {
+  private async notify(token: IdleToken, kind: IdleNoticeKind, pass: IdlePass) {
     const to = recipientsFor(token.creatorEmail, token.notifyEmails);
     const report = (status: NoticeOutcome['status'], reason: string | null = null) =>
       pass.emit(outcomeOf(token, kind, status, to, reason));
@@ -136,7 +138,8 @@ export class InactivityPass {
       return false;
     }
     if (!(await claimIdleNotice(this.deps.db, claim))) return false;
-    const when = kind === 'unused_7d' ? suspensionAt(token.days, token.occasion, at) : suspendAt;
+    // The warning's: a week after this claim at the earliest; the notice's: the suspension's own moment.
+    const when = kind === 'unused_7d' ? suspensionAt(token.days, token.occasion, at) : token.occasion;
     const key = { tokenId: token.id, kind, expiresAt: token.occasion };
     try {
       await this.deps.mailer.send(this.email(token, kind, to, when));

@@ -237,5 +237,25 @@ for (const kind of databaseKinds()) {
       const suspended = await events(s.t, s.token.id, 'token.suspended');
       assert.equal(suspended.length, 2);
     });
+
+    test('a token suspended by staff is neither warned nor suspended again by the policy', async () => {
+      const s = await scene(30);
+      s.at(1);
+      const paused = await (
+        await staff(s.t)
+      ).request({
+        method: 'POST',
+        url: `/apis/v1/api-tokens/${s.token.id}/suspend`,
+        payload: { reason: 'contract paused' },
+      });
+      assert.equal(paused.statusCode, 200, said(paused));
+      for (const d of [23.001, 31, 60]) {
+        s.at(d);
+        await sweep();
+      }
+      assert.deepEqual(s.kinds(), []);
+      const token = await detail(s.t, s.token.id);
+      assert.deepEqual([token.state, token.stateReason], ['suspended', 'contract paused']);
+    });
   });
 }

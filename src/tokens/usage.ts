@@ -66,7 +66,12 @@ export class UsageRecorder {
       use.carrier = carrier;
     }
     use.days.set(day, (use.days.get(day) ?? 0) + 1);
-    seen(use.ips, ip, { first: at, last: at, userAgent });
+    const held = use.ips.get(ip);
+    if (!held) seen(use.ips, ip, { first: at, last: at, userAgent });
+    else if (at >= held.last) {
+      held.last = at;
+      held.userAgent = userAgent;
+    } else if (at < held.first) held.first = at;
   }
 
   /** One event per token, failure and client address per flush (SPEC 8), counting its repeats. */
@@ -157,9 +162,8 @@ export class UsageRecorder {
 }
 
 /**
- * Merges one sighting of `ip` into a token's addresses: the earliest first sight, the latest last one
- * with its user agent; past RECENT_IPS addresses the one seen longest ago is dropped. No allocation
- * for an address already held (the usual request).
+ * Merges a sighting of `ip` into a token's addresses: the earliest first sight, the latest last one
+ * with its user agent; past RECENT_IPS addresses the one seen longest ago is dropped.
  */
 function seen(ips: Map<string, Seen>, ip: string, s: Seen): void {
   const held = ips.get(ip);
