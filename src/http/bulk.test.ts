@@ -1,7 +1,8 @@
 // The bulk action end to end (SPEC 12): a suspend by filter of 2,000 tokens with its counts, one event
 // per token under one bulk id, a second instance (its own verifier and, on PostgreSQL, its own pool and
 // change listener) refusing every one; a single reactivate racing it has a serial outcome; a dry run
-// changes nothing; ids of another institution are refused not_found; bad input names its field.
+// changes nothing; more than 100,000 matches are refused (the slowest test: 100,001 tokens seeded);
+// ids of another institution are refused not_found; bad input names its field.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -239,6 +240,29 @@ for (const kind of databaseKinds()) {
       const [revoked] = events.json<{ items: { type: string; details: { bulk?: string } }[] }>().items;
       assert.equal(revoked?.type, 'token.revoked');
       assert.match(revoked?.details.bulk ?? '', /^[0-9a-f-]{36}$/);
+    });
+
+    test('a filter matching more than 100,000 tokens is refused with field filter, and nothing changes', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      await seedTokens(env.db, t.institution.id, 100_001);
+      const res = await admin.request({
+        method: 'POST',
+        url: BULK,
+        payload: { action: 'suspend', filter: { state: ['active'] } },
+      });
+      assert.equal(res.statusCode, 400, said(res));
+      assert.deepEqual([errorOf(res), res.json<{ field?: string }>().field], ['invalid_request', 'filter']);
+      const [row] = await env.db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM api_tokens WHERE institution_id = $1 AND state <> 'active'`,
+        [t.institution.id],
+      );
+      assert.equal(row?.n, '0');
+      const events = await env.db.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM audit_events WHERE institution_id = $1 AND type <> 'token.created'`,
+        [t.institution.id],
+      );
+      assert.equal(events[0]?.n, '0');
     });
 
     test('bad input answers 400 with the field; no CSRF token, 403', async () => {
