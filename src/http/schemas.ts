@@ -17,6 +17,7 @@ import {
   SelfRotateRequest,
   UpdateTokenRequest,
 } from './bodies.js';
+import { INVENTORY_SCHEMAS } from './inventory-schemas.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { Enum, Nullable, ref } from './schema-kit.js';
 
@@ -240,6 +241,7 @@ export const SHARED_SCHEMAS = [
   SelfRotateRequest,
   SelfRotatedSchema,
   ...LEAK_SCHEMAS,
+  ...INVENTORY_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

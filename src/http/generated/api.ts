@@ -773,6 +773,69 @@ export interface components {
       /** @description Where GitLab found it */
       location?: string;
     }[];
+    /** @description The tokens issued for one app or system */
+    Application: {
+      issuedFor: string | null;
+      /** @description Every token of the group, in any state */
+      tokens: number;
+      active: number;
+      suspended: number;
+      lastUsedAt: string | null;
+      nextExpiresAt: string | null;
+    };
+    /** @description The groups by name, case-insensitive; none last */
+    ApplicationList: {
+      items: components['schemas']['Application'][];
+    };
+    /** @description An entry of the institution’s audit log */
+    AuditEvent: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'token.created'
+        | 'token.suspended'
+        | 'token.reactivated'
+        | 'token.revoked'
+        | 'token.expired'
+        | 'token.rotated'
+        | 'token.renewed'
+        | 'token.reminder_sent'
+        | 'token.reminder_skipped'
+        | 'token.auth_failed'
+        | 'token.updated'
+        | 'token.leaked'
+        | 'user.created'
+        | 'user.updated'
+        | 'user.deactivated'
+        | 'user.reactivated'
+        | 'session.login'
+        | 'session.login_failed'
+        | 'session.logout'
+        | 'institution.updated'
+        | 'webhook.created'
+        | 'webhook.updated'
+        | 'webhook.deleted'
+        | 'webhook.disabled';
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** Format: uuid */
+        id: string;
+        email: string;
+        name: string;
+      } | null;
+      ip: string | null;
+      details: {
+        [key: string]: unknown;
+      };
+      tokenId: string | null;
+      tokenName: string | null;
+    };
+    AuditEventList: {
+      items: components['schemas']['AuditEvent'][];
+      nextCursor: string | null;
+    };
   };
   responses: never;
   parameters: never;
@@ -1522,13 +1585,26 @@ export interface operations {
           | ('active' | 'suspended' | 'revoked' | 'expired')[];
         /** @description In name, description or issued-for */
         q?: string;
+        /** @description Trimmed, case-insensitive */
         issuedFor?: string;
         /** @description May repeat: tokens holding any of these permissions */
         permission?: string | string[];
         /** @description Tokens whose current secret was (true) or was not reported leaked */
         compromised?: 'true' | 'false';
-        /** @description Default createdAt */
-        sort?: 'createdAt' | 'expiresAt';
+        /** @description ISO time: tokens that expire before it */
+        expiresBefore?: string;
+        /** @description Tokens without (true) or with an expiry */
+        noExpiry?: 'true' | 'false';
+        /** @description ISO time: last used before it, or never used and created before it */
+        lastUsedBefore?: string;
+        /** @description Tokens never (true) or ever used */
+        neverUsed?: 'true' | 'false';
+        /** @description Tokens created by this user */
+        createdBy?: string;
+        /** @description Tokens with (true) or without a network rule */
+        ipRestricted?: 'true' | 'false';
+        /** @description Default createdAt; none last for the others */
+        sort?: 'createdAt' | 'expiresAt' | 'lastUsedAt';
         /** @description Default desc */
         order?: 'asc' | 'desc';
         /** @description Default 50 */
