@@ -2,6 +2,7 @@
 // Wiring is explicit: nothing here reads the environment or starts timers.
 import { institutionResolver } from './accounts/institutions.js';
 import { AccountService } from './accounts/service.js';
+import { AuditService } from './audit/service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
@@ -10,6 +11,7 @@ import { LeakService } from './leaks/report.js';
 import { createMailer } from './mail/mailer.js';
 import { PermissionService } from './permissions/service.js';
 import { TokenCheck } from './tokens/check.js';
+import { InventoryService } from './tokens/inventory.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
@@ -48,6 +50,8 @@ export function buildServices(
     mailer: () => createMailer(config),
     publicUrl: config.publicUrl,
   });
+  const inventory = new InventoryService(db, clock);
+  const audit = new AuditService(db);
   return {
     db,
     clock,
@@ -60,6 +64,8 @@ export function buildServices(
     permissions,
     tokenCheck,
     leaks,
+    inventory,
+    audit,
   };
 }
 

@@ -25,12 +25,15 @@ import type { AppDeps } from './route-deps.js';
 import type { Services } from '../services.js';
 import { apiTokenChangeRoutes } from './routes/api-token-changes.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
+import { applicationRoutes } from './routes/applications.js';
+import { auditEventRoutes } from './routes/audit-events.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { leakRoutes } from './routes/leaks.js';
 import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
+import { tokenExportRoutes } from './routes/token-export.js';
 import { tokenRotationRoutes } from './routes/token-rotation.js';
 import { webRoutes } from './routes/web.js';
 import {
@@ -161,6 +164,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await staff.register(apiTokenChangeRoutes(routeDeps));
     await staff.register(fileRoutes(routeDeps));
     await staff.register(permissionRoutes(routeDeps));
+    await staff.register(tokenExportRoutes(routeDeps));
+    await staff.register(applicationRoutes(routeDeps));
+    await staff.register(auditEventRoutes(routeDeps));
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {

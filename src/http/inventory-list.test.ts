@@ -144,6 +144,7 @@ for (const kind of databaseKinds()) {
         ['expiresBefore=tomorrow', 'expiresBefore'],
         ['expiresBefore=2026-13-01T00:00:00Z', 'expiresBefore'],
         ['expiresBefore=2026-01-01T00:00:00', 'expiresBefore'],
+        ['expiresBefore=2026-02-30T00:00:00Z', 'expiresBefore'],
         ['lastUsedBefore=yesterday', 'lastUsedBefore'],
         ['noExpiry=yes', 'noExpiry'],
         ['neverUsed=1', 'neverUsed'],

@@ -97,7 +97,7 @@ export function parseListInput(input: ListInput): Result<ListFilters & { cursor:
   const times = {} as Record<(typeof TIMES)[number], string | null>;
   for (const field of TIMES) {
     const raw = input[field];
-    const at = raw === undefined ? null : parseIsoTime(raw);
+    const at = raw === undefined ? null : parseFilterTime(raw);
     if (raw !== undefined && !at)
       return fail('invalid_request', `${field} must be an ISO-8601 time with a zone`, field);
     times[field] = at ? at.toISOString() : null;
@@ -130,6 +130,13 @@ function checkTexts(input: ListInput): Failure | null {
       return fail('invalid_request', `${field} must not hold control characters`, field);
   }
   return null;
+}
+
+/** An ISO time of a filter: parseIsoTime's, on a real calendar day (not 02-30, which Date rolls over). */
+export function parseFilterTime(value: string): Date | null {
+  const at = parseIsoTime(value);
+  const [y, m, d] = value.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return at && new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d ? at : null;
 }
 
 /** A boolean filter: null when absent, undefined when it is neither true nor false. */

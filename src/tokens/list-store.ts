@@ -67,7 +67,7 @@ export function filterClauses(l: ListFilters & { now: Date }, add: (value: unkno
     const like = add(`%${l.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     where.push(`(t.name ILIKE ${like} OR t.description ILIKE ${like} OR t.issued_for ILIKE ${like})`);
   }
-  if (l.issuedFor) where.push(`lower(t.issued_for) = lower(${add(l.issuedFor)})`);
+  if (l.issuedFor) where.push(`lower(btrim(t.issued_for)) = lower(${add(l.issuedFor)})`);
   if (l.permissions.length > 0) where.push(`t.permissions && ${add(l.permissions)}::text[]`);
   const not = (flag: boolean) => (flag ? 'NOT ' : '');
   if (l.compromised !== null) where.push(`t.compromised_at IS ${not(l.compromised)}NULL`);
