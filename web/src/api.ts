@@ -5,7 +5,7 @@
 // `onSessionLost` and returns to the login page.
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
-import type { ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
+import type { AuditQuery, ListQuery, NewTokenRequest, TokenChanges, TokenState } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -159,6 +159,13 @@ export const api = {
         body: { graceSeconds, expectedDisplay },
       }),
     ),
+  listApplications: () => answer(client.GET('/apis/v1/applications')),
+  // The route also answers files (with `format`); the page asks for JSON, so a string is not an answer.
+  listAuditEvents: (query: AuditQuery) =>
+    answer(client.GET('/apis/v1/audit-events', { params: { query } })).then((page) => {
+      if (typeof page === 'string') throw new ApiError(200, 'unknown', 'The server answered a file.');
+      return page;
+    }),
   renew: (id: string, expiry: ExpiryChoice) =>
     answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
 };

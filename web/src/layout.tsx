@@ -1,5 +1,6 @@
 // The signed-in frame: a top bar (institution, Settings, the user and Sign out) and the Settings area
-// with its "General settings" side menu. "Manage API Tokens" is listed only for users who hold the feature.
+// with its "General settings" side menu. "Manage API Tokens", "Applications" and "Audit log" are listed
+// only for users who hold the feature.
 import type { ReactNode } from 'react';
 import { followLink, paths } from './router.js';
 import { canManageTokens, type User } from './types.js';
@@ -55,6 +56,20 @@ export function Layout({ user, path, onLogout, children }: LayoutProps) {
                   Manage API Tokens
                 </MenuLink>
               </li>
+            ) : null}
+            {canManageTokens(user) ? (
+              <>
+                <li>
+                  <MenuLink href={paths.applications} current={path === paths.applications}>
+                    Applications
+                  </MenuLink>
+                </li>
+                <li>
+                  <MenuLink href={paths.auditLog} current={path === paths.auditLog}>
+                    Audit log
+                  </MenuLink>
+                </li>
+              </>
             ) : null}
           </ul>
         </nav>

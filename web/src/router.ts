@@ -36,5 +36,7 @@ export function followLink(event: MouseEvent<HTMLAnchorElement>): void {
 export const paths = {
   settings: '/settings',
   tokens: '/settings/api-tokens',
+  applications: '/settings/applications',
+  auditLog: '/settings/audit-log',
   token: (id: string) => `/settings/api-tokens/${encodeURIComponent(id)}`,
 };

@@ -16,6 +16,9 @@ export type UsageDay = Schemas['Usage']['items'][number];
 export type NewTokenRequest = Schemas['CreateTokenRequest'];
 export type TokenChanges = Schemas['UpdateTokenRequest'];
 export type Permission = Schemas['Permission'];
+export type Application = Schemas['Application'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditQuery = NonNullable<paths['/apis/v1/audit-events']['get']['parameters']['query']>;
 export type ListQuery = NonNullable<paths['/apis/v1/api-tokens']['get']['parameters']['query']>;
 
 /** A page of a list: the token list's and the audit history's. */

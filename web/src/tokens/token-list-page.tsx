@@ -1,5 +1,5 @@
 // Manage API Tokens: the list, searched, filtered, sorted and paginated by the server (SPEC section 5),
-// with Create token, an empty state that explains what tokens are for, and a message when the API fails.
+// with Create token, Export (CSV of what the filters show), an empty state that explains what tokens are for, and a message when the API fails.
 import { useState } from 'react';
 import { navigate, paths, useLocation } from '../router.js';
 import { CreateTokenDialog } from './create-token-dialog.js';
@@ -19,6 +19,12 @@ function listAddress(filters: Filters, sorting: Sorting): string {
   if (sorting.order !== 'desc') params.set('order', sorting.order);
   const query = params.toString();
   return query ? `${paths.tokens}?${query}` : paths.tokens;
+}
+
+/** What the filters show, every page of it, as a CSV file (SPEC 12's export keeps filters and sort). */
+function exportAddress(filters: Filters, sorting: Sorting): string {
+  const query = listAddress(filters, sorting).split('?')[1];
+  return `/apis/v1/api-tokens/export?format=csv${query ? `&${query}` : ''}`;
 }
 
 /** Clicking a column sorts by it; clicking it again flips the order. Expiry starts soonest first. */
@@ -53,9 +59,14 @@ export function TokenListPage() {
           </p>
         </div>
         {loading || noTokensAtAll ? null : (
-          <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
-            Create token
-          </button>
+          <div className="page-actions">
+            <a className="button" href={exportAddress(filters, sorting)} download>
+              Export
+            </a>
+            <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+              Create token
+            </button>
+          </div>
         )}
       </div>
       {loading ? <p className="muted">Loading tokens…</p> : null}
