@@ -41,3 +41,52 @@ export async function listTimings(staff: live.Staff, samples: number): Promise<L
   }
   return out;
 }
+
+/**
+ * SPEC 12's inventory filters, each alone, first page (50, the default newest-first order) on a big
+ * institution: p50 and p99 of `samples` requests after one warm-up. `createdBy` is a user who made some
+ * of the tokens, `expiresBefore`/`lastUsedBefore` times that split the set.
+ */
+export async function filterTimings(
+  staff: live.Staff,
+  samples: number,
+  values: FilterValues,
+): Promise<{ filter: string; items: number; first: ReturnType<typeof percentiles> }[]> {
+  const out = [];
+  for (const filter of FILTERS(values)) {
+    const query = `limit=50${filter ? `&${filter}` : ''}`;
+    const warm = await page(staff, query);
+    const first: number[] = [];
+    for (let i = 0; i < samples; i++) first.push((await page(staff, query)).ms);
+    out.push({ filter: filter || '(none)', items: warm.items, first: percentiles(first) });
+  }
+  return out;
+}
+
+interface FilterValues {
+  createdBy: string;
+  expiresBefore: string;
+  lastUsedBefore: string;
+  permission: string;
+}
+
+/** Each filter alone, then the sort by last use and one combination. */
+export const FILTERS = (values: FilterValues) => [
+  '',
+  'state=active',
+  `expiresBefore=${values.expiresBefore}`,
+  'noExpiry=true',
+  'noExpiry=false',
+  `lastUsedBefore=${values.lastUsedBefore}`,
+  'neverUsed=true',
+  'neverUsed=false',
+  `createdBy=${values.createdBy}`,
+  `permission=${values.permission}`,
+  'ipRestricted=true',
+  'ipRestricted=false',
+  'compromised=true',
+  'compromised=false',
+  'sort=lastUsedAt&order=desc',
+  'sort=lastUsedAt&order=asc',
+  `neverUsed=false&ipRestricted=true&sort=lastUsedAt`,
+];

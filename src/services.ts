@@ -5,6 +5,7 @@ import { institutionResolver } from './accounts/institutions.js';
 import { OidcService } from './accounts/oidc.js';
 import { fetchTrusting } from './accounts/oidc-fetch.js';
 import { AccountService } from './accounts/service.js';
+import { AuditService } from './audit/service.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Db } from './db/db.js';
@@ -13,6 +14,7 @@ import { LeakService } from './leaks/report.js';
 import { createMailer } from './mail/mailer.js';
 import { PermissionService } from './permissions/service.js';
 import { TokenCheck } from './tokens/check.js';
+import { InventoryService } from './tokens/inventory.js';
 import { TokenService } from './tokens/service.js';
 import { UsageRecorder } from './tokens/usage.js';
 import { TokenVerifier } from './tokens/verifier.js';
@@ -96,6 +98,8 @@ export function buildServices(
     delivery: webhookDelivery,
     wake: () => webhookDeliverer.wake(),
   });
+  const inventory = new InventoryService(db, clock);
+  const audit = new AuditService(db);
   return {
     db,
     clock,
@@ -109,9 +113,11 @@ export function buildServices(
     permissions,
     tokenCheck,
     leaks,
-    webhooks,
-    webhookDelivery,
+    audit,
+    inventory,
     webhookDeliverer,
+    webhookDelivery,
+    webhooks,
   };
 }
 

@@ -15,6 +15,7 @@ import {
   withContext,
 } from './context.js';
 import { registerTokenBulk } from './tokens-bulk.js';
+import { listFilterOptions, listInputFrom } from './list-filters.js';
 
 const date = (iso: string | null) => iso ?? '-';
 
@@ -82,33 +83,14 @@ export function registerTokenCommands(program: Command): void {
       }),
     );
 
-  inst(tokens.command('list').description('list tokens, newest first'))
-    .option('--state <state>', 'active, suspended, revoked or expired (repeatable)', collect)
-    .option('--q <text>', 'search name, description and issued for')
-    .option('--issued-for <system>', 'only tokens issued for this system')
-    .option('--permission <key>', 'only tokens holding this permission (repeatable: any of them)', collect)
-    .option('--compromised', 'only tokens whose current secret was reported leaked')
-    .option('--sort <field>', 'createdAt or expiresAt')
-    .option('--order <order>', 'desc or asc')
+  listFilterOptions(inst(tokens.command('list').description('list tokens, newest first')))
     .option('--limit <n>', '1-100', wholeNumber('--limit'))
     .option('--cursor <cursor>', 'the nextCursor of the previous page')
     .action(async (o) =>
       withContext(async (ctx) => {
         const institution = await institutionFor(ctx, o.institution);
-        const { state: states, permission: permissions, q, issuedFor, sort, order, limit, cursor } = o;
-        const page = unwrap(
-          await ctx.tokens.list(institution, {
-            states,
-            permissions,
-            compromised: o.compromised,
-            q,
-            issuedFor,
-            sort,
-            order,
-            limit,
-            cursor,
-          }),
-        );
+        const { limit, cursor } = o;
+        const page = unwrap(await ctx.tokens.list(institution, { ...listInputFrom(o), limit, cursor }));
         print(o.json, page, () =>
           [
             ...page.items.map((t) => `${t.id}  ${t.state.padEnd(9)}  ${t.display}  ${t.name}`),

@@ -26,6 +26,8 @@ import type { Services } from '../services.js';
 import { apiTokenBulkRoutes } from './routes/api-token-bulk.js';
 import { apiTokenChangeRoutes } from './routes/api-token-changes.js';
 import { apiTokenRoutes } from './routes/api-tokens.js';
+import { applicationRoutes } from './routes/applications.js';
+import { auditEventRoutes } from './routes/audit-events.js';
 import { fileDownloadRoutes, fileRoutes } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
 import { institutionRoutes } from './routes/institution.js';
@@ -34,6 +36,7 @@ import { permissionRoutes } from './routes/permissions.js';
 import { sessionRoutes } from './routes/session.js';
 import { ssoRoutes } from './routes/sso.js';
 import { CORS_HEADERS, tokenRoutes } from './routes/token.js';
+import { tokenExportRoutes } from './routes/token-export.js';
 import { tokenRotationRoutes } from './routes/token-rotation.js';
 import { userRoutes } from './routes/users.js';
 import { webRoutes } from './routes/web.js';
@@ -175,6 +178,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await staff.register(webhookRoutes(routeDeps));
     await staff.register(userRoutes(routeDeps));
     await staff.register(institutionRoutes(routeDeps));
+    await staff.register(tokenExportRoutes(routeDeps));
+    await staff.register(applicationRoutes(routeDeps));
+    await staff.register(auditEventRoutes(routeDeps));
   });
   // Token routes answer every origin, errors included (SPEC section 4: CORS on token routes only).
   await app.register(async (integrations) => {

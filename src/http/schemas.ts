@@ -18,6 +18,7 @@ import {
   UpdateTokenRequest,
 } from './bodies.js';
 import { BULK_SCHEMAS } from './bulk-schemas.js';
+import { INVENTORY_SCHEMAS } from './inventory-schemas.js';
 import { LEAK_SCHEMAS } from './leak-schemas.js';
 import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 import { PEOPLE_SCHEMAS } from './people-schemas.js';
@@ -262,6 +263,7 @@ export const SHARED_SCHEMAS = [
   ...PEOPLE_SCHEMAS,
   ...BULK_SCHEMAS,
   ...SSO_SCHEMAS,
+  ...INVENTORY_SCHEMAS,
 ];
 
 // Security requirements, by the schemes docs.ts declares; PUBLIC for routes that need none.

@@ -1,7 +1,7 @@
-// The token list's SQL (SPEC section 5's GET /apis/v1/api-tokens): one page in keyset order, filtered by
-// the state in effect at `now`, text, issued-for, the permissions held (any of them) and whether the
-// current secret was reported leaked (compromised_at, which a rotation clears). Beside
-// store.ts, whose token select it extends.
+// The token list's SQL (SPEC sections 5 and 12, GET /apis/v1/api-tokens): one page in keyset order,
+// filtered by the state in effect at `now`, text, issued-for, the permissions held (any of them), whether
+// the current secret was reported leaked (compromised_at, which a rotation clears), expiry, last use,
+// creator and network rule. Beside store.ts, whose token select it extends; migration 011 indexes it.
 import type { Queryable } from '../db/db.js';
 import { EXPIRED_STATE, ROTATABLE_STATES } from './lifecycle.js';
 import type { ListFilters } from './list-query.js';
@@ -17,21 +17,44 @@ export interface ListQuery extends ListFilters {
   after: { key: string; id: string } | null;
 }
 
-/**
- * One page in keyset order. The sort key is created_at, or expires_at with "no expiry" mapped to the
- * far end (±infinity) so that tokens without expiry come last in either order and the keyset holds.
- */
+/** One page in keyset order (sortKey), ties by id. */
 export async function listTokens(
   q: Queryable,
   l: ListQuery,
 ): Promise<{ rows: TokenRecord[]; keys: string[] }> {
-  const key =
-    l.sort === 'createdAt'
-      ? 't.created_at'
-      : `COALESCE(t.expires_at, '${l.order === 'asc' ? 'infinity' : '-infinity'}'::timestamptz)`;
+  const key = sortKey(l);
   const params: unknown[] = [l.institutionId];
   const where = ['t.institution_id = $1'];
   const add = (value: unknown) => `$${params.push(value)}`;
+  where.push(...filterClauses(l, add));
+  const dir = l.order === 'asc' ? 'ASC' : 'DESC';
+  if (l.after)
+    where.push(
+      `(${key}, t.id) ${l.order === 'asc' ? '>' : '<'} (${add(l.after.key)}::timestamptz, ${add(l.after.id)}::uuid)`,
+    );
+  const rows = await q.query<TokenRow & { sort_key: string }>(
+    `${SELECT_TOKEN.replace('SELECT t.*', `SELECT t.*, ${sortKeyText(key)} AS sort_key`)}
+     WHERE ${where.join(' AND ')} ORDER BY ${key} ${dir}, t.id ${dir} LIMIT ${add(l.limit)}`,
+    params,
+  );
+  return { rows: rows.map(toToken), keys: rows.map((r) => r.sort_key) };
+}
+
+/**
+ * The keyset's first column. Expiry and last use put "none" at the far end (±infinity, the order's
+ * last), so tokens without expiry or never used come last in either order and the keyset holds; each
+ * expression is indexed as written here (migrations 004 and 011).
+ */
+function sortKey(l: Pick<ListFilters, 'sort' | 'order'>): string {
+  const last = `'${l.order === 'asc' ? 'infinity' : '-infinity'}'::timestamptz`;
+  if (l.sort === 'expiresAt') return `COALESCE(t.expires_at, ${last})`;
+  if (l.sort === 'lastUsedAt') return `COALESCE(t.last_used_at, ${last})`;
+  return 't.created_at';
+}
+
+/** The WHERE clauses of the filters (not the institution or the keyset), parameters through `add`. */
+export function filterClauses(l: ListFilters & { now: Date }, add: (value: unknown) => string): string[] {
+  const where: string[] = [];
   if (l.states.length > 0) {
     const state = effectiveState(
       `${add(l.now)}::timestamptz`,
@@ -44,20 +67,19 @@ export async function listTokens(
     const like = add(`%${l.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     where.push(`(t.name ILIKE ${like} OR t.description ILIKE ${like} OR t.issued_for ILIKE ${like})`);
   }
-  if (l.issuedFor) where.push(`lower(t.issued_for) = lower(${add(l.issuedFor)})`);
+  if (l.issuedFor) where.push(`lower(btrim(t.issued_for)) = lower(${add(l.issuedFor)})`);
   if (l.permissions.length > 0) where.push(`t.permissions && ${add(l.permissions)}::text[]`);
-  if (l.compromised !== null) where.push(`t.compromised_at IS ${l.compromised ? 'NOT ' : ''}NULL`);
-  const dir = l.order === 'asc' ? 'ASC' : 'DESC';
-  if (l.after)
-    where.push(
-      `(${key}, t.id) ${l.order === 'asc' ? '>' : '<'} (${add(l.after.key)}::timestamptz, ${add(l.after.id)}::uuid)`,
-    );
-  const rows = await q.query<TokenRow & { sort_key: string }>(
-    `${SELECT_TOKEN.replace('SELECT t.*', `SELECT t.*, ${sortKeyText(key)} AS sort_key`)}
-     WHERE ${where.join(' AND ')} ORDER BY ${key} ${dir}, t.id ${dir} LIMIT ${add(l.limit)}`,
-    params,
-  );
-  return { rows: rows.map(toToken), keys: rows.map((r) => r.sort_key) };
+  const not = (flag: boolean) => (flag ? 'NOT ' : '');
+  if (l.compromised !== null) where.push(`t.compromised_at IS ${not(l.compromised)}NULL`);
+  if (l.expiresBefore) where.push(`t.expires_at < ${add(l.expiresBefore)}::timestamptz`);
+  if (l.noExpiry !== null) where.push(`t.expires_at IS ${not(!l.noExpiry)}NULL`);
+  // Never used counts from creation: an idle token created long ago is as stale as one used long ago.
+  if (l.lastUsedBefore)
+    where.push(`COALESCE(t.last_used_at, t.created_at) < ${add(l.lastUsedBefore)}::timestamptz`);
+  if (l.neverUsed !== null) where.push(`t.last_used_at IS ${not(!l.neverUsed)}NULL`);
+  if (l.createdBy) where.push(`t.created_by = ${add(l.createdBy)}::uuid`);
+  if (l.ipRestricted !== null) where.push(`cardinality(t.allowed_ips) ${l.ipRestricted ? '>' : '='} 0`);
+  return where;
 }
 
 /** The keyset value as text that round-trips exactly: ISO with microseconds, or ±infinity. */

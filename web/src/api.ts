@@ -6,6 +6,7 @@
 import createClient, { type Middleware } from 'openapi-fetch';
 import type { paths } from '../../src/http/generated/api.js';
 import type {
+  AuditQuery,
   BulkRequest,
   InstitutionChanges,
   ListQuery,
@@ -174,6 +175,13 @@ export const api = {
   /** SPEC 12's bulk action: by ids (the list's selection) or by filter (the danger zone). */
   bulk: (request: BulkRequest) =>
     answer(client.POST('/apis/v1/api-tokens/bulk', { params: { header: header() }, body: request })),
+  listApplications: () => answer(client.GET('/apis/v1/applications')),
+  // The route also answers files (with `format`); the page asks for JSON, so a string is not an answer.
+  listAuditEvents: (query: AuditQuery) =>
+    answer(client.GET('/apis/v1/audit-events', { params: { query } })).then((page) => {
+      if (typeof page === 'string') throw new ApiError(200, 'unknown', 'The server answered a file.');
+      return page;
+    }),
   renew: (id: string, expiry: ExpiryChoice) =>
     answer(client.POST('/apis/v1/api-tokens/{id}/renew', { ...change(id), body: renewal(expiry) })),
   listWebhooks: () => answer(client.GET('/apis/v1/webhooks')),

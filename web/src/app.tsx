@@ -6,6 +6,8 @@ import { Layout, NoPermission, SettingsOverview } from './layout.js';
 import { LoginPage } from './login-page.js';
 import { navigate, paths, useLocation } from './router.js';
 import { AdministratorsOnly, PeoplePage } from './settings/people-page.js';
+import { ApplicationsPage } from './inventory/applications-page.js';
+import { AuditLogPage } from './inventory/audit-log-page.js';
 import { TokenDetailPage } from './tokens/token-detail-page.js';
 import { TokenListPage } from './tokens/token-list-page.js';
 import { canManageTokens, type Session, type User } from './types.js';
@@ -91,6 +93,8 @@ function Route({ user, path }: { user: User; path: string }) {
 
   if (path === paths.settings) return <SettingsOverview user={user} />;
   if (path === paths.people) return user.role === 'admin' ? <PeoplePage /> : <AdministratorsOnly />;
+  if (path === paths.applications) return allowed ? <ApplicationsPage /> : <NoPermission />;
+  if (path === paths.auditLog) return allowed ? <AuditLogPage /> : <NoPermission />;
   if (path === paths.tokens || path === `${paths.tokens}/`)
     return allowed ? <TokenListPage /> : <NoPermission />;
   const detail = path.startsWith(`${paths.tokens}/`)

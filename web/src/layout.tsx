@@ -1,7 +1,7 @@
 // The signed-in frame: a top bar (institution, Settings, the user and Sign out) and the Settings area
-// with its "General settings" side menu. "Manage API Tokens" and "Webhooks" are listed only for users who hold
-// the feature, "People" only for administrators; Overview shows the institution's settings (editable by
-// administrators).
+// with its "General settings" side menu. "Manage API Tokens", "Applications", "Audit log" and "Webhooks" are
+// listed only for users who hold the feature, "People" only for administrators; Overview shows the
+// institution's settings (editable by administrators).
 import type { ReactNode } from 'react';
 import { followLink, paths } from './router.js';
 import { InstitutionSettingsCard } from './settings/institution-settings.js';
@@ -67,11 +67,23 @@ export function Layout({ user, path, onLogout, children }: LayoutProps) {
               </li>
             ) : null}
             {canManageTokens(user) ? (
-              <li>
-                <MenuLink href={paths.webhooks} current={path.startsWith(paths.webhooks)}>
-                  Webhooks
-                </MenuLink>
-              </li>
+              <>
+                <li>
+                  <MenuLink href={paths.applications} current={path === paths.applications}>
+                    Applications
+                  </MenuLink>
+                </li>
+                <li>
+                  <MenuLink href={paths.auditLog} current={path === paths.auditLog}>
+                    Audit log
+                  </MenuLink>
+                </li>
+                <li>
+                  <MenuLink href={paths.webhooks} current={path.startsWith(paths.webhooks)}>
+                    Webhooks
+                  </MenuLink>
+                </li>
+              </>
             ) : null}
           </ul>
         </nav>

@@ -37,6 +37,8 @@ export const paths = {
   settings: '/settings',
   people: '/settings/people',
   tokens: '/settings/api-tokens',
+  applications: '/settings/applications',
+  auditLog: '/settings/audit-log',
   token: (id: string) => `/settings/api-tokens/${encodeURIComponent(id)}`,
   webhooks: '/settings/webhooks',
   webhook: (id: string) => `/settings/webhooks/${encodeURIComponent(id)}`,

@@ -611,6 +611,57 @@ export interface paths {
     patch: operations['updateInstitution'];
     trace?: never;
   };
+  '/apis/v1/api-tokens/export': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Every token the list’s filters match, as a CSV or NDJSON file (limit and cursor ignored) */
+    get: operations['exportTokens'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/applications': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The tokens grouped by what they are issued for (trimmed, case-insensitive) */
+    get: operations['listApplications'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/apis/v1/audit-events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The institution’s audit log, newest first; with `format`, the whole selection as a file */
+    get: operations['listAuditEvents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/apis/v1/token': {
     parameters: {
       query?: never;
@@ -1375,6 +1426,69 @@ export interface components {
       provider: string | null;
       /** @description Password login is open to everyone; false: only for the operator’s break-glass administrators */
       passwordLogin: boolean;
+    };
+    /** @description The tokens issued for one app or system */
+    Application: {
+      issuedFor: string | null;
+      /** @description Every token of the group, in any state */
+      tokens: number;
+      active: number;
+      suspended: number;
+      lastUsedAt: string | null;
+      nextExpiresAt: string | null;
+    };
+    /** @description The groups by name, case-insensitive; none last */
+    ApplicationList: {
+      items: components['schemas']['Application'][];
+    };
+    /** @description An entry of the institution’s audit log */
+    AuditEvent: {
+      /** Format: uuid */
+      id: string;
+      /** @enum {string} */
+      type:
+        | 'token.created'
+        | 'token.suspended'
+        | 'token.reactivated'
+        | 'token.revoked'
+        | 'token.expired'
+        | 'token.rotated'
+        | 'token.renewed'
+        | 'token.reminder_sent'
+        | 'token.reminder_skipped'
+        | 'token.auth_failed'
+        | 'token.updated'
+        | 'token.leaked'
+        | 'user.created'
+        | 'user.updated'
+        | 'user.deactivated'
+        | 'user.reactivated'
+        | 'session.login'
+        | 'session.login_failed'
+        | 'session.logout'
+        | 'institution.updated'
+        | 'webhook.created'
+        | 'webhook.updated'
+        | 'webhook.deleted'
+        | 'webhook.disabled';
+      /** Format: date-time */
+      at: string;
+      actor: {
+        /** Format: uuid */
+        id: string;
+        email: string;
+        name: string;
+      } | null;
+      ip: string | null;
+      details: {
+        [key: string]: unknown;
+      };
+      tokenId: string | null;
+      tokenName: string | null;
+    };
+    AuditEventList: {
+      items: components['schemas']['AuditEvent'][];
+      nextCursor: string | null;
     };
   };
   responses: never;
@@ -2335,13 +2449,26 @@ export interface operations {
           | ('active' | 'suspended' | 'revoked' | 'expired')[];
         /** @description In name, description or issued-for */
         q?: string;
+        /** @description Trimmed, case-insensitive */
         issuedFor?: string;
         /** @description May repeat: tokens holding any of these permissions */
         permission?: string | string[];
         /** @description Tokens whose current secret was (true) or was not reported leaked */
         compromised?: 'true' | 'false';
-        /** @description Default createdAt */
-        sort?: 'createdAt' | 'expiresAt';
+        /** @description ISO time: tokens that expire before it */
+        expiresBefore?: string;
+        /** @description Tokens without (true) or with an expiry */
+        noExpiry?: 'true' | 'false';
+        /** @description ISO time: last used before it, or never used and created before it */
+        lastUsedBefore?: string;
+        /** @description Tokens never (true) or ever used */
+        neverUsed?: 'true' | 'false';
+        /** @description Tokens created by this user */
+        createdBy?: string;
+        /** @description Tokens with (true) or without a network rule */
+        ipRestricted?: 'true' | 'false';
+        /** @description Default createdAt; none last for the others */
+        sort?: 'createdAt' | 'expiresAt' | 'lastUsedAt';
         /** @description Default desc */
         order?: 'asc' | 'desc';
         /** @description Default 50 */
@@ -5484,6 +5611,296 @@ export interface operations {
       };
       /** @description `unsupported_media_type`: the content type is not accepted */
       415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  exportTokens: {
+    parameters: {
+      query: {
+        /** @description May repeat: tokens in any of these states */
+        state?:
+          | ('active' | 'suspended' | 'revoked' | 'expired')
+          | ('active' | 'suspended' | 'revoked' | 'expired')[];
+        /** @description In name, description or issued-for */
+        q?: string;
+        /** @description Trimmed, case-insensitive */
+        issuedFor?: string;
+        /** @description May repeat: tokens holding any of these permissions */
+        permission?: string | string[];
+        /** @description Tokens whose current secret was (true) or was not reported leaked */
+        compromised?: 'true' | 'false';
+        /** @description ISO time: tokens that expire before it */
+        expiresBefore?: string;
+        /** @description Tokens without (true) or with an expiry */
+        noExpiry?: 'true' | 'false';
+        /** @description ISO time: last used before it, or never used and created before it */
+        lastUsedBefore?: string;
+        /** @description Tokens never (true) or ever used */
+        neverUsed?: 'true' | 'false';
+        /** @description Tokens created by this user */
+        createdBy?: string;
+        /** @description Tokens with (true) or without a network rule */
+        ipRestricted?: 'true' | 'false';
+        /** @description Default createdAt; none last for the others */
+        sort?: 'createdAt' | 'expiresAt' | 'lastUsedAt';
+        /** @description Default desc */
+        order?: 'asc' | 'desc';
+        /** @description CSV (RFC 4180, with a header row) or JSON lines */
+        format: 'csv' | 'ndjson';
+        /** @description Ignored */
+        limit?: number;
+        /** @description Ignored */
+        cursor?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The tokens, users as their email and lists `;`-joined */
+      200: {
+        headers: {
+          /** @description `attachment` with a file name */
+          'Content-Disposition'?: string;
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'text/csv': string;
+          'application/x-ndjson': string;
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listApplications: {
+    parameters: {
+      query?: {
+        /** @description In the group’s name, case-insensitive */
+        q?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every group by name, tokens issued for none last */
+      200: {
+        headers: {
+          /** @description `no-store`: nothing keeps an API answer */
+          'Cache-Control'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ApplicationList'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unavailable`: the database cannot be reached: try again shortly */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+    };
+  };
+  listAuditEvents: {
+    parameters: {
+      query?: {
+        /** @description May repeat: events of any of these types or prefixes */
+        type?: string | string[];
+        /** @description The token the events are about */
+        tokenId?: string;
+        /** @description The user who acted */
+        actorId?: string;
+        /** @description ISO time: events at or after it */
+        since?: string;
+        /** @description ISO time: events before it */
+        until?: string;
+        /** @description Default 50 */
+        limit?: number;
+        /** @description The `nextCursor` of the previous page (opaque, bound to the query) */
+        cursor?: string;
+        /** @description CSV (RFC 4180, with a header row) or JSON lines */
+        format?: 'csv' | 'ndjson';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of events; with `format`, every matching event as a file */
+      200: {
+        headers: {
+          /** @description `no-store` */
+          'Cache-Control'?: string;
+          /** @description `attachment` with a file name */
+          'Content-Disposition'?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['AuditEventList'];
+          'text/csv': string;
+          'application/x-ndjson': string;
+        };
+      };
+      /** @description `invalid_request`: a value, query parameter, id or cursor is not valid (`field` names it) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unauthenticated`: no session: log in first */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `insufficient_permission`: lacks the permission or feature (a token on a staff route, too); on a token route `permission` names the first missing one; `https_required`: plain HTTP where HTTPS is required */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
+      /** @description `unknown_institution`: no institution answers on this host */
+      404: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,62 +1,30 @@
-// The management API (SPEC section 5): staff with the tokens feature list, create and inspect tokens of
-// their own institution (the changes are api-token-changes.ts). Each handler parses, calls one service
+// The management API (SPEC sections 5 and 12): staff with the tokens feature list (with the inventory's
+// filters), create and inspect tokens of their own institution (the changes are api-token-changes.ts). Each handler parses, calls one service
 // function, maps the result; the schemas type what it reads and what it answers.
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginCallbackTypebox } from '@fastify/type-provider-typebox';
-import { MAX_PERMISSIONS } from '../../permissions/rules.js';
-import { TOKEN_STATES } from '../../tokens/lifecycle.js';
 import type { RouteDeps } from '../route-deps.js';
 import { cursorHolds } from '../../pagination.js';
 import { ApiError } from '../errors.js';
+import { TokenListQuery } from '../inventory-schemas.js';
 import { BY_ID, failures, HEADERS, json, STAFF_READ, STAFF_WRITE } from '../responses.js';
 import {
   CreatedSchema,
   CsrfHeader,
   CreateTokenRequest,
   Cursor,
-  Enum,
   EventListSchema,
   IdParams,
-  Line,
   NoQuery,
   readIntegers,
   ref,
   SESSION_SECURITY,
   TokenListSchema,
   TokenSchema,
-  TokenStateSchema,
   UsageSchema,
 } from '../schemas.js';
 import { actor, answer, tokensStaff } from '../staff-route.js';
 import { eventAnswer, tokenAnswer } from '../views.js';
-
-const PermissionKey = Line({ minLength: 1, maxLength: 100, description: 'A permission key' });
-const ListQuery = Type.Object(
-  {
-    state: Type.Optional(
-      Type.Union([TokenStateSchema, Type.Array(TokenStateSchema, { maxItems: TOKEN_STATES.length })], {
-        description: 'May repeat: tokens in any of these states',
-      }),
-    ),
-    q: Type.Optional(Line({ maxLength: 200, description: 'In name, description or issued-for' })),
-    issuedFor: Type.Optional(Line({ maxLength: 200 })),
-    permission: Type.Optional(
-      Type.Union([PermissionKey, Type.Array(PermissionKey, { maxItems: MAX_PERMISSIONS })], {
-        description: 'May repeat: tokens holding any of these permissions',
-      }),
-    ),
-    compromised: Type.Optional(
-      Enum(['true', 'false'], {
-        description: 'Tokens whose current secret was (true) or was not reported leaked',
-      }),
-    ),
-    sort: Type.Optional(Enum(['createdAt', 'expiresAt'], { description: 'Default createdAt' })),
-    order: Type.Optional(Enum(['asc', 'desc'], { description: 'Default desc' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Default 50' })),
-    cursor: Type.Optional(Cursor),
-  },
-  { additionalProperties: false },
-);
 
 const TOKEN = ref(TokenSchema);
 const CREATED = ref(CreatedSchema);
@@ -80,7 +48,7 @@ export const apiTokenRoutes =
           ...read,
           operationId: 'listTokens',
           summary: 'List the institution’s tokens, filtered, sorted and a page at a time',
-          querystring: ListQuery,
+          querystring: TokenListQuery,
           response: {
             200: json('A page of tokens', ref(TokenListSchema), HEADERS.noStore),
             ...failures('session', STAFF_READ),

@@ -1,6 +1,7 @@
 // Manage API Tokens: the list, searched, filtered, sorted and paginated by the server (SPEC section 5),
-// with Create token, an empty state that explains what tokens are for, and a message when the API fails;
-// rows can be selected for a bulk action, and the danger zone suspends every active token (SPEC 12).
+// with Create token, Export (a CSV of what the filters show), an empty state that explains what tokens are
+// for, and a message when the API fails; rows can be selected for a bulk action, and the danger zone
+// suspends every active token (SPEC 12).
 import { useState } from 'react';
 import { navigate, paths, useLocation } from '../router.js';
 import { DangerZone, SelectionBar } from './bulk-actions.js';
@@ -21,6 +22,12 @@ function listAddress(filters: Filters, sorting: Sorting): string {
   if (sorting.order !== 'desc') params.set('order', sorting.order);
   const query = params.toString();
   return query ? `${paths.tokens}?${query}` : paths.tokens;
+}
+
+/** What the filters show, every page of it, as a CSV file (SPEC 12's export keeps filters and sort). */
+function exportAddress(filters: Filters, sorting: Sorting): string {
+  const query = listAddress(filters, sorting).split('?')[1];
+  return `/apis/v1/api-tokens/export?format=csv${query ? `&${query}` : ''}`;
 }
 
 /** Clicking a column sorts by it; clicking it again flips the order. Expiry starts soonest first. */
@@ -55,9 +62,14 @@ export function TokenListPage() {
           </p>
         </div>
         {loading || noTokensAtAll ? null : (
-          <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
-            Create token
-          </button>
+          <div className="page-actions">
+            <a className="button" href={exportAddress(filters, sorting)} download>
+              Export
+            </a>
+            <button type="button" className="button button-primary" onClick={() => setCreating(true)}>
+              Create token
+            </button>
+          </div>
         )}
       </div>
       {loading ? <p className="muted">Loading tokens…</p> : null}
