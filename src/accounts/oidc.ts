@@ -12,6 +12,7 @@ import type { Db } from '../db/db.js';
 import type { FetchLike } from './oidc-fetch.js';
 import type { Institution, Sso, User } from './records.js';
 import { recordInstitutionEvent } from './audit.js';
+import { deleteSessionsOf } from './people-store.js';
 import { openSession, type Session } from './sessions.js';
 import * as store from './store.js';
 import { TOKENS_FEATURE } from './users.js';
@@ -219,7 +220,7 @@ export class OidcService {
     if (known?.deactivatedAt) return refuse('deactivated', 'this account is deactivated');
     if (!role) {
       // Out of the groups: whatever sessions the user still has end now.
-      if (known) await store.deleteSessionsOf(db, known.id);
+      if (known) await deleteSessionsOf(db, known.id);
       return refuse('not_allowed', 'not in the administrators’ or staff group');
     }
     if (known) {
@@ -227,7 +228,7 @@ export class OidcService {
       if (!changed) return { ok: true, value: { user: known, returnTo } };
       await db.transaction(async (tx) => {
         await store.setUserRole(tx, known.id, role, features);
-        await store.deleteSessionsOf(tx, known.id);
+        await deleteSessionsOf(tx, known.id);
       });
       return { ok: true, value: { user: { ...known, role, features }, returnTo } };
     }

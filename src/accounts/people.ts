@@ -8,7 +8,7 @@ import type { Db, Queryable } from '../db/db.js';
 import { fail, ok, type Result } from '../errors.js';
 import { type Actor, changesOf, recordInstitutionEvent } from './audit.js';
 import type { Person, User } from './records.js';
-import * as store from './store.js';
+import * as store from './people-store.js';
 import { createUser, validProfile } from './users.js';
 
 export interface NewPerson {

@@ -7,6 +7,7 @@ import { fail, ok, type Result } from '../errors.js';
 import { type Actor, changesOf, recordInstitutionEvent } from './audit.js';
 import { updateInstitution } from './institutions.js';
 import type { Institution, LeakResponse } from './records.js';
+import { findSsoView, type SsoView } from './people-store.js';
 import * as store from './store.js';
 
 export interface Policy {
@@ -24,7 +25,7 @@ export interface Settings {
   hosts: string[];
   notificationAddresses: string[];
   policy: Policy;
-  sso: store.SsoView | null;
+  sso: SsoView | null;
 }
 
 export interface SettingsChange {
@@ -56,7 +57,7 @@ async function view(q: Queryable, i: Institution): Promise<Settings> {
     hosts: i.hostnames,
     notificationAddresses: i.notifyEmails,
     policy: policyOf(i),
-    sso: await store.findSsoView(q, i.id),
+    sso: await findSsoView(q, i.id),
   };
 }
 

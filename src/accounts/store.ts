@@ -1,6 +1,6 @@
 // The only SQL for institutions, users and sessions. Rows are mapped to camelCase records here.
 import type { Queryable } from '../db/db.js';
-import type { Institution, Person, Sso, User } from './records.js';
+import type { Institution, Sso, User } from './records.js';
 
 export type { Institution, User } from './records.js';
 
@@ -15,7 +15,8 @@ const INSTITUTION_COLUMNS = `i.id, i.slug, i.name, i.notify_emails, i.require_ex
   i.require_allowed_ips, i.leak_response, i.allow_query_token, i.suspend_unused_after_days, i.created_at,
   i.oidc_issuer, i.oidc_client_id, i.oidc_groups_claim, i.oidc_admin_group, i.oidc_staff_group, i.password_login,
   COALESCE((SELECT array_agg(h.hostname ORDER BY h.hostname) FROM institution_hosts h WHERE h.institution_id = i.id), '{}') AS hostnames`;
-const USER_COLUMNS = `u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash,
+/** The user columns and their mapping, for the accounts' other stores (people-store.ts). */
+export const USER_COLUMNS = `u.id, u.institution_id, u.email, u.name, u.role, u.features, u.password_hash,
   u.break_glass, u.deactivated_at, u.last_login_at, u.created_at`;
 
 // The rows as both drivers return them (text[] as string[], integer as number, timestamptz as Date).
@@ -42,7 +43,7 @@ interface InstitutionRow {
   password_login: boolean;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   institution_id: string;
   email: string;
@@ -89,7 +90,7 @@ const toInstitution = (r: InstitutionRow): Institution => ({
   createdAt: r.created_at,
 });
 
-const toUser = (r: UserRow): User => ({
+export const toUser = (r: UserRow): User => ({
   id: r.id,
   institutionId: r.institution_id,
   email: r.email,
@@ -395,98 +396,4 @@ export async function touchSession(q: Queryable, idHash: string, at: Date): Prom
 
 export async function deleteSession(q: Queryable, idHash: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE id_hash = $1', [idHash]);
-}
-
-// People (SPEC 11): the institution's users as administrators manage them on the page.
-
-/** The institution's users by email, or the one with `id`. */
-export async function listPeople(
-  q: Queryable,
-  institutionId: string,
-  id: string | null = null,
-): Promise<Person[]> {
-  const rows = await q.query<UserRow & { sign_in: Person['signIn'] }>(
-    `SELECT ${USER_COLUMNS}, CASE WHEN u.oidc_subject IS NULL THEN 'password' ELSE 'oidc' END AS sign_in
-     FROM users u WHERE u.institution_id = $1 AND ($2::uuid IS NULL OR u.id = $2::uuid)
-     ORDER BY lower(u.email), u.id`,
-    [institutionId, id],
-  );
-  return rows.map((r) => ({ ...toUser(r), signIn: r.sign_in }));
-}
-
-/** This institution's user, locked for the transaction's change (another institution's is none). */
-export async function lockUser(q: Queryable, institutionId: string, id: string): Promise<User | null> {
-  const [row] = await q.query<UserRow>(
-    `SELECT ${USER_COLUMNS} FROM users u WHERE u.institution_id = $1 AND u.id = $2 FOR UPDATE`,
-    [institutionId, id],
-  );
-  return row ? toUser(row) : null;
-}
-
-/**
- * The ids of the institution's active administrators, their rows locked: two changes that would each
- * leave one administrator (deactivating or demoting two at once) wait for each other and the second
- * sees the first's result.
- */
-export async function lockActiveAdmins(q: Queryable, institutionId: string): Promise<string[]> {
-  const rows = await q.query<{ id: string }>(
-    `SELECT u.id FROM users u WHERE u.institution_id = $1 AND u.role = 'admin' AND u.deactivated_at IS NULL
-     ORDER BY u.id FOR UPDATE`,
-    [institutionId],
-  );
-  return rows.map((r) => r.id);
-}
-
-export async function updateUser(
-  q: Queryable,
-  id: string,
-  fields: Pick<User, 'name' | 'role' | 'features'>,
-): Promise<void> {
-  await q.query('UPDATE users SET name = $2, role = $3, features = $4 WHERE id = $1', [
-    id,
-    fields.name,
-    fields.role,
-    fields.features,
-  ]);
-}
-
-/** Deactivates (a time) or reactivates (null) a user. */
-export async function setDeactivated(q: Queryable, id: string, at: Date | null): Promise<void> {
-  await q.query('UPDATE users SET deactivated_at = $2 WHERE id = $1', [id, at]);
-}
-
-/** Ends every session of a user (deactivation): the rows are gone for every instance at once. */
-export async function deleteSessionsOf(q: Queryable, userId: string): Promise<void> {
-  await q.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
-}
-
-/** The operator's identity provider settings as the API shows them: never the client secret. */
-export interface SsoView {
-  issuer: string;
-  clientId: string | null;
-  adminGroup: string | null;
-  staffGroup: string | null;
-  passwordLogin: boolean;
-}
-
-export async function findSsoView(q: Queryable, institutionId: string): Promise<SsoView | null> {
-  const [row] = await q.query<{
-    oidc_issuer: string | null;
-    oidc_client_id: string | null;
-    oidc_admin_group: string | null;
-    oidc_staff_group: string | null;
-    password_login: boolean;
-  }>(
-    `SELECT oidc_issuer, oidc_client_id, oidc_admin_group, oidc_staff_group, password_login
-     FROM institutions WHERE id = $1`,
-    [institutionId],
-  );
-  if (!row || row.oidc_issuer === null) return null;
-  return {
-    issuer: row.oidc_issuer,
-    clientId: row.oidc_client_id,
-    adminGroup: row.oidc_admin_group,
-    staffGroup: row.oidc_staff_group,
-    passwordLogin: row.password_login,
-  };
 }

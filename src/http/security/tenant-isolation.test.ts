@@ -23,7 +23,9 @@ for (const kind of databaseKinds()) {
       return JSON.stringify([
         await q(`SELECT id, state, token_hash, expires_at, state_reason FROM api_tokens
                  WHERE institution_id = $1 ORDER BY id`),
-        await q('SELECT id, type FROM audit_events WHERE institution_id = $1 ORDER BY id'),
+        // A failed login on A's host is A's own record of the attempt (SPEC 11), not a change B made.
+        await q(`SELECT id, type FROM audit_events WHERE institution_id = $1 AND type <> 'session.login_failed'
+                 ORDER BY id`),
         await q('SELECT id, name, size FROM files WHERE institution_id = $1 ORDER BY id'),
         await q(`SELECT s.user_id FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE u.institution_id = $1 ORDER BY s.user_id`),

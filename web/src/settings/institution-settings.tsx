@@ -1,21 +1,13 @@
 // The institution's settings on Overview (SPEC 11): its name, notification addresses and token policy,
-// a form for administrators (PATCH /apis/v1/institution, the server's refusal shown at its field) and a
-// read-only list for staff. Hosts and single sign-on are the operator's: shown, never edited here.
+// a form for administrators (PATCH /apis/v1/institution, the server's refusal shown at its field) and the
+// read-only list for staff (settings-view.tsx, with what the operator sets: hosts and single sign-on).
 import { type FormEvent, useCallback, useState } from 'react';
 import { api } from '../api.js';
 import { ErrorMessage } from '../dialog.js';
 import { FieldError, TextField } from '../fields.js';
 import type { InstitutionSettings, Policy } from '../types.js';
+import { LEAK_LABELS, SettingsList, SsoCard } from './settings-view.js';
 import { useLoaded } from '../use-request.js';
-
-const LEAK_LABELS: Record<Policy['leakResponse'], string> = {
-  suspend: 'Suspend the token',
-  revoke: 'Revoke the token',
-  notify: 'Only notify',
-};
-
-const days = (n: number | null, none: string) => (n === null ? none : `${n} days`);
-const yesNo = (b: boolean) => (b ? 'Yes' : 'No');
 
 export function InstitutionSettingsCard({ canEdit }: { canEdit: boolean }) {
   const load = useCallback(() => api.getInstitution(), []);
@@ -35,34 +27,6 @@ export function InstitutionSettingsCard({ canEdit }: { canEdit: boolean }) {
       )}
       <SsoCard settings={settings.data} />
     </>
-  );
-}
-
-function SettingsList({ settings }: { settings: InstitutionSettings }) {
-  const p = settings.policy;
-  const rows: [string, string][] = [
-    ['Name', settings.name],
-    ['Notification addresses', settings.notificationAddresses.join(', ') || 'None'],
-    ['Tokens must expire', yesNo(p.requireExpiry)],
-    ['Longest token lifetime', days(p.maxLifetimeDays, 'No limit')],
-    ['Tokens must have allowed addresses', yesNo(p.requireAllowedIps)],
-    ['Tokens accepted in ?token=', yesNo(p.allowQueryToken)],
-    ['When a token leaks', LEAK_LABELS[p.leakResponse]],
-    ['Suspend tokens unused for', days(p.suspendUnusedAfterDays, 'Never')],
-  ];
-  return (
-    <section className="card" aria-labelledby="policy-title">
-      <h2 id="policy-title">Institution settings</h2>
-      <p className="muted">Only administrators can change these.</p>
-      <dl className="meta">
-        {rows.map(([term, value]) => (
-          <div className="meta-item" key={term}>
-            <dt>{term}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-    </section>
   );
 }
 
@@ -230,30 +194,5 @@ function DaysField(props: {
       </p>
       <FieldError id={`${id}-error`} message={props.error} />
     </div>
-  );
-}
-
-function SsoCard({ settings }: { settings: InstitutionSettings }) {
-  const { sso, hosts } = settings;
-  return (
-    <section className="card" aria-labelledby="operator-title">
-      <h2 id="operator-title">Set by the operator</h2>
-      <dl className="meta">
-        <div className="meta-item">
-          <dt>Hostnames</dt>
-          <dd>{hosts.join(', ') || 'Any'}</dd>
-        </div>
-        <div className="meta-item">
-          <dt>Single sign-on</dt>
-          <dd>{sso ? `${sso.issuer} (client ${sso.clientId ?? '—'})` : 'Not set up'}</dd>
-        </div>
-        {sso ? (
-          <div className="meta-item">
-            <dt>Password sign-in</dt>
-            <dd>{sso.passwordLogin ? 'Open' : 'Only the operator’s break-glass accounts'}</dd>
-          </div>
-        ) : null}
-      </dl>
-    </section>
   );
 }

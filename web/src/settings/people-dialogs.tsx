@@ -1,91 +1,13 @@
 // The People page's dialogs: Add person (email, name, role, the tokens feature; then the generated
 // password, shown once), Edit (name, role, feature) and the confirmation of Deactivate or Reactivate.
-import { type FormEvent, useId, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api } from '../api.js';
 import { Dialog, ErrorMessage } from '../dialog.js';
-import { FieldError, TextField } from '../fields.js';
+import { TextField } from '../fields.js';
 import type { Person } from '../types.js';
 import { TOKENS_FEATURE } from '../types.js';
 import { useRequest } from '../use-request.js';
-
-type Role = Person['role'];
-
-function ProfileFields(props: {
-  role: Role;
-  setRole: (r: Role) => void;
-  tokens: boolean;
-  setTokens: (b: boolean) => void;
-  error: { message: string; field?: string | undefined } | null;
-}) {
-  const roleId = useId();
-  return (
-    <>
-      <div className="field">
-        <label htmlFor={roleId}>Role</label>
-        <select
-          id={roleId}
-          value={props.role}
-          onChange={(event) => props.setRole(event.target.value as Role)}
-        >
-          <option value="staff">Staff</option>
-          <option value="admin">Administrator</option>
-        </select>
-        <FieldError
-          id={undefined}
-          message={props.error?.field === 'role' ? props.error.message : undefined}
-        />
-      </div>
-      {props.role === 'staff' ? (
-        <div className="field">
-          <label className="choice">
-            <input
-              type="checkbox"
-              checked={props.tokens}
-              onChange={(event) => props.setTokens(event.target.checked)}
-            />
-            May manage API tokens
-          </label>
-          <FieldError
-            id={undefined}
-            message={props.error?.field === 'features' ? props.error.message : undefined}
-          />
-        </div>
-      ) : (
-        <p className="hint">Administrators may do everything, People and settings included.</p>
-      )}
-    </>
-  );
-}
-
-function Actions({
-  busy,
-  label,
-  danger,
-  onCancel,
-}: {
-  busy: boolean;
-  label: string;
-  danger?: boolean;
-  onCancel: () => void;
-}) {
-  return (
-    <div className="dialog-actions">
-      <button type="button" className="button" onClick={onCancel} disabled={busy}>
-        Cancel
-      </button>
-      <button
-        type="submit"
-        className={danger ? 'button button-danger' : 'button button-primary'}
-        disabled={busy}
-      >
-        {busy ? 'Working…' : label}
-      </button>
-    </div>
-  );
-}
-
-const fieldError = (error: { message: string; field?: string | undefined } | null, field: string) =>
-  error?.field === field ? error.message : undefined;
+import { Actions, fieldError, PasswordReveal, ProfileFields, type Role } from './person-fields.js';
 
 export function AddPersonDialog({ onAdded, onClose }: { onAdded: () => void; onClose: () => void }) {
   const [email, setEmail] = useState('');
@@ -138,46 +60,6 @@ export function AddPersonDialog({ onAdded, onClose }: { onAdded: () => void; onC
         <Actions busy={busy} label="Add person" onCancel={onClose} />
       </form>
     </Dialog>
-  );
-}
-
-/** The generated password, shown once: it lives only in this dialog's state. */
-function PasswordReveal({
-  email,
-  password,
-  onDone,
-}: {
-  email: string;
-  password: string;
-  onDone: () => void;
-}) {
-  const id = useId();
-  return (
-    <div className="secret-reveal">
-      <p className="alert alert-warning" role="alert">
-        <strong>Copy this password now.</strong> It will not be shown again. Give it to {email} by a safe
-        channel.
-      </p>
-      <div className="field">
-        <label htmlFor={id}>Password for {email}</label>
-        <input
-          id={id}
-          type="text"
-          className="secret"
-          readOnly
-          value={password}
-          autoFocus
-          spellCheck={false}
-          autoComplete="off"
-          onFocus={(event) => event.currentTarget.select()}
-        />
-      </div>
-      <div className="dialog-actions">
-        <button type="button" className="button button-primary" onClick={onDone}>
-          Done, I have copied it
-        </button>
-      </div>
-    </div>
   );
 }
 
