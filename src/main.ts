@@ -59,7 +59,7 @@ export async function openParts(
     );
   }
   const services = buildServices(config, opened.db, clock, (err) =>
-    logger.warn({ err }, 'usage flush failed'),
+    logger.warn({ err }, 'background work failed (usage flush, webhook delivery or its email)'),
   );
   // Redis when TOKEND_REDIS_URL is set (counters shared by every instance), memory otherwise.
   const limiter = failureLimiter(config, logger);

@@ -95,6 +95,24 @@ export const ROUTES: RouteCase[] = [
   { name: 'forward auth', needs: null, request: () => get('/apis/v1/auth') },
   // The matrix's token holds only the default permission: it may not rotate itself.
   { name: 'self-rotate', needs: null, request: () => post('/apis/v1/token/rotate') },
+  // Inventory, bulk and the audit log (SPEC 12); the bulk action is a dry run on an id nobody has.
+  { name: 'applications', needs: null, request: () => get('/apis/v1/applications') },
+  { name: 'export tokens', needs: null, request: () => get('/apis/v1/api-tokens/export?format=csv') },
+  { name: 'audit log', needs: null, request: () => get('/apis/v1/audit-events') },
+  {
+    name: 'bulk',
+    needs: null,
+    request: (t) => post('/apis/v1/api-tokens/bulk', { action: 'suspend', ids: [t.tokenId], dryRun: true }),
+  },
+  // Webhooks (SPEC 10), people and the institution's settings (SPEC 11).
+  { name: 'list webhooks', needs: null, request: () => get('/apis/v1/webhooks') },
+  { name: 'list users', needs: null, request: () => get('/apis/v1/users') },
+  { name: 'institution', needs: null, request: () => get('/apis/v1/institution') },
+  {
+    name: 'update institution',
+    needs: null,
+    request: () => ({ method: 'PATCH', url: '/apis/v1/institution', payload: {} }),
+  },
 ];
 
 /** A status with its documented error code (none for a success). */

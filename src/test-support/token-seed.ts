@@ -55,3 +55,19 @@ export async function seedTokens(
   }
   return seeded;
 }
+
+/**
+ * Many active tokens whose secrets nobody holds (random hashes, no events), made by the database in one
+ * statement: for tests that need a large institution and never present a secret.
+ */
+export async function seedTokensInBulk(db: Db, institutionId: string, count: number): Promise<void> {
+  await db.query(
+    `INSERT INTO api_tokens (id, institution_id, token_hash, display, name, permissions, created_at,
+       expires_at, expiry_set_at, state)
+     SELECT gen_random_uuid(), $1, encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'),
+       'tokend_bulk... ' || lpad((i % 1000)::text, 3, '0'), 'Bulk token ' || i, '{core.core.files_download}',
+       now() - i * interval '1 second', NULL, now(), 'active'
+     FROM generate_series(1, $2::int) AS i`,
+    [institutionId, count],
+  );
+}

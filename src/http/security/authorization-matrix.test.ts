@@ -1,4 +1,4 @@
-// Who may call what (SPEC sections 4, 5 and 7) as one table: every route against every kind of caller.
+// Who may call what (SPEC sections 4, 5, 7 and 10-12) as one table: every route against every kind of caller.
 // Tokens never reach staff routes, sessions never stand in for tokens, the tokens feature gates the
 // management API, and each refusal uses its documented code.
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +20,8 @@ const MISSING: Expect = [401, 'missing_token'];
 const FORBIDDEN: Expect = [403, 'insufficient_permission'];
 // [anonymous, token, staff, staff+feature, admin]
 const staffRoute = (ok: number): Expect[] => [U, FORBIDDEN, FORBIDDEN, [ok], [ok]];
+// People and the institution's settings: administrators only (staff read the settings).
+const adminRoute = (ok: number): Expect[] => [U, FORBIDDEN, FORBIDDEN, FORBIDDEN, [ok]];
 const tokenRoute: Expect[] = [MISSING, [200], MISSING, MISSING, MISSING];
 
 const TABLE: Record<string, Expect[]> = {
@@ -44,6 +46,14 @@ const TABLE: Record<string, Expect[]> = {
   'own view': tokenRoute,
   'forward auth': tokenRoute,
   'self-rotate': [MISSING, FORBIDDEN, MISSING, MISSING, MISSING],
+  applications: staffRoute(200),
+  'export tokens': staffRoute(200),
+  'audit log': staffRoute(200),
+  bulk: staffRoute(200),
+  'list webhooks': staffRoute(200),
+  'list users': adminRoute(200),
+  institution: [U, FORBIDDEN, [200], [200], [200]],
+  'update institution': adminRoute(200),
 };
 
 for (const kind of databaseKinds()) {
