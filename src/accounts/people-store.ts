@@ -64,34 +64,3 @@ export async function setDeactivated(q: Queryable, id: string, at: Date | null):
 export async function deleteSessionsOf(q: Queryable, userId: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE user_id = $1', [userId]);
 }
-
-/** The operator's identity provider settings as the API shows them: never the client secret. */
-export interface SsoView {
-  issuer: string;
-  clientId: string | null;
-  adminGroup: string | null;
-  staffGroup: string | null;
-  passwordLogin: boolean;
-}
-
-export async function findSsoView(q: Queryable, institutionId: string): Promise<SsoView | null> {
-  const [row] = await q.query<{
-    oidc_issuer: string | null;
-    oidc_client_id: string | null;
-    oidc_admin_group: string | null;
-    oidc_staff_group: string | null;
-    password_login: boolean;
-  }>(
-    `SELECT oidc_issuer, oidc_client_id, oidc_admin_group, oidc_staff_group, password_login
-     FROM institutions WHERE id = $1`,
-    [institutionId],
-  );
-  if (!row || row.oidc_issuer === null) return null;
-  return {
-    issuer: row.oidc_issuer,
-    clientId: row.oidc_client_id,
-    adminGroup: row.oidc_admin_group,
-    staffGroup: row.oidc_staff_group,
-    passwordLogin: row.password_login,
-  };
-}

@@ -7,7 +7,6 @@ import { fail, ok, type Result } from '../errors.js';
 import { type Actor, changesOf, recordInstitutionEvent } from './audit.js';
 import { updateInstitution } from './institutions.js';
 import type { Institution, LeakResponse } from './records.js';
-import { findSsoView, type SsoView } from './people-store.js';
 import * as store from './store.js';
 
 export interface Policy {
@@ -17,6 +16,15 @@ export interface Policy {
   allowQueryToken: boolean;
   leakResponse: LeakResponse;
   suspendUnusedAfterDays: number | null;
+}
+
+/** The operator's single sign-on as the API shows it: never the client secret. */
+export interface SsoView {
+  issuer: string;
+  clientId: string;
+  adminGroup: string;
+  staffGroup: string | null;
+  passwordLogin: boolean;
 }
 
 export interface Settings {
@@ -50,20 +58,29 @@ const editable = (i: Institution) => ({
   ...policyOf(i),
 });
 
-async function view(q: Queryable, i: Institution): Promise<Settings> {
+const ssoOf = (i: Institution): SsoView | null =>
+  i.sso && {
+    issuer: i.sso.issuer,
+    clientId: i.sso.clientId,
+    adminGroup: i.sso.adminGroup,
+    staffGroup: i.sso.staffGroup,
+    passwordLogin: i.passwordLogin,
+  };
+
+function view(i: Institution): Settings {
   return {
     slug: i.slug,
     name: i.name,
     hosts: i.hostnames,
     notificationAddresses: i.notifyEmails,
     policy: policyOf(i),
-    sso: await findSsoView(q, i.id),
+    sso: ssoOf(i),
   };
 }
 
 export async function getSettings(q: Queryable, institutionId: string): Promise<Result<Settings>> {
   const found = await store.findInstitutionById(q, institutionId);
-  return found ? ok(await view(q, found)) : fail('unknown_institution', 'no such institution');
+  return found ? ok(view(found)) : fail('unknown_institution', 'no such institution');
 }
 
 /** Merges the change into the settings; an event names the fields that changed (none: no event). */
@@ -103,5 +120,5 @@ export async function changeSettings(
   if (!result.ok)
     // The CLI's names for the same things: the API's fields are the answer's.
     return result.field === 'notify' ? { ...result, field: 'notificationAddresses' } : result;
-  return ok(await view(db, result.value));
+  return ok(view(result.value));
 }
