@@ -22,6 +22,17 @@ export const BulkFilterSchema = Type.Object(
       Type.Array(PermissionKey, { maxItems: MAX_PERMISSIONS, description: 'Holding any of these' }),
     ),
     compromised: Type.Optional(Type.Boolean({ description: 'Current secret reported leaked (or not)' })),
+    expiresBefore: Type.Optional(Type.String({ format: 'date-time', description: 'Expiring before it' })),
+    noExpiry: Type.Optional(Type.Boolean({ description: 'Without (or with) an expiry' })),
+    lastUsedBefore: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'Last used before it, or never and created before it',
+      }),
+    ),
+    neverUsed: Type.Optional(Type.Boolean({ description: 'Never (or ever) used' })),
+    createdBy: Type.Optional(Id('Created by this user')),
+    ipRestricted: Type.Optional(Type.Boolean({ description: 'With (or without) a network rule' })),
   },
   {
     $id: 'BulkFilter',

@@ -202,6 +202,31 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await eventsOf(t), before);
     });
 
+    test('the list’s newer filters select what they say (neverUsed, noExpiry, ipRestricted); a bad value names the filter', async () => {
+      const t = await env.tenant();
+      const admin = await t.adminAgent();
+      const used = await admin.createToken({ name: 'Used' });
+      await admin.createToken({ name: 'Idle' });
+      await admin.createToken({ name: 'Fenced', allowedIps: ['10.0.0.0/8'] });
+      const call = await t.request({
+        method: 'GET',
+        url: '/apis/v1/token',
+        headers: { FF_AUTH: used.secret },
+      });
+      assert.equal(call.statusCode, 200, said(call));
+      await env.services.usage.flush();
+      const dry = (filter: Record<string, unknown>) =>
+        admin.request({ method: 'POST', url: BULK, payload: { action: 'suspend', filter, dryRun: true } });
+      const matched = async (filter: Record<string, unknown>) =>
+        body(await dry(filter), BulkAnswerSchema).matched;
+      assert.equal(await matched({ neverUsed: true }), 2);
+      assert.equal(await matched({ neverUsed: false }), 1);
+      assert.equal(await matched({ noExpiry: true, ipRestricted: true }), 1);
+      const bad = await dry({ neverUsed: 'sometimes' });
+      assert.equal(bad.statusCode, 400, said(bad));
+      assert.equal(errorOf(bad), 'invalid_request');
+    });
+
     test('ids: another institution’s count in matched and are refused not_found, unchanged; revoking an active token is refused invalid_transition', async () => {
       const t = await env.tenant();
       const other = await env.tenant();

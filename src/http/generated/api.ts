@@ -1389,6 +1389,27 @@ export interface components {
       permission?: string[];
       /** @description Current secret reported leaked (or not) */
       compromised?: boolean;
+      /**
+       * Format: date-time
+       * @description Expiring before it
+       */
+      expiresBefore?: string;
+      /** @description Without (or with) an expiry */
+      noExpiry?: boolean;
+      /**
+       * Format: date-time
+       * @description Last used before it, or never and created before it
+       */
+      lastUsedBefore?: string;
+      /** @description Never (or ever) used */
+      neverUsed?: boolean;
+      /**
+       * Format: uuid
+       * @description Created by this user
+       */
+      createdBy?: string;
+      /** @description With (or without) a network rule */
+      ipRestricted?: boolean;
     } & {
       [key: string]: unknown;
     };
