@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Type } from '@sinclair/typebox';
-import { createLogger, requestLogger } from './log.js';
+import { createLogger, redactUrl, requestLogger } from './log.js';
 import { jsonOf, parsed } from './test-support/cli.js';
 import { createEnv, type Env, said } from './test-support/harness.js';
 import { generateToken } from './tokens/token.js';
@@ -123,5 +123,18 @@ describe('%-encoded tokens outside token= (issue 14)', () => {
     await t.request({ method: 'GET', url: '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22' });
     const plain = lines.find((l) => l.msg === 'incoming request');
     assert.equal(parsed(Request, plain).req.url, '/apis/v1/nothing?q=caf%C3%A9%20au%22lait%22');
+  });
+});
+
+describe('the sign-in callback’s code and state', () => {
+  test('are redacted on the callback only; a list filter named state is kept', () => {
+    assert.equal(
+      redactUrl('/apis/v1/session/oidc/callback?code=abc123&state=xyz&iss=https%3A%2F%2Fidp'),
+      '/apis/v1/session/oidc/callback?code=[REDACTED]&state=[REDACTED]&iss=https%3A%2F%2Fidp',
+    );
+    assert.equal(
+      redactUrl('/apis/v1/api-tokens?state=active&token=t'),
+      '/apis/v1/api-tokens?state=active&token=[REDACTED]',
+    );
   });
 });

@@ -63,13 +63,18 @@ export function scrub(text: string): string {
   });
 }
 
+// The sign-in callback's authorization code and state: single-use, but credentials until redeemed.
+const OIDC_CALLBACK = '/apis/v1/session/oidc/callback';
+
 /**
  * Drops the value of every `token` query parameter (SPEC: `token=` in URLs is always redacted), also
- * when its name is %-encoded: the carrier reader decodes names, so `?%74oken=` is a token too.
+ * when its name is %-encoded: the carrier reader decodes names, so `?%74oken=` is a token too; on the
+ * sign-in callback, `code` and `state` as well.
  */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return scrub(url);
+  const secret = url.slice(0, q) === OIDC_CALLBACK ? ['token', 'code', 'state'] : ['token'];
   const pairs = url
     .slice(q + 1)
     .split('&')
@@ -81,7 +86,7 @@ export function redactUrl(url: string): string {
       } catch {
         // A broken escape is not a name URLSearchParams would read as `token`: keep it as sent.
       }
-      return decoded.trim().toLowerCase() === 'token' ? `${name}=[REDACTED]` : pair;
+      return secret.includes(decoded.trim().toLowerCase()) ? `${name}=[REDACTED]` : pair;
     });
   return scrub(`${url.slice(0, q)}?${pairs.join('&')}`);
 }
