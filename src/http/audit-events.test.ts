@@ -91,12 +91,15 @@ for (const kind of databaseKinds()) {
           ['token.reactivated', 'token A', admin.user.email],
           ['token.suspended', 'token A', admin.user.email],
           ['token.created', 'token A', admin.user.email],
+          // The two sign-ins the test's agents made, oldest last.
+          ['session.login', null, staff.user.email],
+          ['session.login', null, admin.user.email],
         ],
       );
       assert.equal(page.nextCursor, null);
       assert.deepEqual(
         page.items.map((e) => e.tokenId),
-        [null, null, b, b, a, a, a],
+        [null, null, b, b, a, a, a, null, null],
       );
       assert.deepEqual(page.items[1]?.details, { email: 'new@example.test' });
     });
@@ -107,6 +110,8 @@ for (const kind of databaseKinds()) {
       assert.deepEqual(await types(admin, 'type=session.*&type=user.created'), [
         'session.login',
         'user.created',
+        'session.login',
+        'session.login',
       ]);
       assert.equal((await types(admin, 'type=token.*')).length, 5);
       assert.deepEqual(await types(admin, 'type=webhook.*'), []);
@@ -119,6 +124,7 @@ for (const kind of databaseKinds()) {
         'session.login',
         'token.suspended',
         'token.created',
+        'session.login',
       ]);
       assert.deepEqual(await types(admin, `actorId=${staff.user.id}&type=token.*`), [
         'token.suspended',
@@ -131,7 +137,11 @@ for (const kind of databaseKinds()) {
         'token.reactivated',
         'token.suspended',
       ]);
-      assert.deepEqual(await types(admin, `until=${start}`), ['token.created']);
+      assert.deepEqual(await types(admin, `until=${start}`), [
+        'token.created',
+        'session.login',
+        'session.login',
+      ]);
     });
 
     test('pages newest first by a cursor bound to the filters', async () => {
@@ -167,7 +177,7 @@ for (const kind of databaseKinds()) {
         /^attachment; filename="audit-events-.*\.csv"$/,
       );
       const rows = parse<Record<string, string>>(csvRes.body, { columns: true });
-      assert.equal(rows.length, 7);
+      assert.equal(rows.length, 9);
       assert.deepEqual(Object.keys(rows[0] ?? {}), [
         'id',
         'type',

@@ -52,8 +52,11 @@ test(`migration 006 keeps every existing token exactly as it is (${stepKind})`, 
     const rowAfter = await scratch.db.query('SELECT to_jsonb(t) AS row FROM api_tokens t WHERE id = $1', [
       token,
     ]);
-    // Later migrations add columns whose defaults keep the token as it was: any address, not reported.
-    assert.deepEqual(rowAfter, [{ row: { ...rowBefore[0]?.row, allowed_ips: [], compromised_at: null } }]);
+    // Later migrations add columns whose defaults keep the token as it was: any address, not reported,
+    // no recent address yet.
+    assert.deepEqual(rowAfter, [
+      { row: { ...rowBefore[0]?.row, allowed_ips: [], compromised_at: null, recent_ips: [] } },
+    ]);
     assert.deepEqual(await new PermissionService(scratch.db, () => new Date()).list(), BUILT_INS);
   } finally {
     await scratch.close();

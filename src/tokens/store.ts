@@ -152,8 +152,8 @@ export const toToken = (r: TokenRow): TokenRecord => ({
 
 const isRecentIp = (v: unknown): v is RecentIp => {
   if (typeof v !== 'object' || v === null) return false;
-  const e = v as Record<string, unknown>;
-  return ['ip', 'firstSeenAt', 'lastSeenAt', 'userAgent'].every((k) => typeof e[k] === 'string');
+  const fields = new Map(Object.entries(v));
+  return ['ip', 'firstSeenAt', 'lastSeenAt', 'userAgent'].every((k) => typeof fields.get(k) === 'string');
 };
 
 /** The column as written by the flush; an entry of any other shape (a hand edit) is left out. */

@@ -16,11 +16,19 @@ import { post } from './send.js';
 import { signatureHeader } from './signing.js';
 import * as store from './store.js';
 
+/** tokend's version, from the package.json above this file: src/webhooks/ runs from source, dist/src/webhooks/ built. */
 const VERSION = (() => {
-  const manifest: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  return typeof manifest === 'object' && manifest !== null && 'version' in manifest
-    ? String(manifest.version)
-    : '0';
+  for (const path of ['../../package.json', '../../../package.json']) {
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (typeof manifest === 'object' && manifest !== null && 'name' in manifest && manifest.name === 'tokend')
+      return 'version' in manifest ? String(manifest.version) : '0';
+  }
+  return '0';
 })();
 export const USER_AGENT = `tokend/${VERSION}`;
 

@@ -3,16 +3,12 @@
 // revoke them with a reason, seeing what changed and what was refused; then the danger zone's "Suspend
 // every active token", which shows the dry run's count, waits for the institution's slug, and suspends.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
+import { databaseKinds } from '../../src/test-support/harness.js';
 import * as live from '../../src/test-support/live-server.js';
 import { callWithToken, eventually, fieldOf, newPage, openTokens, tokenRow } from './helpers.js';
-import { buildPageIfMissing, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, type RunningServer, startPageServer } from './server.js';
 
 const admin = { email: 'admin@example.com', password: 'admin-password-for-bulk-tests' };
 const NAMES = ['Alpha sync', 'Bravo reports', 'Charlie backup', 'Delta CRM'];
@@ -45,29 +41,13 @@ const shown = async (page: Page) =>
 for (const kind of databaseKinds()) {
   describe(`bulk actions on the page on ${kind}`, () => {
     let server: RunningServer;
-    let dataDir: string;
-    let db: Db | undefined;
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tokend-bulk-page-'));
-      const env: Record<string, string> = {
-        TOKEND_DATA_DIR: dataDir,
-        TOKEND_ADMIN_EMAIL: admin.email,
-        TOKEND_ADMIN_PASSWORD: admin.password,
-      };
-      if (kind === 'postgres') {
-        const fresh = await freshDb('postgres');
-        db = fresh;
-        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
-        env.DATABASE_URL = fresh.url;
-      }
-      server = await startServer(env);
+      server = await startPageServer(kind, 'tokend-bulk-page-', admin);
     });
 
     after(async () => {
       await server?.stop();
-      await db?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     test('select and suspend, select the page and revoke (refusals shown), then suspend every active token', async () => {

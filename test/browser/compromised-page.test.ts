@@ -3,13 +3,9 @@
 // with where it was found and that tokend suspended it, Reactivate is refused with the server's reason,
 // a Rotate clears the notice, and the list's "Compromised only" filter shows only that token.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
+import { databaseKinds } from '../../src/test-support/harness.js';
 import {
   callWithToken,
   createToken,
@@ -22,7 +18,7 @@ import {
   submitDialog,
   tokenRow,
 } from './helpers.js';
-import { buildPageIfMissing, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, type RunningServer, startPageServer } from './server.js';
 
 const admin = { email: 'admin@example.com', password: 'admin-password-for-leak-tests' };
 const leakUrl = 'https://github.com/acme/site/blob/main/.env';
@@ -60,29 +56,13 @@ const listNames = async (page: Page) =>
 for (const kind of databaseKinds()) {
   describe(`a compromised token on the page on ${kind}`, () => {
     let server: RunningServer;
-    let dataDir: string;
-    let db: Db | undefined;
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tokend-leak-page-'));
-      const env: Record<string, string> = {
-        TOKEND_DATA_DIR: dataDir,
-        TOKEND_ADMIN_EMAIL: admin.email,
-        TOKEND_ADMIN_PASSWORD: admin.password,
-      };
-      if (kind === 'postgres') {
-        const fresh = await freshDb('postgres');
-        db = fresh;
-        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
-        env.DATABASE_URL = fresh.url;
-      }
-      server = await startServer(env);
+      server = await startPageServer(kind, 'tokend-leak-page-', admin);
     });
 
     after(async () => {
       await server?.stop();
-      await db?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     test('the notice, the refused reactivation, a rotation that clears it and the list filter', async () => {

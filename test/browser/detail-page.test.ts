@@ -3,14 +3,10 @@
 // never a re-fetch of the token the action answered with; and a "Show older events" page that arrives
 // after the history was reset is dropped, not appended. Only the timing of one response is arranged.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page, type Route } from 'playwright-core';
-import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
+import { databaseKinds } from '../../src/test-support/harness.js';
 import {
   createToken,
   detailStatus,
@@ -20,7 +16,7 @@ import {
   openTokens,
   submitDialog,
 } from './helpers.js';
-import { buildPageIfMissing, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, type RunningServer, startPageServer } from './server.js';
 
 const admin = { email: 'admin@example.com', password: 'admin-password-for-detail-tests' };
 
@@ -119,30 +115,13 @@ async function tokenWithHistory(page: Page, name: string, cycles: number): Promi
 for (const kind of databaseKinds()) {
   describe(`the detail page on ${kind}`, () => {
     let server: RunningServer;
-    let dataDir: string;
-    let db: Db | undefined;
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tokend-detail-'));
-      const env: Record<string, string> = {
-        TOKEND_DATA_DIR: dataDir,
-        TOKEND_ADMIN_EMAIL: admin.email,
-        TOKEND_ADMIN_PASSWORD: admin.password,
-      };
-      if (kind === 'postgres') {
-        // A fresh database of its own; the handle is kept only to drop the database afterwards.
-        const fresh = await freshDb('postgres');
-        db = fresh;
-        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
-        env.DATABASE_URL = fresh.url;
-      }
-      server = await startServer(env);
+      server = await startPageServer(kind, 'tokend-detail-', admin);
     });
 
     after(async () => {
       await server?.stop();
-      await db?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     test('an action sends its own request and re-fetches only the history and usage, not the token', async () => {

@@ -4,17 +4,15 @@
 // defused); Settings → Audit log lists the events newest first, filters them, shows older ones and
 // exports them. Screenshots land in test-results/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
+import { databaseKinds } from '../../src/test-support/harness.js';
 import * as live from '../../src/test-support/live-server.js';
 import { eventually, newPage, openTokens } from './helpers.js';
-import { buildPageIfMissing, repoRoot, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, repoRoot, type RunningServer, startPageServer } from './server.js';
 
 const admin = { email: 'admin@example.com', password: 'admin-password-for-inventory-tests' };
 const shots = join(repoRoot, 'test-results');
@@ -47,24 +45,10 @@ async function download(page: Page, click: () => Promise<void>): Promise<{ name:
 for (const kind of databaseKinds()) {
   describe(`the inventory on the page on ${kind}`, () => {
     let server: RunningServer;
-    let dataDir: string;
-    let db: Db | undefined;
     let staff: live.Staff;
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tokend-inventory-page-'));
-      const env: Record<string, string> = {
-        TOKEND_DATA_DIR: dataDir,
-        TOKEND_ADMIN_EMAIL: admin.email,
-        TOKEND_ADMIN_PASSWORD: admin.password,
-      };
-      if (kind === 'postgres') {
-        const fresh = await freshDb('postgres');
-        db = fresh;
-        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
-        env.DATABASE_URL = fresh.url;
-      }
-      server = await startServer(env);
+      server = await startPageServer(kind, 'tokend-inventory-page-', admin);
       staff = await live.login(server.url, admin.email, admin.password);
       await live.createToken(staff, { name: '=HYPERLINK("https://evil.example","x")', issuedFor: 'HubSpot' });
       const second = await live.createToken(staff, { name: 'HubSpot sync', issuedFor: 'hubspot' });
@@ -75,8 +59,6 @@ for (const kind of databaseKinds()) {
 
     after(async () => {
       await server?.stop();
-      await db?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     test('Applications groups the tokens and links each group to the filtered list', async () => {

@@ -4,15 +4,11 @@
 // person and reads the password shown once, and deactivates them, which ends their session at once;
 // the staff member sees Overview read-only and no People.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
+import { databaseKinds } from '../../src/test-support/harness.js';
 import { eventually, newPage, signIn, submitDialog } from './helpers.js';
-import { buildPageIfMissing, type RunningServer, startServer } from './server.js';
+import { buildPageIfMissing, type RunningServer, startPageServer } from './server.js';
 
 const admin = { email: 'admin@example.com', password: 'admin-password-for-people-tests' };
 
@@ -42,30 +38,14 @@ const menu = (page: Page) => page.getByRole('navigation', { name: 'General setti
 for (const kind of databaseKinds()) {
   describe(`people and settings on the page on ${kind}`, () => {
     let server: RunningServer | undefined;
-    let dataDir: string;
-    let db: Db | undefined;
     const url = () => server?.url ?? '';
 
     before(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'tokend-people-page-'));
-      const env: Record<string, string> = {
-        TOKEND_DATA_DIR: dataDir,
-        TOKEND_ADMIN_EMAIL: admin.email,
-        TOKEND_ADMIN_PASSWORD: admin.password,
-      };
-      if (kind === 'postgres') {
-        const fresh = await freshDb('postgres');
-        db = fresh;
-        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
-        env.DATABASE_URL = fresh.url;
-      }
-      server = await startServer(env);
+      server = await startPageServer(kind, 'tokend-people-page-', admin);
     });
 
     after(async () => {
       await server?.stop();
-      await db?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     test('an administrator edits the policy, adds and deactivates a person; staff read only', async () => {

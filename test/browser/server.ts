@@ -2,10 +2,12 @@
 // database, waiting for its "tokend listening" log line; runs CLI commands on the same data folder
 // (before `serve`: the embedded database belongs to one process); builds the page when it is missing.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { type DbKind, freshDb } from '../../src/test-support/fresh-db.js';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(repoRoot, 'bin', 'tokend.js');
@@ -63,6 +65,50 @@ export async function startServer(env: Record<string, string>, timeoutMs = 60_00
     });
   });
   return { url, stop: () => stop(child) };
+}
+
+/**
+ * `serve` for one browser test file on `kind`: a data folder of its own (and on PostgreSQL a fresh
+ * database), `admin` as the first administrator, `env` besides; `prepare` runs CLI commands first (the
+ * embedded database belongs to one process). stop() also removes the folder and drops the database.
+ */
+export async function startPageServer(
+  kind: DbKind,
+  prefix: string,
+  admin: { email: string; password: string },
+  extra: Record<string, string> = {},
+  prepare: (env: Record<string, string>) => void = () => {},
+): Promise<RunningServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  const env: Record<string, string> = {
+    TOKEND_DATA_DIR: dataDir,
+    TOKEND_ADMIN_EMAIL: admin.email,
+    TOKEND_ADMIN_PASSWORD: admin.password,
+    ...extra,
+  };
+  const db = kind === 'postgres' ? await freshDb('postgres') : null;
+  const removeAll = async () => {
+    await db?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    if (db) {
+      if (!db.url) throw new Error('a PostgreSQL test database has a url');
+      env.DATABASE_URL = db.url;
+    }
+    prepare(env);
+    const server = await startServer(env);
+    return {
+      url: server.url,
+      stop: async () => {
+        await server.stop();
+        await removeAll();
+      },
+    };
+  } catch (error) {
+    await removeAll();
+    throw error;
+  }
 }
 
 /** A log line's JSON object, or null: the child's output is read, not trusted to be JSON. */

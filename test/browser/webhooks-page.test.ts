@@ -6,18 +6,15 @@
 // deliveries list it and Redeliver adds an attempt; Disable and Enable; Rotate secret signs with both
 // secrets; Delete after a confirmation.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { Webhook as Verifier } from 'standardwebhooks';
-import type { Db } from '../../src/db/db.js';
-import { databaseKinds, freshDb } from '../../src/test-support/harness.js';
+import { databaseKinds } from '../../src/test-support/harness.js';
 import { eventually, newPage, signIn, submitDialog } from './helpers.js';
-import { buildPageIfMissing, repoRoot, type RunningServer, runCli, startServer } from './server.js';
+import { buildPageIfMissing, repoRoot, type RunningServer, runCli, startPageServer } from './server.js';
 
 const shots = join(repoRoot, 'test-results');
 const admin = { email: 'admin@example.com', password: 'admin-password-for-webhook-tests' };
@@ -131,8 +128,6 @@ for (const kind of databaseKinds()) {
   describe(`Settings → Webhooks on ${kind}`, () => {
     let server: RunningServer;
     let receiver: Awaited<ReturnType<typeof startReceiver>>;
-    let dataDir: string;
-    let db: Db | undefined;
     let hooks = 0;
     /** A receiver path of the test's own, so each test reads only its endpoint's messages. */
     const hookUrl = () => receiver.url(`/hook-${++hooks}`);
@@ -141,30 +136,20 @@ for (const kind of databaseKinds()) {
 
     before(async () => {
       receiver = await startReceiver();
-      dataDir = mkdtempSync(join(tmpdir(), 'tokend-webhooks-page-'));
-      const env: Record<string, string> = {
-        TOKEND_DATA_DIR: dataDir,
-        TOKEND_ADMIN_EMAIL: admin.email,
-        TOKEND_ADMIN_PASSWORD: admin.password,
-        TOKEND_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-      };
-      if (kind === 'postgres') {
-        const fresh = await freshDb('postgres');
-        db = fresh;
-        if (!fresh.url) throw new Error('a PostgreSQL test database has a url');
-        env.DATABASE_URL = fresh.url;
-      }
-      // Before `serve`: the embedded database belongs to one process.
+      // Staff without the feature, made before `serve` (the embedded database belongs to one process).
       const createStaff = ['users', 'create', '--email', staff.email, '--name', 'Staff', '--role', 'staff'];
-      runCli([...createStaff, '--password-stdin'], env, `${staff.password}\n`);
-      server = await startServer(env);
+      server = await startPageServer(
+        kind,
+        'tokend-webhooks-page-',
+        admin,
+        { TOKEND_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' },
+        (env) => runCli([...createStaff, '--password-stdin'], env, `${staff.password}\n`),
+      );
     });
 
     after(async () => {
       await server?.stop();
       await receiver?.close();
-      await db?.close();
-      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     });
 
     /** A signed-in page at an endpoint's own page. */
