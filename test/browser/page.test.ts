@@ -115,7 +115,9 @@ test('a token created with a 30-day expiry works from the API and shows when it 
 
   await row.getByRole('link', { name }).click();
   await page.getByRole('heading', { level: 1, name }).waitFor();
-  await page.getByText(USER_AGENT).waitFor();
+  // Last used (with its client) and, beside it, the recent addresses (SPEC 12) both name the client.
+  await page.getByRole('definition').filter({ hasText: USER_AGENT }).waitFor();
+  await page.getByRole('cell', { name: USER_AGENT }).waitFor();
   await page.getByText('Authorization: Bearer header').waitFor();
   await page
     .getByRole('img', { name: /^Daily requests\. [1-9][\d,]* requests? in the last 90 days/ })
