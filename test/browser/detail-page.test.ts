@@ -215,23 +215,24 @@ for (const kind of databaseKinds()) {
         await page.waitForTimeout(20);
       }
       assert.equal(await callFrom(server.url, '127.0.0.2', secret, 'feed/2b'), 200);
-      // The server writes them with its usage flush, a few seconds behind the requests.
+      // The server writes them with its usage flush, a few seconds behind the requests (and a flush may
+      // land between the requests: wait for the last one to be written too).
       const rows = region.locator('tbody tr');
+      const cells = async (n: number) =>
+        (await rows.nth(n).locator('td').allInnerTexts()).map((t) => t.trim());
       await eventually(
         async () => {
           await page.reload();
           await region.waitFor();
           assert.equal(await rows.count(), 3);
+          const [newest, second, third] = [await cells(0), await cells(1), await cells(2)];
+          assert.deepEqual(
+            [newest[0], newest[3], second[0], second[3], third[0], third[3]],
+            ['127.0.0.2', 'feed/2b', '127.0.0.4', 'feed/4', '127.0.0.3', 'feed/3'],
+          );
         },
         20_000,
         1_000,
-      );
-      const cells = async (n: number) =>
-        (await rows.nth(n).locator('td').allInnerTexts()).map((t) => t.trim());
-      const [newest, second, third] = [await cells(0), await cells(1), await cells(2)];
-      assert.deepEqual(
-        [newest[0], newest[3], second[0], second[3], third[0], third[3]],
-        ['127.0.0.2', 'feed/2b', '127.0.0.4', 'feed/4', '127.0.0.3', 'feed/3'],
       );
       // Seen twice: its first sighting is earlier than its last; the others were seen once.
       const times = (n: number) =>
