@@ -94,16 +94,24 @@ export class TokenVerifier {
     const on = options.ttlMs > 0;
     this.backstop = options.backstop ?? true;
     const perf = (this.perf = options.perf ?? perfOf(clock));
+    // ttlResolution 0: the clock is read at every look-up, so no entry outlives its lifetime (lru-cache
+    // otherwise reuses one reading for up to 1 ms, and a test clock moved past it goes unseen).
     this.known = on
       ? new LRUCache<string, Entry>({
           max: options.maxEntries ?? 50_000,
           ttl: this.backstop ? options.ttlMs : 0,
+          ttlResolution: 0,
           perf,
           dispose: (entry, hash) => this.forget(entry.row.id, hash),
         })
       : null;
     this.missing = on
-      ? new LRUCache<string, true>({ max: options.maxMissing ?? 10_000, ttl: options.ttlMs, perf })
+      ? new LRUCache<string, true>({
+          max: options.maxMissing ?? 10_000,
+          ttl: options.ttlMs,
+          ttlResolution: 0,
+          perf,
+        })
       : null;
   }
 
