@@ -14,6 +14,7 @@ import type { Institution, Sso, User } from './records.js';
 import { recordInstitutionEvent } from './audit.js';
 import { deleteSessionsOf } from './people-store.js';
 import { openSession, type Session } from './sessions.js';
+import * as flows from './oidc-store.js';
 import * as store from './store.js';
 import { TOKENS_FEATURE } from './users.js';
 
@@ -90,7 +91,7 @@ export class OidcService {
     const nonce = client.randomNonce();
     const codeVerifier = client.randomPKCECodeVerifier();
     const now = this.deps.clock();
-    await store.insertOidcFlow(
+    await flows.insertOidcFlow(
       this.deps.db,
       hash(cookie),
       {
@@ -150,7 +151,7 @@ export class OidcService {
     if (!sso) return refuse('sso_not_set', 'this institution has no identity provider');
     if (!cookie || !/^[A-Za-z0-9_-]{43}$/.test(cookie))
       return refuse('sso_failed', 'no sign-in was begun in this browser');
-    const flow = await store.takeOidcFlow(this.deps.db, hash(cookie));
+    const flow = await flows.takeOidcFlow(this.deps.db, hash(cookie));
     const now = this.deps.clock();
     if (!flow || flow.institutionId !== institution.id || now.getTime() - flow.createdAt.getTime() > FLOW_MS)
       return refuse('sso_failed', 'no sign-in was begun in this browser, or it is too old');
@@ -258,7 +259,7 @@ export class OidcService {
 
   /** The provider's configuration, discovered once per issuer, client and secret (cached ten minutes). */
   private async configuration(institutionId: string, sso: Sso): Promise<OidcOutcome<client.Configuration>> {
-    const secret = await store.findOidcClientSecret(this.deps.db, institutionId);
+    const secret = await flows.findOidcClientSecret(this.deps.db, institutionId);
     if (!secret) return refuse('sso_not_set', 'this institution has no client secret');
     // The protocol checks (expiry, issued-at) use tokend's clock, as every other check does: its offset
     // from the system's is part of the configuration (always 0 but under a test's clock).

@@ -108,49 +108,35 @@ export async function updatePerson(
   });
 }
 
-/** Deactivates a user and ends their sessions (rows gone: every instance refuses the cookie at once). */
-export async function deactivatePerson(
+/**
+ * Deactivates (`active` false) or reactivates a user. Deactivation ends their sessions (rows gone: every
+ * instance refuses the cookie at once) and is refused for the last active administrator.
+ */
+export async function setPersonActive(
   db: Db,
   clock: Clock,
   institutionId: string,
   id: string,
+  active: boolean,
   actor: Actor,
 ): Promise<Result<Person>> {
   return db.transaction(async (tx) => {
     const { admins, user } = await lockTarget(tx, institutionId, id);
     if (!user) return notFound();
-    if (user.deactivatedAt) return fail('invalid_transition', 'the user is already deactivated', 'id');
-    if (isLastAdmin(admins, user)) return lastAdmin('deactivated');
+    if ((user.deactivatedAt === null) === active)
+      return fail(
+        'invalid_transition',
+        active ? 'the user is active' : 'the user is already deactivated',
+        'id',
+      );
+    if (!active && isLastAdmin(admins, user)) return lastAdmin('deactivated');
     const at = clock();
-    await store.setDeactivated(tx, id, at);
-    await store.deleteSessionsOf(tx, id);
+    await store.setDeactivated(tx, id, active ? null : at);
+    if (!active) await store.deleteSessionsOf(tx, id);
     await recordInstitutionEvent(tx, {
       institutionId,
-      type: 'user.deactivated',
+      type: active ? 'user.reactivated' : 'user.deactivated',
       at,
-      actor,
-      details: { userId: id, email: user.email },
-    });
-    return ok(await read(tx, institutionId, id));
-  });
-}
-
-export async function reactivatePerson(
-  db: Db,
-  clock: Clock,
-  institutionId: string,
-  id: string,
-  actor: Actor,
-): Promise<Result<Person>> {
-  return db.transaction(async (tx) => {
-    const user = await store.lockUser(tx, institutionId, id);
-    if (!user) return notFound();
-    if (!user.deactivatedAt) return fail('invalid_transition', 'the user is active', 'id');
-    await store.setDeactivated(tx, id, null);
-    await recordInstitutionEvent(tx, {
-      institutionId,
-      type: 'user.reactivated',
-      at: clock(),
       actor,
       details: { userId: id, email: user.email },
     });

@@ -15,11 +15,10 @@ import {
 import type { Actor } from './audit.js';
 import {
   addPerson,
-  deactivatePerson,
   listPeople,
   type NewPerson,
   type PersonChange,
-  reactivatePerson,
+  setPersonActive,
   updatePerson,
 } from './people.js';
 import type { Institution, Person, User } from './records.js';
@@ -105,12 +104,9 @@ export class AccountService {
     return updatePerson(this.db, this.clock, institutionId, id, change, actor);
   }
 
-  deactivatePerson(institutionId: string, id: string, actor: Actor): Promise<Result<Person>> {
-    return deactivatePerson(this.db, this.clock, institutionId, id, actor);
-  }
-
-  reactivatePerson(institutionId: string, id: string, actor: Actor): Promise<Result<Person>> {
-    return reactivatePerson(this.db, this.clock, institutionId, id, actor);
+  /** Deactivates (`active` false) or reactivates a user: people.ts's setPersonActive. */
+  setPersonActive(institutionId: string, id: string, active: boolean, actor: Actor): Promise<Result<Person>> {
+    return setPersonActive(this.db, this.clock, institutionId, id, active, actor);
   }
 
   /** The institution's settings (SPEC 11): its policies and the operator's SSO, never a secret. */

@@ -2,6 +2,7 @@
 // IPv4-mapped), what the allow-list lets through, that a delivery connects to the address that was
 // checked whatever the name would resolve to now, and that standardwebhooks verifies our signatures.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { startReceiver } from '../test-support/webhook-receiver.js';
@@ -90,6 +91,27 @@ describe('webhook addresses', () => {
       assert.equal(result.status, null);
       assert.match(result.error ?? '', /300 ms/);
       assert.ok(performance.now() - started < 5000);
+    } finally {
+      await receiver.stop();
+    }
+  });
+
+  test('attempts under one stop signal leave no listener on it; aborting it ends an attempt in flight', async () => {
+    const receiver = await startReceiver();
+    const stop = new AbortController();
+    try {
+      const target = { url: new URL(receiver.url), address: '127.0.0.1', family: 4 as const };
+      for (let i = 0; i < 12; i++) {
+        const result = await post(target, {}, '{}', 2000, stop.signal);
+        assert.equal(result.status, 200, result.error ?? '');
+      }
+      assert.equal(getEventListeners(stop.signal, 'abort').length, 0, 'every attempt took its listener away');
+      receiver.hang = true;
+      const inFlight = post(target, {}, '{}', 30_000, stop.signal);
+      stop.abort();
+      const cut = await inFlight;
+      assert.equal(cut.status, null);
+      assert.equal(cut.error, 'tokend stopped during the attempt');
     } finally {
       await receiver.stop();
     }

@@ -35,6 +35,7 @@ export function post(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', abort); // the signal outlives the attempt: no listener left on it
       resolve({ ...r, durationMs: Math.round(performance.now() - started) });
     };
     const request = client.request(

@@ -134,10 +134,8 @@ export const userRoutes =
           refuseInvalid(request);
           const { id } = request.params;
           const institutionId = request.institution.id;
-          const done =
-            action === 'deactivate'
-              ? await accounts.deactivatePerson(institutionId, id, actorOf(request))
-              : await accounts.reactivatePerson(institutionId, id, actorOf(request));
+          const active = action === 'reactivate';
+          const done = await accounts.setPersonActive(institutionId, id, active, actorOf(request));
           return personView(request, answer(done));
         },
       );
