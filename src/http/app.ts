@@ -19,6 +19,7 @@ import { requestHost, trustForwarding } from './client-address.js';
 import { registerDocs, registerDocsUi } from './docs.js';
 import { ApiError, toApiError } from './errors.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { cachedSerializers } from './serializers.js';
 import { Metrics } from './metrics.js';
 import { watchTokenChecks } from './token-auth.js';
 import type { AppDeps } from './route-deps.js';
@@ -74,6 +75,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ? { https: { ...deps.https, ...serverOptions(config) } }
       : { http: serverOptions(config) }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializers } },
     // main.ts drains before it closes: requests on open connections are answered with Connection: close
     // (SPEC section 5), not with Fastify's 503, whose body is not the catalogue's.
     return503OnClosing: false,
