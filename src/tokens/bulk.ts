@@ -27,7 +27,6 @@ export const MAX_IDS = 1_000;
 export const MAX_MATCHED = 100_000;
 /** Entries of `refused` in an answer; past it, `truncated`. */
 export const MAX_REFUSED = 1_000;
-const PAGE = 1_000;
 
 export interface BulkInput {
   action: string;
@@ -90,27 +89,11 @@ function parseFilter(filter: Record<string, unknown>) {
 async function matchFilter(deps: TokenDeps, inst: Institution, filter: Record<string, unknown>) {
   const parsed = parseFilter(filter);
   if (!parsed.ok) return parsed;
-  const { cursor: _cursor, ...filters } = parsed.value;
-  const now = deps.clock();
-  const ids: string[] = [];
-  let after: listStore.ListQuery['after'] = null;
-  for (;;) {
-    const page = await listStore.listTokens(deps.db, {
-      ...filters,
-      sort: 'createdAt',
-      order: 'asc',
-      limit: PAGE,
-      institutionId: inst.id,
-      now,
-      after,
-    });
-    ids.push(...page.rows.map((t) => t.id));
-    if (ids.length > MAX_MATCHED)
-      return fail('invalid_request', `the filter matches more than ${MAX_MATCHED} tokens`, 'filter');
-    const last = page.rows.at(-1);
-    if (page.rows.length < PAGE || !last) return ok(ids);
-    after = { key: page.keys.at(-1) as string, id: last.id };
-  }
+  const query = { ...parsed.value, institutionId: inst.id, now: deps.clock() };
+  const ids = await listStore.matchingIds(deps.db, query, MAX_MATCHED + 1);
+  if (ids.length > MAX_MATCHED)
+    return fail('invalid_request', `the filter matches more than ${MAX_MATCHED} tokens`, 'filter');
+  return ok(ids);
 }
 
 function checkIds(ids: unknown): Result<string[]> {

@@ -40,6 +40,23 @@ export async function listTokens(
   return { rows: rows.map(toToken), keys: rows.map((r) => r.sort_key) };
 }
 
+/** The ids the filters match, oldest first, at most `limit` of them: a bulk action's selection. */
+export async function matchingIds(
+  q: Queryable,
+  l: ListFilters & { institutionId: string; now: Date },
+  limit: number,
+): Promise<string[]> {
+  const params: unknown[] = [l.institutionId];
+  const add = (value: unknown) => `$${params.push(value)}`;
+  const where = ['t.institution_id = $1', ...filterClauses(l, add)];
+  const rows = await q.query<{ id: string }>(
+    `SELECT t.id FROM api_tokens t WHERE ${where.join(' AND ')}
+     ORDER BY t.created_at, t.id LIMIT ${add(limit)}`,
+    params,
+  );
+  return rows.map((r) => r.id);
+}
+
 /**
  * The keyset's first column. Expiry and last use put "none" at the far end (±infinity, the order's
  * last), so tokens without expiry or never used come last in either order and the keyset holds; each
