@@ -10,8 +10,7 @@ import { insertEvent } from '../tokens/event-store.js';
 import { type IdleNoticeKind, idlePlan, suspensionAt } from './inactivity.js';
 import { renderIdleNotice } from './inactivity-templates.js';
 import { claimIdleNotice, type IdleToken, listIdle, listSuspendedUnnoticed } from './idle-store.js';
-import type { NoticeOutcome } from './notice.js';
-import { finishNotice } from './store.js';
+import { type NoticeOutcome, sendClaimed } from './notice.js';
 import { messageIdFor, recipientsFor, tokenPageUrl } from './templates.js';
 
 const PAGE = 200;
@@ -141,24 +140,15 @@ export class InactivityPass {
     // The warning's: a week after this claim at the earliest; the notice's: the suspension's own moment.
     const when = kind === 'unused_7d' ? suspensionAt(token.days, token.occasion, at) : token.occasion;
     const key = { tokenId: token.id, kind, expiresAt: token.occasion };
-    try {
-      await this.deps.mailer.send(this.email(token, kind, to, when));
-    } catch (error) {
-      const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
-      await finishNotice(this.deps.db, key, this.deps.worker, { error: reason });
-      pass.mail.failuresInARow += 1;
-      report('failed', reason);
-      return false;
-    }
-    pass.mail.failuresInARow = 0;
-    const sentAt = this.deps.clock();
-    await this.deps.db.transaction(async (tx) => {
-      // Not ours any more only if we took longer than the stale limit: the new claimer records it.
-      if (await finishNotice(tx, key, this.deps.worker, { sentAt }))
-        await insertEvent(tx, eventOf(token, 'token.reminder_sent', sentAt, kind, null, when));
-    });
-    report('sent');
-    return true;
+    const failed = await sendClaimed(
+      this.deps,
+      key,
+      this.email(token, kind, to, when),
+      (sentAt) => eventOf(token, 'token.reminder_sent', sentAt, kind, null, when),
+      pass.mail,
+    );
+    report(failed === null ? 'sent' : 'failed', failed);
+    return failed === null;
   }
 
   private email(token: IdleToken, kind: IdleNoticeKind, to: string[], suspendAt: Date): MailMessage {

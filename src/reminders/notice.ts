@@ -1,11 +1,14 @@
 // One notice of one token, in the three forms the sweep needs: the outcome it reports (CLI lines, JSON,
-// logs), the audit event written beside its token_notices row, and the email itself.
-import type { MailMessage } from '../mail/mailer.js';
+// logs), the audit event written beside its token_notices row, and the email itself; and the sending of
+// a claimed notice, shared by the expiry reminders and the inactivity policy's two notices.
+import type { Db } from '../db/db.js';
+import type { Mailer, MailMessage } from '../mail/mailer.js';
+import { insertEvent } from '../tokens/event-store.js';
 import { messageIdFor, renderNotice, tokenPageUrl } from './templates.js';
 import type { EventRow } from '../tokens/event-store.js';
 import type { IdleNoticeKind } from './inactivity.js';
 import type { NoticeKind } from './schedule.js';
-import type { Candidate, NoticeKey } from './store.js';
+import { type Candidate, finishNotice, type NoticeKey } from './store.js';
 
 export type OutcomeStatus = 'sent' | 'skipped' | 'failed' | 'would_send' | 'would_skip';
 
@@ -91,4 +94,41 @@ export function noticeEmail(
     // For recipients' mail filters.
     headers: { 'X-Tokend-Notice': kind, 'X-Tokend-Token-Id': token.id },
   };
+}
+
+export interface SendDeps {
+  db: Db;
+  mailer: Mailer;
+  clock: () => Date;
+  /** Names this process's claims: a claim another sweep took over is not marked by this one. */
+  worker: string;
+}
+
+/**
+ * Sends a notice this sweep has claimed and settles the claim: a failed send records its error there (a
+ * later sweep tries again) and counts in `mail.failuresInARow`; a sent one is marked with its
+ * `token.reminder_sent` event (`event`), unless another sweep took the claim over meanwhile (then that
+ * one records it). Answers null when sent, else the failure's reason.
+ */
+export async function sendClaimed(
+  deps: SendDeps,
+  key: NoticeKey,
+  email: MailMessage,
+  event: (sentAt: Date) => EventRow,
+  mail: { failuresInARow: number },
+): Promise<string | null> {
+  try {
+    await deps.mailer.send(email);
+  } catch (error) {
+    const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
+    await finishNotice(deps.db, key, deps.worker, { error: reason });
+    mail.failuresInARow += 1;
+    return reason;
+  }
+  mail.failuresInARow = 0;
+  const sentAt = deps.clock();
+  await deps.db.transaction(async (tx) => {
+    if (await finishNotice(tx, key, deps.worker, { sentAt })) await insertEvent(tx, event(sentAt));
+  });
+  return null;
 }

@@ -11,7 +11,7 @@ import { recipientsFor } from './templates.js';
 import type { TokenService } from '../tokens/service.js';
 import { insertEvent } from '../tokens/event-store.js';
 import { InactivityPass } from './inactivity-sweep.js';
-import { type NoticeOutcome, noticeEmail, noticeEvent, noticeKey, outcomeOf } from './notice.js';
+import { type NoticeOutcome, noticeEmail, noticeEvent, noticeKey, outcomeOf, sendClaimed } from './notice.js';
 import { dueNotices, type NoticeKind } from './schedule.js';
 import * as store from './store.js';
 
@@ -180,22 +180,14 @@ export class ReminderSweep {
     const key = noticeKey(token, kind);
     const claimedAt = this.deps.clock();
     if (!(await store.claimNotice(this.deps.db, key, this.worker, claimedAt, staleAt(claimedAt)))) return;
-    try {
-      await this.deps.mailer.send(noticeEmail(token, kind, to, this.deps.publicUrl));
-    } catch (error) {
-      const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
-      await store.finishNotice(this.deps.db, key, this.worker, { error: reason });
-      pass.mail.failuresInARow += 1;
-      return outcome('failed', reason);
-    }
-    pass.mail.failuresInARow = 0;
-    const sentAt = this.deps.clock();
-    await this.deps.db.transaction(async (tx) => {
-      // Not ours any more only if we took longer than STALE_CLAIM_MS: the new claimer records it.
-      if (await store.finishNotice(tx, key, this.worker, { sentAt }))
-        await insertEvent(tx, noticeEvent(token, 'token.reminder_sent', sentAt, kind));
-    });
-    outcome('sent');
+    const failed = await sendClaimed(
+      { ...this.deps, worker: this.worker },
+      key,
+      noticeEmail(token, kind, to, this.deps.publicUrl),
+      (sentAt) => noticeEvent(token, 'token.reminder_sent', sentAt, kind),
+      pass.mail,
+    );
+    outcome(failed === null ? 'sent' : 'failed', failed);
   }
 
   private emit(pass: Pass, outcome: NoticeOutcome): void {
