@@ -56,3 +56,32 @@ export function ErrorMessage({ message }: { message: string | null }) {
     </p>
   );
 }
+
+/**
+ * A dialog form's Cancel and submit buttons, both disabled while its request is in flight; the submit
+ * then says what is under way. `autoFocus` starts a confirmation's focus on the submit.
+ */
+export function DialogActions(props: {
+  busy: boolean;
+  label: string;
+  busyLabel?: string;
+  danger?: boolean;
+  autoFocus?: boolean;
+  onCancel: () => void;
+}) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
+        Cancel
+      </button>
+      <button
+        type="submit"
+        className={props.danger ? 'button button-danger' : 'button button-primary'}
+        disabled={props.busy}
+        data-autofocus={props.autoFocus ? '' : undefined}
+      >
+        {props.busy ? (props.busyLabel ?? 'Working…') : props.label}
+      </button>
+    </div>
+  );
+}

@@ -2,12 +2,12 @@
 // password, shown once), Edit (name, role, feature) and the confirmation of Deactivate or Reactivate.
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.js';
-import { Dialog, ErrorMessage } from '../dialog.js';
+import { Dialog, DialogActions, ErrorMessage } from '../dialog.js';
 import { TextField } from '../fields.js';
 import type { Person } from '../types.js';
 import { TOKENS_FEATURE } from '../types.js';
 import { useRequest } from '../use-request.js';
-import { Actions, fieldError, PasswordReveal, ProfileFields, type Role } from './person-fields.js';
+import { fieldError, PasswordReveal, ProfileFields, type Role } from './person-fields.js';
 
 export function AddPersonDialog({ onAdded, onClose }: { onAdded: () => void; onClose: () => void }) {
   const [email, setEmail] = useState('');
@@ -57,7 +57,7 @@ export function AddPersonDialog({ onAdded, onClose }: { onAdded: () => void; onC
           error={fieldError(error, 'name')}
         />
         <ProfileFields role={role} setRole={setRole} tokens={tokens} setTokens={setTokens} error={error} />
-        <Actions busy={busy} label="Add person" onCancel={onClose} />
+        <DialogActions busy={busy} label="Add person" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -102,7 +102,7 @@ export function EditPersonDialog({
           error={fieldError(error, 'name')}
         />
         <ProfileFields role={role} setRole={setRole} tokens={tokens} setTokens={setTokens} error={error} />
-        <Actions busy={busy} label="Save" onCancel={onClose} />
+        <DialogActions busy={busy} label="Save" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -141,7 +141,7 @@ export function ConfirmDialog(props: {
           </p>
         )}
         <ErrorMessage message={error?.message ?? null} />
-        <Actions
+        <DialogActions
           busy={busy}
           danger={off}
           label={off ? 'Deactivate' : 'Reactivate'}

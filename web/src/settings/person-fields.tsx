@@ -53,33 +53,6 @@ export function ProfileFields(props: {
   );
 }
 
-export function Actions({
-  busy,
-  label,
-  danger,
-  onCancel,
-}: {
-  busy: boolean;
-  label: string;
-  danger?: boolean;
-  onCancel: () => void;
-}) {
-  return (
-    <div className="dialog-actions">
-      <button type="button" className="button" onClick={onCancel} disabled={busy}>
-        Cancel
-      </button>
-      <button
-        type="submit"
-        className={danger ? 'button button-danger' : 'button button-primary'}
-        disabled={busy}
-      >
-        {busy ? 'Working…' : label}
-      </button>
-    </div>
-  );
-}
-
 export const fieldError = (error: { message: string; field?: string | undefined } | null, field: string) =>
   error?.field === field ? error.message : undefined;
 

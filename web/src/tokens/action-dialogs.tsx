@@ -2,7 +2,7 @@
 // names the token and says it is final), Rotate (grace period, new secret shown once) and Renew.
 import { type FormEvent, useId, useState } from 'react';
 import { api } from '../api.js';
-import { Dialog, ErrorMessage } from '../dialog.js';
+import { Dialog, DialogActions, ErrorMessage } from '../dialog.js';
 import { TextField } from '../fields.js';
 import type { Token, TokenWithSecret } from '../types.js';
 import { useRequest } from '../use-request.js';
@@ -13,29 +13,6 @@ interface ActionDialogProps {
   token: Token;
   onChanged: (token: Token) => void;
   onClose: () => void;
-}
-
-function Actions(props: {
-  busy: boolean;
-  label: string;
-  busyLabel: string;
-  danger?: boolean;
-  onCancel: () => void;
-}) {
-  return (
-    <div className="dialog-actions">
-      <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
-        Cancel
-      </button>
-      <button
-        type="submit"
-        className={props.danger ? 'button button-danger' : 'button button-primary'}
-        disabled={props.busy}
-      >
-        {props.busy ? props.busyLabel : props.label}
-      </button>
-    </div>
-  );
 }
 
 export function ReasonDialog({
@@ -74,7 +51,7 @@ export function ReasonDialog({
         )}
         <ErrorMessage message={error?.message ?? null} />
         <TextField label="Reason" value={reason} onChange={setReason} multiline maxLength={500} />
-        <Actions
+        <DialogActions
           busy={busy}
           danger={revoke}
           label={revoke ? 'Revoke token' : 'Suspend token'}
@@ -145,7 +122,7 @@ export function RotateDialog({ token, onChanged, onClose }: ActionDialogProps) {
             current secret may have leaked.
           </p>
         </fieldset>
-        <Actions busy={busy} label="Rotate token" busyLabel="Rotating…" onCancel={onClose} />
+        <DialogActions busy={busy} label="Rotate token" busyLabel="Rotating…" onCancel={onClose} />
       </form>
     </Dialog>
   );
@@ -183,7 +160,7 @@ export function RenewDialog({ token, onChanged, onClose }: ActionDialogProps) {
           legend="New expiry"
           allowNone={false}
         />
-        <Actions busy={busy} label="Renew token" busyLabel="Renewing…" onCancel={onClose} />
+        <DialogActions busy={busy} label="Renew token" busyLabel="Renewing…" onCancel={onClose} />
       </form>
     </Dialog>
   );

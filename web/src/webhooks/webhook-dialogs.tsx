@@ -2,7 +2,7 @@
 // messages are dropped) and Rotate secret (the old secret signs 24 hours more; the new one is shown once).
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.js';
-import { Dialog, ErrorMessage } from '../dialog.js';
+import { Dialog, DialogActions, ErrorMessage } from '../dialog.js';
 import { SecretReveal } from '../tokens/secret-reveal.js';
 import type { Webhook } from '../types.js';
 import { useRequest } from '../use-request.js';
@@ -11,30 +11,6 @@ import { secretWarning } from './webhook-format.js';
 interface ConfirmProps {
   webhook: Webhook;
   onClose: () => void;
-}
-
-function Actions(props: {
-  busy: boolean;
-  label: string;
-  busyLabel: string;
-  danger?: boolean;
-  onCancel: () => void;
-}) {
-  return (
-    <div className="dialog-actions">
-      <button type="button" className="button" onClick={props.onCancel} disabled={props.busy}>
-        Cancel
-      </button>
-      <button
-        type="submit"
-        className={props.danger ? 'button button-danger' : 'button button-primary'}
-        disabled={props.busy}
-        data-autofocus=""
-      >
-        {props.busy ? props.busyLabel : props.label}
-      </button>
-    </div>
-  );
 }
 
 export function DeleteWebhookDialog({
@@ -56,7 +32,14 @@ export function DeleteWebhookDialog({
           for delivery are dropped. Its deliveries are deleted with it.
         </p>
         <ErrorMessage message={error?.message ?? null} />
-        <Actions busy={busy} danger label="Delete webhook" busyLabel="Deleting…" onCancel={onClose} />
+        <DialogActions
+          autoFocus
+          busy={busy}
+          danger
+          label="Delete webhook"
+          busyLabel="Deleting…"
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );
@@ -93,7 +76,7 @@ export function RotateSecretDialog({ webhook, onClose }: ConfirmProps) {
           without missing a message.
         </p>
         <ErrorMessage message={error?.message ?? null} />
-        <Actions busy={busy} label="Rotate secret" busyLabel="Rotating…" onCancel={onClose} />
+        <DialogActions autoFocus busy={busy} label="Rotate secret" busyLabel="Rotating…" onCancel={onClose} />
       </form>
     </Dialog>
   );
