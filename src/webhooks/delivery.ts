@@ -14,6 +14,7 @@ import { tokenView } from '../tokens/view.js';
 import { checkTarget } from './address.js';
 import { post } from './send.js';
 import { signatureHeader } from './signing.js';
+import * as messages from './message-store.js';
 import * as store from './store.js';
 
 /** tokend's version, from the package.json above this file: src/webhooks/ runs from source, dist/src/webhooks/ built. */
@@ -52,7 +53,7 @@ export interface DeliveryDeps {
 }
 
 /** The body `data` needs, from the trigger's snapshot: the event and the token as the API shows them. */
-export function messageBody(m: store.MessageRecord): string {
+export function messageBody(m: messages.MessageRecord): string {
   const event = { ...m.payload.event };
   const at = new Date(String(event.at));
   event.at = at.toISOString();
@@ -86,7 +87,7 @@ export class WebhookDelivery {
   constructor(private readonly deps: DeliveryDeps) {}
 
   /** Attempts a leased message once and records what happened; answers the message as recorded. */
-  async attempt(m: store.MessageRecord, signal?: AbortSignal): Promise<store.MessageRecord | null> {
+  async attempt(m: messages.MessageRecord, signal?: AbortSignal): Promise<messages.MessageRecord | null> {
     const { db, clock } = this.deps;
     const endpoint = await store.getEndpoint(db, null, m.endpointId);
     if (!endpoint) return null; // deleted: its messages are gone with it
@@ -132,7 +133,7 @@ export class WebhookDelivery {
     const error = result.error ?? (ok ? null : `answered ${result.status ?? 'nothing'}`);
     const disabled: { reason: string; mail: boolean }[] = [];
     const recorded = await db.transaction(async (tx) => {
-      const row = await store.recordAttempt(
+      const row = await messages.recordAttempt(
         tx,
         m,
         {

@@ -1,5 +1,5 @@
 // The deliverer inside `tokend serve` (every instance runs one): every TOKEND_WEBHOOK_POLL_INTERVAL,
-// and at once when woken, it leases due messages (store.claimDue: 60 s, skipping rows another instance
+// and at once when woken, it leases due messages (messages.claimDue: 60 s, skipping rows another instance
 // holds) and attempts each outside any transaction. At most PER_ENDPOINT messages of one endpoint and
 // TOTAL in all are in flight, and an endpoint with a batch in flight gets no more until it ends, so a
 // slow or dead receiver holds only its own queue. stop() claims nothing more and waits for the attempts
@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/db.js';
 import { LEASE_MS, type WebhookDelivery } from './delivery.js';
-import * as store from './store.js';
+import * as messages from './message-store.js';
 
 export const TOTAL_IN_FLIGHT = 16;
 export const PER_ENDPOINT = 4;
@@ -77,7 +77,7 @@ export class WebhookDeliverer {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.wake();
-      store.countPending(this.deps.db).then(
+      messages.countPending(this.deps.db).then(
         (n) => {
           this.pending = n;
         },
@@ -97,9 +97,9 @@ export class WebhookDeliverer {
   private async round(): Promise<void> {
     const room = TOTAL_IN_FLIGHT - this.count();
     if (room <= 0) return;
-    let claimed: store.MessageRecord[];
+    let claimed: messages.MessageRecord[];
     try {
-      claimed = await store.claimDue(this.deps.db, {
+      claimed = await messages.claimDue(this.deps.db, {
         now: this.deps.clock(),
         leaseMs: LEASE_MS,
         by: this.id,

@@ -16,6 +16,7 @@ import { iso } from '../tokens/view.js';
 import { checkTarget } from './address.js';
 import { LEASE_MS, type WebhookDelivery } from './delivery.js';
 import { newSecret } from './signing.js';
+import * as messages from './message-store.js';
 import * as store from './store.js';
 
 /** The types an endpoint may subscribe to: every audit event (webhook.test is the test route's only). */
@@ -65,7 +66,7 @@ export function webhookView(e: store.EndpointRecord) {
 }
 export type WebhookView = ReturnType<typeof webhookView>;
 
-export function deliveryView(m: store.MessageRecord) {
+export function deliveryView(m: messages.MessageRecord) {
   return {
     id: m.id,
     eventId: m.eventId,
@@ -216,7 +217,7 @@ export class WebhookService {
       actor: actor.user,
       ip: actor.ip,
     };
-    const m = await store.insertLeasedMessage(
+    const m = await messages.insertLeasedMessage(
       this.deps.db,
       {
         endpointId: id,
@@ -247,7 +248,7 @@ export class WebhookService {
       if (!c) return fail('invalid_request', 'cursor is not valid for this query', 'cursor');
       beforeSeq = c.id;
     }
-    const rows = await store.listMessages(this.deps.db, id, limit + 1, beforeSeq);
+    const rows = await messages.listMessages(this.deps.db, id, limit + 1, beforeSeq);
     const cut = pageOf(rows, limit, bound, (m) => ({ key: m.createdAt.toISOString(), id: m.seq }));
     return ok({ items: cut.items.map(deliveryView), nextCursor: cut.nextCursor });
   }
@@ -255,9 +256,9 @@ export class WebhookService {
   async redeliver(inst: Institution, id: string, deliveryId: string): Promise<Result<DeliveryView>> {
     const endpoint = await store.getEndpoint(this.deps.db, inst.id, id);
     if (!endpoint) return notFound();
-    const m = await store.getMessage(this.deps.db, id, deliveryId);
+    const m = await messages.getMessage(this.deps.db, id, deliveryId);
     if (!m) return fail('not_found', 'no such delivery');
-    const queued = await store.requeue(this.deps.db, deliveryId, this.deps.clock());
+    const queued = await messages.requeue(this.deps.db, deliveryId, this.deps.clock());
     if (!queued) return fail('not_found', 'no such delivery');
     this.deps.wake?.();
     return ok(deliveryView(queued));
@@ -265,7 +266,7 @@ export class WebhookService {
 
   /** Messages waiting for an attempt, every institution's: the metrics' gauge. */
   pending(): Promise<number> {
-    return store.countPending(this.deps.db);
+    return messages.countPending(this.deps.db);
   }
 
   private record(
