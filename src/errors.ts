@@ -44,3 +44,10 @@ export function fail(code: ErrorCode, message: string, field?: string): Failure 
 }
 
 export const ok = <T>(value: T): { ok: true; value: T } => ({ ok: true, value });
+
+/**
+ * A failed send's reason as its row records it: the error's message (or the value), at most 500
+ * characters.
+ */
+export const sendFailure = (error: unknown): string =>
+  ((error instanceof Error && error.message) || String(error)).slice(0, 500);

@@ -5,6 +5,7 @@
 // changes go through the lifecycle's guarded transition; the email is sent after the commit.
 import type { Clock } from '../clock.js';
 import type { Db, Queryable } from '../db/db.js';
+import { sendFailure } from '../errors.js';
 import type { Mailer } from '../mail/mailer.js';
 import { recipientsFor, tokenPageUrl } from '../reminders/templates.js';
 import { type Actor, recordEvent } from '../tokens/guarded-change.js';
@@ -140,7 +141,7 @@ export class LeakService {
           });
           await store.recordMail(this.deps.db, row.hash, { mailedAt: this.deps.clock() });
         } catch (error) {
-          const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
+          const reason = sendFailure(error);
           await store.recordMail(this.deps.db, row.hash, { error: reason });
           errors.push(reason);
         }

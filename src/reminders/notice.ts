@@ -3,9 +3,9 @@
 // a claimed notice, shared by the expiry reminders and the inactivity policy's two notices.
 import type { Db } from '../db/db.js';
 import type { Mailer, MailMessage } from '../mail/mailer.js';
-import { insertEvent } from '../tokens/event-store.js';
+import { sendFailure } from '../errors.js';
+import { type EventRow, insertEvent } from '../tokens/event-store.js';
 import { messageIdFor, renderNotice, tokenPageUrl } from './templates.js';
-import type { EventRow } from '../tokens/event-store.js';
 import type { IdleNoticeKind } from './inactivity.js';
 import type { NoticeKind } from './schedule.js';
 import { type Candidate, finishNotice, type NoticeKey } from './store.js';
@@ -120,7 +120,7 @@ export async function sendClaimed(
   try {
     await deps.mailer.send(email);
   } catch (error) {
-    const reason = ((error instanceof Error && error.message) || String(error)).slice(0, 500);
+    const reason = sendFailure(error);
     await finishNotice(deps.db, key, deps.worker, { error: reason });
     mail.failuresInARow += 1;
     return reason;

@@ -23,10 +23,7 @@ export async function listTokens(
   l: ListQuery,
 ): Promise<{ rows: TokenRecord[]; keys: string[] }> {
   const key = sortKey(l);
-  const params: unknown[] = [l.institutionId];
-  const where = ['t.institution_id = $1'];
-  const add = (value: unknown) => `$${params.push(value)}`;
-  where.push(...filterClauses(l, add));
+  const { where, params, add } = filtered(l);
   const dir = l.order === 'asc' ? 'ASC' : 'DESC';
   if (l.after)
     where.push(
@@ -46,9 +43,7 @@ export async function matchingIds(
   l: ListFilters & { institutionId: string; now: Date },
   limit: number,
 ): Promise<string[]> {
-  const params: unknown[] = [l.institutionId];
-  const add = (value: unknown) => `$${params.push(value)}`;
-  const where = ['t.institution_id = $1', ...filterClauses(l, add)];
+  const { where, params, add } = filtered(l);
   const rows = await q.query<{ id: string }>(
     `SELECT t.id FROM api_tokens t WHERE ${where.join(' AND ')}
      ORDER BY t.created_at, t.id LIMIT ${add(limit)}`,
@@ -67,6 +62,13 @@ function sortKey(l: Pick<ListFilters, 'sort' | 'order'>): string {
   if (l.sort === 'expiresAt') return `COALESCE(t.expires_at, ${last})`;
   if (l.sort === 'lastUsedAt') return `COALESCE(t.last_used_at, ${last})`;
   return 't.created_at';
+}
+
+/** The institution's tokens the filters select: WHERE clauses, their parameters, and `add` for more. */
+function filtered(l: ListFilters & { institutionId: string; now: Date }) {
+  const params: unknown[] = [l.institutionId];
+  const add = (value: unknown) => `$${params.push(value)}`;
+  return { where: ['t.institution_id = $1', ...filterClauses(l, add)], params, add };
 }
 
 /** The WHERE clauses of the filters (not the institution or the keyset), parameters through `add`. */
