@@ -32,8 +32,6 @@ export function buildProgram(): Command {
   registerAccountCommands(program);
   registerTokenCommands(program);
   registerReminderCommands(program);
-  // Typed with @commander-js/extra-typings, whose Command is commander's at run time: the cast goes once
-  // this file takes Command from there too (issue 15).
   registerPermissionCommands(program);
   registerScanCommand(program);
   return program;
